@@ -1,0 +1,29 @@
+"""MoneyReels: a self-hosted reel factory. `create_app` builds the Flask app; nothing runs at import."""
+
+import logging
+
+from flask import Flask
+
+from . import api, db
+from .config import load_settings
+
+log = logging.getLogger(__name__)
+
+
+def default_runners() -> dict:
+    """The job kinds this build can run, by name."""
+    return {}
+
+
+def create_app(settings=None, **overrides) -> Flask:
+    """Build the app on `settings` (default: from the environment), with its database ready."""
+    settings = settings or load_settings(**overrides)
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    for folder in (settings.data_dir, settings.jobs_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    db.connect(settings.database_path)
+    api.register(app)
+    return app

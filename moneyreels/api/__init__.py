@@ -1,0 +1,26 @@
+"""The HTTP APIs, one blueprint per dialect, sharing errors, auth and input parsing."""
+
+import re
+import uuid
+
+from flask import g, request
+
+from . import errors, moneyprinter
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+
+def register(app):
+    errors.install(app)
+
+    @app.before_request
+    def assign_request_id():
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if _REQUEST_ID.match(given) else f"req_{uuid.uuid4().hex}"
+
+    @app.after_request
+    def send_request_id(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+    app.register_blueprint(moneyprinter.bp)

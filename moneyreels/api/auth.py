@@ -1,0 +1,48 @@
+"""MoneyReels' own API keys: one mechanism for every dialect.
+
+With no keys configured (a local hobby install) the API is open and every job belongs to
+owner "". With keys, each request must carry one, and a key sees only its own jobs.
+"""
+
+import hashlib
+import hmac
+
+from flask import current_app, g, request
+
+from ..errors import Unauthorized
+
+
+def presented_key():
+    """Return the key from `Authorization: Bearer` or `x-api-key`, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def owner_of(key: str) -> str:
+    """A stable, non-reversible name for a key, stored on the jobs it creates."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def authenticate():
+    """Set g.owner for this request, or raise Unauthorized."""
+    keys = current_app.config["SETTINGS"].api_keys
+    if not keys:
+        g.owner = ""
+        return
+    key = presented_key()
+    if key is None:
+        raise Unauthorized("Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key'.")
+    # Compare with every key, in constant time, so timing tells nothing about which matched.
+    matched = False
+    for candidate in keys:
+        matched |= hmac.compare_digest(candidate.encode(), key.encode())
+    if not matched:
+        raise Unauthorized("Invalid API key.")
+    g.owner = owner_of(key)
+
+
+def current_owner() -> str:
+    return g.owner

@@ -1,0 +1,72 @@
+"""One settings object, read from the environment once and passed around explicitly."""
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+# Environment variable -> setting name. Documented in README's configuration table.
+ENVIRONMENT = {
+    "HOST": "host",
+    "PORT": "port",
+    "THREADS": "threads",
+    "WORKERS": "workers",
+    "DATA_DIR": "data_dir",
+    "JOBS_DIR": "jobs_dir",
+    "MEDIA_DIR": "media_dir",
+    "MAX_JOBS": "max_jobs",
+    "MONEYREELS_API_KEYS": "api_keys",
+    "MONEYREELS_MAX_BODY_BYTES": "max_body_bytes",
+}
+
+
+class Settings(BaseModel):
+    """Every knob MoneyReels has, with its embedded default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    threads: int = Field(32, ge=1, le=512, description="HTTP threads; long-polls and SSE hold one each")
+    workers: int = Field(1, ge=0, le=16, description="job threads; rendering is CPU-bound")
+    data_dir: Path = Path("data")
+    jobs_dir: Path = Path("output")
+    media_dir: Path = Path("media")
+    max_jobs: int = Field(0, ge=0, description="prune the oldest finished jobs beyond this; 0 keeps all")
+    api_keys: tuple[str, ...] = ()
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value):
+        if isinstance(value, str):
+            return tuple(key.strip() for key in value.split(",") if key.strip())
+        return value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "moneyreels.sqlite3"
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides):
+        """Build settings from environment variables, then explicit overrides."""
+        environ = os.environ if environ is None else environ
+        values = {name: environ[var] for var, name in ENVIRONMENT.items() if environ.get(var, "") != ""}
+        values.update(overrides)
+        return cls(**values)
+
+
+class ConfigurationError(Exception):
+    """The environment holds a setting MoneyReels cannot use."""
+
+
+def load_settings(environ=None, **overrides) -> Settings:
+    """Return validated settings or raise ConfigurationError naming the bad variable."""
+    try:
+        return Settings.from_env(environ, **overrides)
+    except ValidationError as exc:
+        names = {name: var for var, name in ENVIRONMENT.items()}
+        problems = "; ".join(
+            f"{names.get(str(err['loc'][0]), err['loc'][0])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from None

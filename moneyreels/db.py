@@ -1,0 +1,112 @@
+"""The SQLite store: two tables, jobs and their numbered events.
+
+The database object is late-bound (`database.init(path)` in `connect`) so that the app
+factory, the command line and tests each point it at their own file.
+"""
+
+import json
+import time
+import uuid
+
+from playhouse.sqlite_ext import AutoIncrementField
+from peewee import (
+    BooleanField,
+    CharField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    SqliteDatabase,
+    TextField,
+)
+
+# IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half-way
+# when it upgrades from reading to writing.
+database = SqliteDatabase(None, lock_type="IMMEDIATE")
+
+PRAGMAS = {
+    "journal_mode": "wal",
+    # A writer waits for the lock instead of failing while another thread commits.
+    "busy_timeout": 10_000,
+    "foreign_keys": 1,
+    # WAL + NORMAL never corrupts and survives a killed process; only an OS crash can
+    # lose the last commits.
+    "synchronous": "normal",
+}
+
+
+class JSONField(TextField):
+    """A column holding one JSON document."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Job(BaseModel):
+    id = CharField(primary_key=True, default=new_id)
+    kind = CharField()
+    state = CharField(index=True)
+    cancel_requested = BooleanField(default=False)
+    # The validated request, with provider keys removed before it gets here.
+    request = JSONField(default=dict)
+    # Who may see it: a digest of the MoneyReels API key that created it; "" when the API is open.
+    owner = CharField(default="", index=True)
+    idempotency_key = CharField(null=True)
+    request_hash = CharField(null=True)
+    stages = JSONField(default=dict)
+    # What the stages produced: research, score, cost estimates, music, critic review...
+    outputs = JSONField(default=dict)
+    result_path = CharField(null=True)
+    error = JSONField(null=True)
+    attempts = IntegerField(default=0)
+    claimed_by = CharField(null=True)
+    created_at = FloatField(default=time.time, index=True)
+    started_at = FloatField(null=True)
+    completed_at = FloatField(null=True)
+    updated_at = FloatField(default=time.time)
+
+    class Meta:
+        indexes = ((("owner", "idempotency_key"), True),)
+
+
+class Event(BaseModel):
+    # AUTOINCREMENT: ids strictly increase and are never reused, even after deletes.
+    id = AutoIncrementField()
+    job = ForeignKeyField(Job, backref="events", on_delete="CASCADE", index=False)
+    type = CharField(default="log")
+    level = CharField(default="info")
+    message = TextField(default="")
+    payload = JSONField(null=True)
+    timestamp = FloatField(default=time.time)
+
+    class Meta:
+        indexes = ((("job", "id"), False),)
+
+
+MODELS = (Job, Event)
+
+
+def connect(path) -> SqliteDatabase:
+    """Point the store at `path`, creating the file and tables as needed."""
+    if not database.is_closed():
+        database.close()
+    database.init(str(path), pragmas=PRAGMAS)
+    with database.connection_context():
+        database.create_tables(MODELS)
+    return database
+
+
+def integrity_ok() -> bool:
+    return database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"

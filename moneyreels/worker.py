@@ -1,0 +1,151 @@
+"""The worker: claim queued jobs, run them through their kind's runner, record the outcome.
+
+`Worker.loop()` runs at most one job and returns, so tests step it without threads or
+sleeps; `WorkerPool` runs `WORKERS` of them in threads until told to stop.
+"""
+
+import logging
+import threading
+import time
+
+from . import events, jobs
+from .errors import JobCancelled, MoneyReelsError, WorkerStopping
+from .jobs import State
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 0.25
+
+
+class JobContext:
+    """What a runner gets: its job, its folder, the settings, and ways to report and to stop."""
+
+    def __init__(self, job, settings, stopping: threading.Event):
+        self.job = job
+        self.settings = settings
+        self.dir = jobs.job_dir(settings.jobs_dir, job.id)
+        self._stopping = stopping
+        self._last_progress = 0.0
+
+    def checkpoint(self):
+        """Raise JobCancelled if the job's cancellation was requested, WorkerStopping on shutdown."""
+        if self._stopping.is_set():
+            raise WorkerStopping("The worker is shutting down.")
+        if jobs.cancel_requested(self.job.id):
+            raise JobCancelled("Cancellation requested.")
+
+    def log(self, message, level="info", payload=None):
+        events.append(self.job.id, "log", message, level=level, payload=payload)
+
+    def emit(self, type, message="", *, level="info", payload=None):
+        events.append(self.job.id, type, message, level=level, payload=payload)
+
+    def progress(self, fraction, message=""):
+        """Record progress (0..1), at most every PROGRESS_INTERVAL seconds and always at 1."""
+        now = time.monotonic()
+        if fraction < 1 and now - self._last_progress < PROGRESS_INTERVAL:
+            return
+        self._last_progress = now
+        self.emit("progress", message, payload={"progress": round(max(0.0, min(1.0, fraction)), 4)})
+
+
+class Worker:
+    """Runs jobs, one at a time, with the runner registered for each job's kind."""
+
+    def __init__(self, settings, runners, name="worker-1", stopping=None):
+        self.settings = settings
+        self.runners = dict(runners)
+        self.name = jobs.worker_identity(name)
+        self.stopping = stopping or threading.Event()
+
+    def loop(self) -> bool:
+        """Claim and run one job; return False when none was queued."""
+        if self.stopping.is_set():
+            return False
+        job = jobs.claim(self.name)
+        if job is None:
+            return False
+        self.run(job)
+        return True
+
+    def run(self, job):
+        runner = self.runners.get(job.kind)
+        if runner is None:
+            jobs.transition(
+                job.id, State.FAILED, message=f"Job failed: this MoneyReels cannot run '{job.kind}' jobs yet.",
+                error={
+                    "code": "unsupported_kind",
+                    "message": f"This MoneyReels build cannot run '{job.kind}' jobs yet.",
+                    "details": {"kind": job.kind},
+                },
+            )
+            return
+        context = JobContext(job, self.settings, self.stopping)
+        try:
+            context.checkpoint()
+            result_path = runner(context)
+        except WorkerStopping:
+            jobs.transition(job.id, State.QUEUED, message="The worker stopped; the job will run again.", level="warning")
+        except JobCancelled:
+            jobs.transition(job.id, State.CANCELLED)
+        except MoneyReelsError as exc:
+            jobs.transition(job.id, State.FAILED, message=f"Job failed: {exc.message}", error=exc.to_dict())
+        except Exception as exc:
+            log.exception("job %s crashed", job.id)
+            jobs.transition(
+                job.id, State.FAILED, message="Job failed: internal error.",
+                error={"code": "internal_error", "message": f"Internal error ({type(exc).__name__}).", "details": {}},
+            )
+        else:
+            jobs.transition(
+                job.id, State.COMPLETED, result_path=str(result_path) if result_path else None,
+                payload={"resultPath": str(result_path) if result_path else None},
+            )
+        jobs.prune(self.settings.max_jobs, self.settings.jobs_dir)
+
+    def run_forever(self, idle_wait=1.0):
+        """Loop until stopped; sleep on the event condition while the queue is empty."""
+        while not self.stopping.is_set():
+            try:
+                if not self.loop():
+                    events.wait(self.stopping.is_set, idle_wait)
+            except Exception:
+                # A broken database must not kill the thread silently; retry after a pause.
+                log.exception("worker %s loop failed", self.name)
+                self.stopping.wait(idle_wait)
+
+
+class WorkerPool:
+    """WORKERS worker threads sharing one stop flag."""
+
+    def __init__(self, settings, runners):
+        self.settings = settings
+        self.stopping = threading.Event()
+        self.workers = [
+            Worker(settings, runners, name=f"worker-{index + 1}", stopping=self.stopping)
+            for index in range(settings.workers)
+        ]
+        self.threads = []
+
+    def start(self):
+        """Recover what a crash left running, then start the threads."""
+        if not self.workers:
+            return self
+        recovered = jobs.recover()
+        if recovered:
+            log.warning("recovered %d job(s) left running by a previous process", len(recovered))
+        jobs.sweep_orphans(self.settings.jobs_dir)
+        for worker in self.workers:
+            thread = threading.Thread(target=worker.run_forever, name=worker.name, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def stop(self, timeout=15.0):
+        """Stop claiming, let running jobs reach a checkpoint (they requeue), and join."""
+        self.stopping.set()
+        events.notify()
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return all(not thread.is_alive() for thread in self.threads)
