@@ -1,0 +1,105 @@
+"""The real server: waitress on 127.0.0.1 in a subprocess, driven over HTTP."""
+
+import signal
+import sqlite3
+import time
+
+import pytest
+
+from tests.support.live import LiveServer
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture
+def server(tmp_path):
+    live = LiveServer(tmp_path, TICKS=60, TICK_INTERVAL=0.02).start()
+    yield live
+    live.stop()
+
+
+def poll_until_finished(server, job_id, timeout=30):
+    """Poll events?after=N like a MoneyPrinter client; return every event seen."""
+    seen, after = [], 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, body = server.request("GET", f"/api/jobs/{job_id}/events?after={after}&wait=2s")
+        assert status == 200
+        seen.extend(body["events"])
+        if body["events"]:
+            after = body["events"][-1]["id"]
+        state = server.request("GET", f"/api/jobs/{job_id}")[1]["job"]["state"]
+        if state in ("completed", "failed", "cancelled") and not body["events"]:
+            return seen
+    raise AssertionError("job did not finish")
+
+
+def test_polling_sees_every_event_once_in_order(server):
+    status, created = server.request("POST", "/api/generate", {"videoSubject": "Tides"})
+    assert status == 200
+    seen = poll_until_finished(server, created["jobId"])
+    ids = [event["id"] for event in seen]
+    assert ids == sorted(set(ids))
+    ticks = [event["payload"]["tick"] for event in seen if event["type"] == "log"]
+    assert ticks == list(range(60))
+    assert seen[-1]["payload"]["state"] == "completed"
+
+
+def test_cancel_over_http_stops_the_job_and_polling_misses_nothing(server):
+    job_id = server.request("POST", "/api/generate", {"videoSubject": "Tides"})[1]["jobId"]
+    server.request("GET", f"/api/jobs/{job_id}/events?after=2&wait=5s")
+    assert server.request("POST", f"/api/jobs/{job_id}/cancel") == (
+        200, {"status": "success", "message": "Cancellation requested."}
+    )
+    seen = poll_until_finished(server, job_id)
+    ids = [event["id"] for event in seen]
+    assert ids == sorted(set(ids))
+    ticks = [event["payload"]["tick"] for event in seen if event["type"] == "log" and event["payload"]]
+    assert ticks == list(range(len(ticks))) and len(ticks) < 60
+    assert server.request("GET", f"/api/jobs/{job_id}")[1]["job"]["state"] == "cancelled"
+
+
+def test_sigterm_stops_gracefully_and_the_job_resumes_after_restart(tmp_path):
+    live = LiveServer(tmp_path, TICKS=2000, TICK_INTERVAL=0.01).start()
+    job_id = live.request("POST", "/api/generate", {"videoSubject": "Tides"})[1]["jobId"]
+    live.request("GET", f"/api/jobs/{job_id}/events?after=3&wait=5s")
+    live.signal(signal.SIGTERM)
+    assert live.wait(20) == 0
+    live.log.close()
+    with sqlite3.connect(tmp_path / "data" / "moneyreels.sqlite3") as conn:
+        assert conn.execute("select state from job where id=?", (job_id,)).fetchone()[0] == "queued"
+        last_id = conn.execute("select max(id) from event").fetchone()[0]
+
+    restarted = LiveServer(tmp_path, TICKS=5, TICK_INTERVAL=0.01).start()
+    try:
+        seen = poll_until_finished(restarted, job_id)
+        assert seen[-1]["payload"]["state"] == "completed"
+        new_ids = [event["id"] for event in seen if event["id"] > last_id]
+        assert new_ids and new_ids == sorted(set(new_ids))
+    finally:
+        restarted.stop()
+
+
+def test_sigkill_mid_job_is_recovered_on_restart(tmp_path):
+    live = LiveServer(tmp_path, TICKS=2000, TICK_INTERVAL=0.01).start()
+    job_id = live.request("POST", "/api/generate", {"videoSubject": "Tides"})[1]["jobId"]
+    live.request("GET", f"/api/jobs/{job_id}/events?after=3&wait=5s")
+    live.signal(signal.SIGKILL)
+    live.wait(10)
+    live.log.close()
+    database = tmp_path / "data" / "moneyreels.sqlite3"
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("select state from job where id=?", (job_id,)).fetchone()[0] == "running"
+        highest = conn.execute("select max(id) from event").fetchone()[0]
+
+    restarted = LiveServer(tmp_path, TICKS=5, TICK_INTERVAL=0.01).start()
+    try:
+        seen = poll_until_finished(restarted, job_id)
+        states = [event["payload"]["state"] for event in seen if event["type"] == "status"]
+        assert states[-3:] == ["queued", "running", "completed"]
+        recovered = [event for event in seen if event["id"] > highest]
+        assert recovered[0]["message"].startswith("The server stopped while this job ran")
+    finally:
+        restarted.stop()
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
