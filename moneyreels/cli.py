@@ -1,13 +1,20 @@
 """The command line: `serve` (default), `worker`, and `render MANIFEST -o OUT`."""
 
 import argparse
+import json
 import logging
 import signal
 import sys
+import tempfile
 import threading
+from pathlib import Path
+
+from pydantic import ValidationError
 
 from . import create_app, default_runners
+from .api.inputs import field_errors
 from .config import ConfigurationError, load_settings
+from .errors import JobCancelled, RenderError
 from .worker import WorkerPool
 
 log = logging.getLogger("moneyreels")
@@ -18,6 +25,9 @@ def parse_args(argv):
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve the page and the APIs, and run the worker (default)")
     commands.add_parser("worker", help="run only the worker, beside a `serve` started with WORKERS=0")
+    render = commands.add_parser("render", help="render a Reel Forge manifest (JSON file) to an MP4")
+    render.add_argument("manifest", type=Path, help="the manifest JSON file")
+    render.add_argument("-o", "--output", type=Path, required=True, help="the MP4 to write")
     return parser.parse_args(argv)
 
 
@@ -33,6 +43,7 @@ def serve(settings, runners=None):
 
     app = create_app(settings)
     pool = WorkerPool(settings, default_runners() if runners is None else runners).start()
+    app.extensions["moneyreels.pool"] = pool
     server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads)
 
     def shutdown():
@@ -66,15 +77,84 @@ def work(settings):
     return 0
 
 
+class ProgressBar:
+    """A one-line bar on a terminal; a line every 10% elsewhere."""
+
+    def __init__(self, stream=sys.stderr, width=30):
+        self.stream, self.width = stream, width
+        self.tty = stream.isatty()
+        self.last_decile = -1
+
+    def __call__(self, fraction, message=""):
+        percent = int(fraction * 100)
+        if self.tty:
+            filled = int(fraction * self.width)
+            self.stream.write(f"\r[{'#' * filled}{'-' * (self.width - filled)}] {percent:3d}% {message:<20}")
+            if fraction >= 1:
+                self.stream.write("\n")
+        elif percent // 10 > self.last_decile:
+            self.last_decile = percent // 10
+            self.stream.write(f"{percent:3d}% {message}\n")
+        self.stream.flush()
+
+
+def render_file(settings, manifest_path: Path, output: Path) -> int:
+    """Render one manifest file; local assets resolve against MEDIA_DIR and the manifest's folder."""
+    from . import renders
+    from .manifest import Manifest
+    from .render import render
+
+    try:
+        manifest = Manifest.model_validate(json.loads(manifest_path.read_text()))
+    except OSError as exc:
+        print(f"error: cannot read {manifest_path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        problems = field_errors(exc) if isinstance(exc, ValidationError) else [{"field": "(file)", "message": str(exc)}]
+        for problem in problems:
+            print(f"error: {problem['field']}: {problem['message']}", file=sys.stderr)
+        return 2
+
+    cancelled = threading.Event()
+    on_signals(cancelled.set)
+
+    def checkpoint():
+        if cancelled.is_set():
+            raise JobCancelled("interrupted")
+
+    with tempfile.TemporaryDirectory(prefix="moneyreels-") as scratch:
+        options = renders.options(settings, Path(scratch))
+        options.media_dirs.append(manifest_path.resolve().parent)
+        options.work_dir.mkdir()
+        try:
+            result = render(manifest, output, options, on_progress=ProgressBar(), checkpoint=checkpoint)
+        except RenderError as exc:
+            print(f"\nerror: {exc.code}: {exc.message}", file=sys.stderr)
+            for line in exc.details.get("stderr", [])[-5:]:
+                print(f"  {line}", file=sys.stderr)
+            return 1
+        except JobCancelled:
+            print("\ninterrupted; nothing was written", file=sys.stderr)
+            return 130
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{output} ({result.width}x{result.height}, {result.fps:g} fps, {result.duration_seconds:.2f} s)")
+    return 0
+
+
 def main(argv=None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # The render command draws a progress bar: only warnings may interrupt it.
+    level = logging.WARNING if args.command == "render" else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     command = args.command or "serve"
+    if command == "render":
+        return render_file(settings, args.manifest, args.output)
     if command == "worker":
         return work(settings)
     return serve(settings)

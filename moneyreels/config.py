@@ -17,6 +17,16 @@ ENVIRONMENT = {
     "MAX_JOBS": "max_jobs",
     "MONEYREELS_API_KEYS": "api_keys",
     "MONEYREELS_MAX_BODY_BYTES": "max_body_bytes",
+    "MONEYREELS_RATE_LIMIT": "rate_limit",
+    "MONEYREELS_RATE_WINDOW": "rate_window",
+    "MONEYREELS_API_RATE_LIMIT": "api_rate_limit",
+    "MONEYREELS_WEBHOOK_SECRET": "webhook_secret",
+    "MONEYREELS_PUBLIC_URL": "public_url",
+    "MONEYREELS_MAX_DURATION": "max_duration_seconds",
+    "MONEYREELS_MAX_ASSET_BYTES": "max_asset_bytes",
+    "MONEYREELS_PRESET": "preset",
+    "MONEYREELS_OUTPUT_SCALE": "output_scale",
+    "MONEYREELS_OLLAMA_URL": "ollama_url",
 }
 
 
@@ -35,6 +45,16 @@ class Settings(BaseModel):
     max_jobs: int = Field(0, ge=0, description="prune the oldest finished jobs beyond this; 0 keeps all")
     api_keys: tuple[str, ...] = ()
     max_body_bytes: int = Field(1_000_000, ge=1024)
+    rate_limit: int = Field(60, ge=0, description="requests per key (or client address) per window; 0 disables")
+    rate_window: float = Field(60.0, gt=0)
+    api_rate_limit: int = Field(10, ge=0, description="/api/v1 requests per key (or address) per second; 0 disables")
+    webhook_secret: str | None = Field(None, description="signs webhooks that carry no webhook_secret of their own")
+    public_url: str | None = Field(None, description="base of absolute URLs handed out, when behind a proxy")
+    max_duration_seconds: float = Field(60.0, gt=0)
+    max_asset_bytes: int = Field(500_000_000, gt=0)
+    ollama_url: str = Field("http://localhost:11434/v1", description="a local Ollama, used when no LLM is named")
+    output_scale: float = Field(1.0, ge=0.05, le=1.0, description="scale of pipeline reels; 0.5 for quick previews")
+    preset: str = Field("veryfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$")
 
     @field_validator("api_keys", mode="before")
     @classmethod

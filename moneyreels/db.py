@@ -95,7 +95,25 @@ class Event(BaseModel):
         indexes = ((("job", "id"), False),)
 
 
-MODELS = (Job, Event)
+class Delivery(BaseModel):
+    """One webhook to send: the exact body bytes, where, and how the attempts went."""
+
+    id = AutoIncrementField()
+    job = ForeignKeyField(Job, backref="deliveries", on_delete="CASCADE")
+    url = TextField()
+    headers = JSONField(default=dict)
+    # The signing secret, kept only until the delivery ends so a restart can still sign it.
+    secret = TextField(null=True)
+    body = TextField()
+    state = CharField(default="pending", index=True)
+    attempts = IntegerField(default=0)
+    next_attempt_at = FloatField(default=time.time)
+    last_error = TextField(null=True)
+    created_at = FloatField(default=time.time)
+    delivered_at = FloatField(null=True)
+
+
+MODELS = (Job, Event, Delivery)
 
 
 def connect(path) -> SqliteDatabase:

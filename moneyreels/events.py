@@ -44,6 +44,12 @@ def after(job_id, after_id=0, limit=500) -> list[Event]:
     )
 
 
+def latest_id(job_id) -> int:
+    """The job's newest event id, 0 when it has none."""
+    row = Event.select(Event.id).where(Event.job == job_id).order_by(Event.id.desc()).first()
+    return row.id if row else 0
+
+
 def wait(predicate, timeout: float):
     """Block until predicate() is truthy or timeout seconds pass; return its last value."""
     deadline = time.monotonic() + timeout

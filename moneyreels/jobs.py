@@ -40,7 +40,13 @@ TRANSITIONS = {
     (State.RUNNING, State.CANCELLED),
     # A shutdown or a crash interrupted it: it runs again.
     (State.RUNNING, State.QUEUED),
+    # Retry: resume from the first unfinished stage.
+    (State.FAILED, State.QUEUED),
+    (State.CANCELLED, State.QUEUED),
 }
+
+# Called with the job, inside the transaction that finishes it (create_app installs them).
+finish_hooks = []
 
 STATE_MESSAGES = {
     State.QUEUED: "Job queued.",
@@ -102,7 +108,7 @@ def transition(job_id, target: State, *, message=None, level=None, payload=None,
         if target is State.RUNNING:
             fields["started_at"] = now
         elif target is State.QUEUED:
-            fields.update(started_at=None, claimed_by=None)
+            fields.update(started_at=None, completed_at=None, claimed_by=None, cancel_requested=False, error=None)
         elif target in FINISHED:
             fields["completed_at"] = now
         Job.update(**fields).where(Job.id == job.id).execute()
@@ -114,8 +120,12 @@ def transition(job_id, target: State, *, message=None, level=None, payload=None,
             level=event_level,
             payload={"state": target.value, "from": current.value, **(payload or {})},
         )
+        job = get(job_id)
+        if target in FINISHED:
+            for hook in finish_hooks:
+                hook(job)
     events.notify()
-    return get(job_id)
+    return job
 
 
 def claim(worker_name) -> Job | None:

@@ -9,6 +9,8 @@ import threading
 import time
 
 from . import events, jobs
+from .db import Job
+from .webhooks import Dispatcher
 from .errors import JobCancelled, MoneyReelsError, WorkerStopping
 from .jobs import State
 
@@ -39,6 +41,11 @@ class JobContext:
 
     def emit(self, type, message="", *, level="info", payload=None):
         events.append(self.job.id, type, message, level=level, payload=payload)
+
+    def save(self, **outputs):
+        """Merge what the job produced into job.outputs."""
+        self.job.outputs = {**self.job.outputs, **outputs}
+        Job.update(outputs=self.job.outputs, updated_at=time.time()).where(Job.id == self.job.id).execute()
 
     def progress(self, fraction, message=""):
         """Record progress (0..1), at most every PROGRESS_INTERVAL seconds and always at 1."""
@@ -116,7 +123,7 @@ class Worker:
 
 
 class WorkerPool:
-    """WORKERS worker threads sharing one stop flag."""
+    """WORKERS worker threads, and the webhook dispatcher beside them, sharing one stop flag."""
 
     def __init__(self, settings, runners):
         self.settings = settings
@@ -135,11 +142,17 @@ class WorkerPool:
         if recovered:
             log.warning("recovered %d job(s) left running by a previous process", len(recovered))
         jobs.sweep_orphans(self.settings.jobs_dir)
-        for worker in self.workers:
-            thread = threading.Thread(target=worker.run_forever, name=worker.name, daemon=True)
+        loops = [(worker.run_forever, (), worker.name) for worker in self.workers]
+        loops.append((Dispatcher().run_forever, (self.stopping,), "webhooks"))
+        for target, args, name in loops:
+            thread = threading.Thread(target=target, args=args, name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
         return self
+
+    def alive(self) -> bool:
+        """Whether every thread is still running."""
+        return bool(self.threads) and all(thread.is_alive() for thread in self.threads)
 
     def stop(self, timeout=15.0):
         """Stop claiming, let running jobs reach a checkpoint (they requeue), and join."""

@@ -3,12 +3,20 @@ import pytest
 from moneyreels import create_app, db
 from moneyreels.config import Settings
 from moneyreels.worker import Worker
+from tests.support.media import noise_image
 from tests.support.runners import ticker
 
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(data_dir=tmp_path / "data", jobs_dir=tmp_path / "output", media_dir=tmp_path / "media")
+    """Settings on a temporary folder, whose media folder holds pic.jpg (see support/media.py)."""
+    # Port 9 (discard) on loopback: no local Ollama is ever found by a test. Rate limits are
+    # off here; their own tests turn them on.
+    settings = Settings(data_dir=tmp_path / "data", jobs_dir=tmp_path / "output", media_dir=tmp_path / "media",
+                        ollama_url="http://127.0.0.1:9/v1", rate_limit=0, api_rate_limit=0)
+    settings.media_dir.mkdir(parents=True)
+    noise_image(settings.media_dir / "pic.jpg")
+    return settings
 
 
 @pytest.fixture

@@ -23,23 +23,32 @@ def test_generate_queues_a_generate_job(client):
     assert response.json["status"] == "success"
     job = jobs.get(response.json["jobId"])
     assert job.kind == "generate" and job.state == "queued"
-    assert job.request["videoSubject"] == "Octopuses" and job.request["paragraphNumber"] == 2
+    assert job.request["topic"] == "Octopuses"
+    assert job.request["voice"] == "en-us"  # MoneyPrinter's TikTok voice id, spoken by espeak
+    assert job.request["noMusic"] is True  # MoneyPrinter's useMusic defaults to false
+    assert set(job.stages) == {"research", "director", "tts", "visuals", "assembly", "critic"}
 
 
-def test_generate_accepts_topic_for_video_subject(client):
+def test_generate_accepts_topic_for_video_subject_and_a_script(client):
     response = client.post("/api/generate", json={"topic": "Bees"})
-    assert jobs.get(response.json["jobId"]).request["videoSubject"] == "Bees"
+    assert jobs.get(response.json["jobId"]).request["topic"] == "Bees"
+    response = client.post("/api/generate", json={"script": "Bees dance. The dance says where flowers are.",
+                                                  "customPrompt": "Keep it light", "useMusic": True})
+    job = jobs.get(response.json["jobId"])
+    assert job.request["script"].startswith("Bees dance") and "topic" not in job.request
+    assert job.request["direction"] == "Keep it light" and job.request["noMusic"] is False
 
 
 @pytest.mark.parametrize(
     "body, message",
     [
-        ({}, "videoSubject: Field required"),
+        ({}, "videoSubject is required (or send a script)."),
         ({"videoSubject": "   "}, "videoSubject: String should have at least 1 character"),
         ({"videoSubject": "x" * 501}, "videoSubject: String should have at most 500 characters"),
         ({"videoSubject": 5}, "videoSubject: Input should be a valid string"),
         ({"videoSubject": "ok", "paragraphNumber": 0}, "paragraphNumber: Input should be greater than or equal to 1"),
         ({"videoSubject": "ok", "useMusic": "maybe"}, "useMusic: Input should be a valid boolean, unable to interpret input"),
+        ({"script": "x" * 5001}, "script: String should have at most 5000 characters"),
     ],
 )
 def test_generate_rejects_bad_bodies(client, body, message):

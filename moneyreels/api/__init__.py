@@ -5,7 +5,7 @@ import uuid
 
 from flask import g, request
 
-from . import errors, moneyprinter
+from . import errors, moneyprinter, openreels, reelforge
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -23,4 +23,5 @@ def register(app):
         response.headers["X-Request-Id"] = g.get("request_id", "")
         return response
 
-    app.register_blueprint(moneyprinter.bp)
+    for blueprint in (openreels.bp, moneyprinter.bp, reelforge.bp, reelforge.files):
+        app.register_blueprint(blueprint)

@@ -27,7 +27,9 @@ def dialect(prefix):
 
 
 @dialect("")
+@dialect("/api/v1")
 def default_envelope(error):
+    """OpenStory's envelope, used by /api/v1 and by any path no dialect claims."""
     return {"error": {"code": error.code, "message": error.message, "details": error.details}}
 
 

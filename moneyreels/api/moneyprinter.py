@@ -4,10 +4,14 @@ Shapes follow reference/moneyprinter-jobs-api.md: {"status": "success", ...} or
 {"status": "error", "message": ...}, camelCase fields, ISO 8601 job timestamps.
 """
 
+import re
+
 from flask import Blueprint
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from .. import events, jobs
+from .. import events, jobs, pipeline
+from ..errors import InvalidRequest
+from ..pipeline.request import GenerateRequest
 from .auth import authenticate, current_owner
 from .errors import dialect
 from .inputs import non_negative_int, parse_body, wait_seconds
@@ -22,15 +26,15 @@ def envelope(error):
     return {"status": "error", "message": error.message}
 
 
-class GenerateRequest(BaseModel):
-    """MoneyPrinter's generate body; `topic` is accepted for `videoSubject`."""
+class GenerateBody(BaseModel):
+    """MoneyPrinter's generate body; `topic` is accepted for `videoSubject`, and `script` beside it."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    video_subject: str = Field(
-        min_length=1, max_length=500, validation_alias=AliasChoices("videoSubject", "topic"),
-        serialization_alias="videoSubject",
+    video_subject: str | None = Field(
+        None, min_length=1, max_length=500, validation_alias=AliasChoices("videoSubject", "topic"),
     )
+    script: str | None = None
     ai_model: str | None = Field(None, max_length=100, alias="aiModel")
     voice: str | None = Field(None, max_length=100)
     paragraph_number: int = Field(1, ge=1, le=10, alias="paragraphNumber")
@@ -38,6 +42,27 @@ class GenerateRequest(BaseModel):
     use_music: bool = Field(False, alias="useMusic")
     subtitles_position: str | None = Field(None, max_length=50, alias="subtitlesPosition")
     color: str | None = Field(None, max_length=50)
+
+    def pipeline_request(self) -> dict:
+        """The same job in the pipeline's terms."""
+        return {
+            "topic": self.video_subject,
+            "script": self.script,
+            "voice": espeak_voice(self.voice),
+            "direction": self.custom_prompt,
+            "noMusic": not self.use_music,
+        }
+
+
+# MoneyPrinter's TikTok voice ids (en_us_001, fr_001, ...) name a language; espeak speaks it.
+_TIKTOK_LANGUAGES = {"en_us": "en-us", "en_uk": "en-gb", "en_au": "en", "jp": "ja", "kr": "ko", "br": "pt-br"}
+
+
+def espeak_voice(voice):
+    if not voice or not re.fullmatch(r"[a-z]{2}(_[a-z]{2})?_\d{3}", voice):
+        return voice
+    prefix = voice.rsplit("_", 1)[0]
+    return _TIKTOK_LANGUAGES.get(prefix, prefix.split("_")[0])
 
 
 def present(job) -> dict:
@@ -66,8 +91,10 @@ def present_event(event) -> dict:
 
 @bp.post("/generate")
 def generate():
-    body = parse_body(GenerateRequest)
-    job = jobs.create("generate", body.model_dump(by_alias=True), owner=current_owner())
+    body = parse_body(GenerateBody)
+    if not body.video_subject and not body.script:
+        raise InvalidRequest("videoSubject is required (or send a script).")
+    job = pipeline.create(parse_body(GenerateRequest, body.pipeline_request()), owner=current_owner())
     return {"status": "success", "message": "Job queued.", "jobId": job.id}
 
 

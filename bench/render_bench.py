@@ -1,0 +1,218 @@
+"""Benchmark the render engine on the standard bench reel against bare libx264 encodes.
+
+The standard reel: 30 s of 1080x1920 @ 30 fps, six Ken Burns stills with crossfades, ~75 word
+captions, a voice track and a looped music bed. Floors: the same stills as a plain slideshow
+(`-loop`-free concat, no filters: mostly static frames, cheap for x264) and as a panning
+slideshow (a zero-copy moving crop: moving frames), and the render's own output decoded to raw
+frames then encoded again: exactly the same pictures, so the gap to it is what the filtergraph costs.
+
+Run: python bench/render_bench.py  (prints a table; no assertions)
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WIDTH, HEIGHT, FPS, SECONDS, STILLS = 1080, 1920, 30, 30, 6
+PRESET = "veryfast"
+MOTIONS = ["zoom_in", "pan_left", "zoom_out", "pan_right", "zoom_in", "zoom_out"]
+
+
+def make_still(path: Path, seed: int):
+    """Draw a detailed photo-like JPEG: gradient sky, shapes, texture, soft focus areas."""
+    rng = np.random.default_rng(seed)
+    w, h = 1600, 2400
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.stack([
+        128 + 100 * np.sin(x / (150 + 40 * seed) + seed),
+        128 + 100 * np.cos(y / (210 + 30 * seed)),
+        128 + 90 * np.sin((x + y) / 330),
+    ], axis=-1)
+    texture = rng.normal(0, 14, (h // 4, w // 4, 1)).repeat(4, 0).repeat(4, 1)
+    image = Image.fromarray(np.clip(base + texture, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(60):
+        cx, cy, r = rng.integers(0, w), rng.integers(0, h), rng.integers(20, 260)
+        colour = tuple(int(c) for c in rng.integers(0, 255, 3))
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour, outline=(0, 0, 0), width=4)
+    for _ in range(40):
+        x0, y0 = rng.integers(0, w), rng.integers(0, h)
+        draw.line((x0, y0, x0 + rng.integers(-400, 400), y0 + rng.integers(-400, 400)),
+                  fill=tuple(int(c) for c in rng.integers(0, 255, 3)), width=int(rng.integers(2, 12)))
+    image = image.filter(ImageFilter.DETAIL)
+    image.save(path, quality=90)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = 48000):
+    data = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(data.tobytes())
+
+
+def make_voice(path: Path, seconds: float, rate: int = 48000):
+    """Synthesize speech-like sound: a gliding harmonic voice with syllable envelopes."""
+    t = np.arange(int(seconds * rate)) / rate
+    pitch = 140 + 25 * np.sin(2 * np.pi * 0.7 * t)
+    phase = 2 * np.pi * np.cumsum(pitch) / rate
+    voice = sum(np.sin(k * phase) / k for k in range(1, 8))
+    syllables = np.clip(np.sin(2 * np.pi * 2.5 * t), 0, 1) ** 0.5
+    write_wav(path, 0.25 * voice * syllables, rate)
+
+
+def make_music(path: Path, seconds: float, rate: int = 48000):
+    """Synthesize a four-chord loop."""
+    t = np.arange(int(seconds * rate)) / rate
+    roots = np.array([1, 0.89, 0.75, 0.84])[(np.floor(t) % 4).astype(int)]
+    music = sum(np.sin(2 * np.pi * f * roots * t) for f in (220, 277.2, 329.6)) / 3
+    write_wav(path, 0.3 * music * (0.6 + 0.4 * np.exp(-((t * 2) % 1) * 6)), rate)
+
+
+def manifest(media: Path) -> dict:
+    per = SECONDS / STILLS
+    timeline = [{
+        "id": f"still-{i}", "type": "image", "asset_id": f"still-{i}",
+        "time": {"start_seconds": i * per, "duration_seconds": per},
+        "motion": {"type": MOTIONS[i], "intensity": 0.15},
+        **({"transition": {"type": "crossfade", "duration_seconds": 0.5}} if i else {}),
+    } for i in range(STILLS)]
+    timeline += [
+        {"id": "voice", "type": "audio", "asset_id": "voice",
+         "time": {"start_seconds": 0, "duration_seconds": SECONDS}},
+        {"id": "music", "type": "audio", "asset_id": "music",
+         "time": {"start_seconds": 0, "duration_seconds": SECONDS},
+         "media_settings": {"volume": 0.2, "loop": True, "fade_out_seconds": 2}},
+    ]
+    words = "this is the standard bench reel with word captions and six moving stills".split()
+    step = SECONDS / 75
+    captions = [{"text": words[i % len(words)], "start_seconds": round(i * step, 3),
+                 "end_seconds": round((i + 1) * step - 0.02, 3)} for i in range(75)]
+    assets = [{"id": f"still-{i}", "type": "image", "url": f"still-{i}.jpg"} for i in range(STILLS)]
+    assets += [{"id": name, "type": "audio", "url": f"{name}.wav"} for name in ("voice", "music")]
+    return {
+        "version": "v1", "output": {"width": WIDTH, "height": HEIGHT, "fps": FPS}, "assets": assets,
+        "composition": {"timeline": timeline, "captions": [{
+            "id": "words", "words": captions, "layout": {"x": "5%", "y": "68%", "width": "90%", "height": "14%"},
+            "style": {"font_size": 84, "font_weight": 800, "color": "white", "stroke_color": "black",
+                      "stroke_width": 6, "shadow_color": "rgba(0,0,0,0.6)", "shadow_offset_y": 6, "shadow_blur": 10},
+            "highlight_color": "#FFD700", "max_words_per_page": 3}]},
+    }
+
+
+def tree_rss(pid: int) -> int:
+    """Return the summed RSS in bytes of pid and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        stack += children.get(current, [])
+    return total
+
+
+def measure(command: list[str]) -> tuple[float, int]:
+    """Run command; return (wall seconds, peak RSS of its process tree)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command)
+    peak = 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    returncode = process.wait()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if returncode:
+        raise SystemExit(f"{command[:3]} failed with {returncode}")
+    return wall, peak
+
+
+def render_child(manifest_path: str, media: str, out: str):
+    """Render in a child process so its peak RSS is measured alone."""
+    from moneyreels.manifest import Manifest
+    from moneyreels.render import RenderOptions, render
+
+    with tempfile.TemporaryDirectory() as work:
+        data = Manifest.model_validate(json.loads(Path(manifest_path).read_text()))
+        render(data, Path(out), RenderOptions(media_dirs=[Path(media)], work_dir=Path(work), preset=PRESET))
+
+
+def main():
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    with tempfile.TemporaryDirectory() as tmp:
+        media = Path(tmp)
+        for i in range(STILLS):
+            make_still(media / f"still-{i}.jpg", i)
+            Image.open(media / f"still-{i}.jpg").resize((WIDTH, HEIGHT)).save(media / f"flat-{i}.jpg", quality=90)
+        make_voice(media / "voice.wav", SECONDS)
+        make_music(media / "music.wav", 4)
+        (media / "manifest.json").write_text(json.dumps(manifest(media)))
+        slides = media / "slides.txt"
+        slides.write_text("".join(f"file 'flat-{i}.jpg'\nduration {SECONDS / STILLS}\n" for i in range(STILLS))
+                          + f"file 'flat-{STILLS - 1}.jpg'\n")
+        encode = ["-c:v", "libx264", "-preset", PRESET, "-pix_fmt", "yuv420p", "-frames:v", str(SECONDS * FPS)]
+        runs = {
+            "render (ours)": [sys.executable, __file__, "--render", str(media / "manifest.json"), str(media),
+                              str(media / "out.mp4")],
+            "floor: static slideshow": [ffmpeg, "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(slides),
+                                        "-r", str(FPS), *encode, str(media / "floor.mp4")],
+            "floor: panning slideshow": [ffmpeg, "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(slides),
+                                         "-vf", f"scale={WIDTH + 120}:{HEIGHT + 220},fps={FPS},"
+                                         f"crop={WIDTH}:{HEIGHT}:x='mod(n,120)':y='mod(n,220)'",
+                                         *encode, str(media / "pan.mp4")],
+        }
+        results = {name: measure(command) for name, command in runs.items()}
+        raw = media / "frames.yuv"
+        subprocess.run([ffmpeg, "-v", "error", "-i", str(media / "out.mp4"), "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                        str(raw)], check=True)
+        results["floor: same frames, raw in"] = measure([
+            ffmpeg, "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{WIDTH}x{HEIGHT}",
+            "-r", str(FPS), "-i", str(raw), *encode, str(media / "again.mp4")])
+    frames = SECONDS * FPS
+    ours = results["render (ours)"][0]
+    print(f"\nbench reel: {SECONDS} s, {WIDTH}x{HEIGHT} @ {FPS} fps, preset {PRESET}, {os.cpu_count()} cores\n")
+    print(f"{'run':<26}{'wall s':>8}{'fps':>8}{'x duration':>12}{'ours / this':>13}{'peak RSS MB':>13}")
+    for name, (wall, peak) in results.items():
+        print(f"{name:<26}{wall:>8.2f}{frames / wall:>8.1f}{wall / SECONDS:>12.2f}{ours / wall:>13.2f}"
+              f"{peak / 2**20:>13.0f}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--render"]:
+        render_child(*sys.argv[2:5])
+    else:
+        main()

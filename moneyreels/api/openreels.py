@@ -1,0 +1,286 @@
+"""OpenReels' REST API and SSE stream under /api/v1, with OpenStory's conventions.
+
+Shapes follow reference/openreels-rest-api.md and openreels-sse-events.md; every response
+carries HAL `_links`, errors are {"error": {code, message, details}}, and reads accept ?wait=.
+"""
+
+import os
+import re
+import urllib.parse
+import uuid
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, request, send_file
+from werkzeug.routing import PathConverter
+
+from .. import db, jobs, keyring, pipeline
+from ..errors import Conflict, Forbidden, InvalidRequest, NotFound
+from ..pipeline import choices, stages
+from ..pipeline.catalog import ARCHETYPES, PLATFORMS
+from ..pipeline.request import GenerateRequest
+from ..providers import llm as llms
+from ..providers.tts import EspeakTTS
+from . import sse
+from .auth import authenticate, current_owner
+from .formats import iso
+from .inputs import json_object, non_negative_int, parse_body
+from .limits import limit_requests
+from .waiting import wait_for_change
+
+bp = Blueprint("openreels", __name__, url_prefix="/api/v1")
+
+
+class AnyPath(PathConverter):
+    """A path that may start with a slash, so /artifacts//etc/passwd is refused as traversal (403)."""
+
+    regex = "/?[^/].*?"
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("anypath", AnyPath))
+bp.before_request(authenticate)
+bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0)))
+
+ENV_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "ELEVENLABS_API_KEY", "INWORLD_TTS_API_KEY",
+            "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
+MAX_LIMIT = 100
+
+
+def link(href, method="GET", **extra) -> dict:
+    return {"href": href, "method": method, **extra}
+
+
+def job_links(job) -> dict:
+    base = f"/api/v1/jobs/{job.id}"
+    links = {
+        "self": link(base),
+        "wait": link(base + "{?wait}", templated=True),
+        "events": link(base + "/events", type="text/event-stream"),
+        "artifacts": link(base + "/artifacts/{path}", templated=True),
+    }
+    if job.state in jobs.ACTIVE:
+        links["cancel"] = link(base + "/cancel", "POST")
+    else:
+        links["delete"] = link(base, "DELETE")
+    if job.state in (jobs.State.FAILED, jobs.State.CANCELLED) and job.kind == pipeline.KIND:
+        links["retry"] = link(base + "/retry", "POST")
+    if job.state == jobs.State.COMPLETED and job.result_path:
+        links["video"] = link(f"{base}/artifacts/{Path(job.result_path).name}", type="video/mp4")
+    return links
+
+
+def summary(job) -> dict:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "topic": job.request.get("topic"),
+        "status": job.state,
+        "createdAt": iso(job.created_at),
+        "completedAt": iso(job.completed_at),
+        "stages": job.stages,
+    }
+
+
+def snapshot(job) -> dict:
+    """The full job, as GET /api/v1/jobs/:id and the SSE snapshot show it."""
+    out = job.outputs or {}
+    return {
+        **summary(job),
+        "archetype": job.request.get("archetype") or out.get("archetype"),
+        "startedAt": iso(job.started_at),
+        "cancelRequested": job.cancel_requested,
+        "costEstimate": out.get("costEstimate"),
+        "actualCost": out.get("actualCost"),
+        "videoPath": out.get("videoPath") or (Path(job.result_path).name if job.result_path else None),
+        "runDir": out.get("runDir"),
+        "researchData": out.get("researchData"),
+        "score": out.get("score"),
+        "musicTrack": out.get("musicTrack"),
+        "criticReview": out.get("criticReview"),
+        "providers": out.get("providers"),
+        "error": job.error,
+    }
+
+
+def find(job_id):
+    """The caller's job by id: 400 for an id of the wrong format, 404 when unknown."""
+    try:
+        uuid.UUID(job_id)
+    except ValueError:
+        raise InvalidRequest("Invalid job ID format: expected a UUID.", code="invalid_id") from None
+    return jobs.get(job_id, current_owner())
+
+
+@bp.get("/health")
+def health():
+    settings = current_app.config["SETTINGS"]
+    try:
+        db.database.execute_sql("SELECT 1").fetchone()
+        database = "connected"
+    except Exception:
+        database = "unavailable"
+    pool = current_app.extensions.get("moneyreels.pool")
+    worker = "running" if pool and pool.alive() else "stopped"
+    healthy = database == "connected" and (worker == "running" or settings.workers == 0)
+    return {
+        "status": "healthy" if healthy else "degraded",
+        "database": database,
+        "worker": worker,
+        "jobsDir": "exists" if Path(settings.jobs_dir).is_dir() else "missing",
+        "keys": {name: bool(os.environ.get(name)) for name in ENV_KEYS},
+        "_links": {"self": link("/api/v1/health")},
+    }
+
+
+@bp.get("/stats")
+def stats():
+    owned = jobs.Job.select().where(jobs.Job.owner == current_owner())
+    total_cost = 0.0
+    for job in owned.where(jobs.Job.state == jobs.State.COMPLETED.value):
+        cost = (job.outputs or {}).get("actualCost") or (job.outputs or {}).get("costEstimate") or {}
+        total_cost += cost.get("totalCost", 0.0)
+    count = lambda *states: owned.where(jobs.Job.state.in_([s.value for s in states])).count()  # noqa: E731
+    return {
+        "totalJobs": owned.count(),
+        "completedJobs": count(jobs.State.COMPLETED),
+        "failedJobs": count(jobs.State.FAILED),
+        "activeJobs": count(*jobs.ACTIVE),
+        "totalCost": round(total_cost, 2),
+        "_links": {"self": link("/api/v1/stats")},
+    }
+
+
+@bp.post("/jobs")
+def create_job():
+    job = pipeline.create(parse_body(GenerateRequest), owner=current_owner())
+    body = {"id": job.id, "topic": job.request.get("topic"), "archetype": job.request.get("archetype"),
+            "status": job.state, "_links": job_links(job)}
+    return body, 201, {"Location": f"/api/v1/jobs/{job.id}"}
+
+
+@bp.get("/jobs")
+def list_jobs():
+    limit = min(non_negative_int("limit", 20), MAX_LIMIT)
+    offset = non_negative_int("offset", 0, maximum=10**9)
+    owned = jobs.Job.select().where(jobs.Job.owner == current_owner())
+    page = owned.order_by(jobs.Job.created_at.desc(), jobs.Job.id).limit(limit).offset(offset)
+    links = {"self": link(f"/api/v1/jobs?limit={limit}&offset={offset}"), "create": link("/api/v1/jobs", "POST")}
+    total = owned.count()
+    if offset + limit < total:
+        links["next"] = link(f"/api/v1/jobs?limit={limit}&offset={offset + limit}")
+    if offset:
+        links["prev"] = link(f"/api/v1/jobs?limit={limit}&offset={max(0, offset - limit)}")
+    return {"jobs": [{**summary(job), "_links": {"self": link(f"/api/v1/jobs/{job.id}")}} for job in page],
+            "total": total, "limit": limit, "offset": offset, "_links": links}
+
+
+@bp.get("/jobs/<job_id>")
+def get_job(job_id):
+    job, headers = wait_for_change(find(job_id), current_owner())
+    return {**snapshot(job), "_links": job_links(job)}, 200, headers
+
+
+@bp.delete("/jobs/<job_id>")
+def delete_job(job_id):
+    job = find(job_id)
+    if job.state in jobs.ACTIVE:
+        raise Conflict(f"Job is {job.state}; cancel it first.", details={"job_id": job.id, "state": job.state})
+    jobs.delete(job.id, current_app.config["SETTINGS"].jobs_dir, current_owner())
+    return {"status": "deleted", "_links": {"jobs": link("/api/v1/jobs")}}
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel_job(job_id):
+    job = jobs.request_cancel(find(job_id).id, current_owner())
+    return {"status": "cancelled", "state": job.state, "cancelRequested": job.cancel_requested,
+            "_links": job_links(job)}
+
+
+@bp.post("/jobs/<job_id>/retry")
+def retry_job(job_id):
+    """Resume a failed or cancelled job from its first unfinished stage."""
+    job = find(job_id)
+    if job.kind != pipeline.KIND:
+        raise Conflict("Only generate jobs can be retried; submit a render again instead.")
+    if job.state not in (jobs.State.FAILED, jobs.State.CANCELLED):
+        raise Conflict(f"Job is {job.state}; only failed or cancelled jobs can be retried.",
+                       details={"job_id": job.id, "state": job.state})
+    keys = (json_object().get("keys") if request.get_data() else None) or {}
+    missing = [name for name in job.request.get("byok", []) if name not in keys]
+    if missing and keyring.get(job.id) is None:
+        raise InvalidRequest(f"This job used keys held in memory only; send them again in `keys`: {', '.join(missing)}.",
+                             code="keys_required", details={"keys": missing})
+    keyring.put(job.id, {name: str(value) for name, value in keys.items()})
+    reset = {name: (state if state["status"] in stages.FINISHED else {"status": "pending"})
+             for name, state in {**stages.initial(), **job.stages}.items()}
+    jobs.Job.update(stages=reset).where(jobs.Job.id == job.id).execute()
+    job = jobs.transition(job.id, jobs.State.QUEUED, message="Job queued again: resuming from its first unfinished stage.")
+    return {**snapshot(job), "_links": job_links(job)}, 202
+
+
+@bp.get("/jobs/<job_id>/events")
+def job_events(job_id):
+    job = find(job_id)
+    header = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
+    last = int(header) if header and header.isdigit() else None
+    heartbeat = current_app.config.get("SSE_HEARTBEAT", sse.HEARTBEAT_SECONDS)
+    body = sse.stream(job, current_owner(), snapshot, last, heartbeat)
+    return Response(body, mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"})
+
+
+def traversal(raw: str) -> bool:
+    """Whether a path, however often percent-encoded, climbs out or starts at the root."""
+    for _ in range(4):
+        decoded = urllib.parse.unquote(raw)
+        if decoded == raw:
+            break
+        raw = decoded
+    parts = re.split(r"[\\/]", raw)
+    return raw.startswith(("/", "\\")) or ".." in parts or bool(re.match(r"^[A-Za-z]:", raw)) or "\x00" in raw
+
+
+@bp.get("/jobs/<job_id>/artifacts/<anypath:name>")
+def artifact(job_id, name):
+    """Serve a file from the job's folder; 403 on any path that leaves it, Range for video."""
+    job = find(job_id)
+    folder = jobs.job_dir(current_app.config["SETTINGS"].jobs_dir, job.id).resolve()
+    if traversal(name):
+        raise Forbidden("Path traversal is not allowed.", code="path_traversal")
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder):
+        raise Forbidden("Path traversal is not allowed.", code="path_traversal")
+    if not path.is_file():
+        raise NotFound("Artifact not found.", details={"path": name})
+    return send_file(path, conditional=True, max_age=0)
+
+
+def listing(items, path):
+    """A JSON array as OpenReels documents it; its HAL link goes in a Link header instead."""
+    return items, 200, {"Link": f'<{path}>; rel="self"'}
+
+
+@bp.get("/archetypes")
+def archetypes():
+    return listing([archetype.public() for archetype in ARCHETYPES.values()], "/api/v1/archetypes")
+
+
+@bp.get("/platforms")
+def platforms():
+    return listing([platform.public() for platform in PLATFORMS.values()], "/api/v1/platforms")
+
+
+@bp.get("/providers")
+def providers():
+    usable = llms.available(os.environ)
+    tts = EspeakTTS()
+    return {
+        "llm": [{**entry, "available": usable.get(entry["key"], False)} for entry in llms.PROVIDERS],
+        "tts": [{"key": name, "label": provider.label, "available": True, "requires": list(provider.requires),
+                 "voices": [vars(voice) for voice in tts.voices()]}
+                for name, provider in choices.TTS.items()],
+        "image": [{"key": "local", "label": "Drawn locally (archetype palette)", "available": True}],
+        "stock": [{"key": "local", "label": "Local media folder (MEDIA_DIR)", "available": True}],
+        "video": [],
+        "music": [{"key": "bundled", "label": "Synthesized per mood", "available": True}],
+        "_links": {"self": link("/api/v1/providers")},
+    }

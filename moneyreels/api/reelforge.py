@@ -1,0 +1,167 @@
+"""Reel Forge's render API: POST /v1/videos/render, GET /v1/jobs/:jobId, and the output files.
+
+Shapes follow reference/reelforge-api.md: {"success": true, ...} or
+{"success": false, "error": {message, code, request_id, details}}.
+"""
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from flask import Blueprint, current_app, g, request, send_file
+from peewee import IntegrityError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .. import jobs, renders
+from ..db import Job
+from ..errors import Conflict, InvalidRequest, NotFound
+from ..manifest import Manifest
+from .auth import authenticate, current_owner
+from .errors import dialect
+from .inputs import field_errors, json_object
+from .limits import limit_requests
+
+bp = Blueprint("reelforge", __name__, url_prefix="/v1")
+bp.before_request(authenticate)
+bp.before_request(limit_requests("reelforge", lambda s: (s.rate_limit, s.rate_window)))
+
+# Files are fetched by players and webhook receivers that cannot send a key: the
+# unguessable job id is the capability, as Reel Forge's CDN URLs are.
+files = Blueprint("reelforge_files", __name__, url_prefix="/v1/files")
+
+DELIVERY_FIELDS = ("webhook_url", "webhook_headers", "webhook_secret", "idempotency_key", "metadata")
+RESERVED_HEADERS = {"content-type", "content-length", "host", "user-agent", "reelforge-signature", "transfer-encoding"}
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
+
+
+@dialect("/v1")
+def envelope(error):
+    return {
+        "success": False,
+        "error": {"message": error.message, "code": error.code, "request_id": g.get("request_id"),
+                  "details": error.details},
+    }
+
+
+class DeliveryOptions(BaseModel):
+    """The top-level fields beside the manifest: webhook, idempotency, metadata."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    webhook_url: str | None = Field(None, max_length=2048, pattern=r"^https?://[^\s/]+")
+    webhook_headers: dict[str, str] | None = Field(None, max_length=20)
+    webhook_secret: str | None = Field(None, min_length=1, max_length=256)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=255)
+    metadata: dict[str, str | bool | int | float] | None = Field(None, max_length=10)
+
+    @field_validator("webhook_headers")
+    @classmethod
+    def _headers(cls, headers):
+        for name, value in (headers or {}).items():
+            if not HEADER_NAME.match(name):
+                raise ValueError(f"invalid header name {name!r}")
+            if name.lower() in RESERVED_HEADERS:
+                raise ValueError(f"header {name!r} is set by the webhook sender")
+            if len(value) > 1000 or "\r" in value or "\n" in value:
+                raise ValueError(f"invalid value for header {name!r}")
+        return headers
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, metadata):
+        for key, value in (metadata or {}).items():
+            if len(key) > 500 or len(str(value)) > 500:
+                raise ValueError(f"metadata {key[:40]!r}: keys and values are at most 500 characters")
+        return metadata
+
+
+def validate(body: dict) -> tuple[Manifest, DeliveryOptions]:
+    """Validate the manifest and the delivery fields together, reporting every error at once."""
+    errors = []
+    manifest = options = None
+    try:
+        manifest = Manifest.model_validate({k: v for k, v in body.items() if k not in DELIVERY_FIELDS})
+    except ValidationError as exc:
+        errors += field_errors(exc)
+    try:
+        options = DeliveryOptions.model_validate(body)
+    except ValidationError as exc:
+        errors += field_errors(exc)
+    if errors:
+        first = errors[0]
+        raise InvalidRequest(f"{first['field']}: {first['message']}", code="validation_error",
+                             details={"errors": errors})
+    return manifest, options
+
+
+def fingerprint(body: dict) -> str:
+    """Hash the request, less its idempotency key, to tell a replay from a different request."""
+    canonical = {k: v for k, v in body.items() if k != "idempotency_key"}
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def base_url() -> str:
+    return current_app.config["SETTINGS"].public_url or request.host_url
+
+
+def replay(key, digest):
+    """Answer a request whose idempotency key was seen before."""
+    job = Job.get((Job.owner == current_owner()) & (Job.idempotency_key == key))
+    if job.request_hash != digest:
+        raise Conflict(
+            "This idempotency key was already used with a different request body.",
+            code="idempotency_conflict", details={"idempotency_key": key, "job_id": job.id},
+        )
+    return {"success": True, "data": {"deduped": True, "job": renders.describe(job)}}, 200
+
+
+@bp.post("/videos/render")
+def submit():
+    body = json_object()
+    manifest, options = validate(body)
+    key = request.headers.get("idempotency-key") or options.idempotency_key
+    if key is not None and not 0 < len(key) <= 255:
+        raise InvalidRequest("idempotency-key: must be 1 to 255 characters.", code="validation_error")
+    digest = fingerprint(body)
+    if key and Job.select().where((Job.owner == current_owner()) & (Job.idempotency_key == key)).exists():
+        return replay(key, digest)
+    webhook = None
+    if options.webhook_url:
+        webhook = {"url": options.webhook_url, "headers": options.webhook_headers or {},
+                   "secret": options.webhook_secret or current_app.config["SETTINGS"].webhook_secret}
+    stored = {
+        "manifest": manifest.model_dump(mode="json", exclude_unset=True),
+        "metadata": options.metadata or {},
+        "webhook": webhook,
+        "base_url": base_url(),
+    }
+    try:
+        job = jobs.create(renders.KIND, stored, owner=current_owner(), idempotency_key=key, request_hash=digest)
+    except IntegrityError:
+        # Another request with this key won the race a moment ago.
+        return replay(key, digest)
+    return {"success": True, "job_id": job.id, "request_id": g.request_id}, 202
+
+
+@bp.get("/jobs/<job_id>")
+def status(job_id):
+    job = jobs.get(job_id, current_owner())
+    data = renders.describe(job)
+    body = {"success": True, "request_id": g.request_id, "data": data}
+    error = renders.error_of(job)
+    if error:
+        body["error"] = error
+    return body
+
+
+@files.get("/<job_id>/<name>")
+def output(job_id, name):
+    """Serve a finished render's video, with Range support so players can seek."""
+    job = Job.get_or_none(Job.id == job_id)
+    if job is None or job.state != jobs.State.COMPLETED or not job.result_path or Path(job.result_path).name != name:
+        raise NotFound("File not found.")
+    path = Path(job.result_path)
+    if not path.is_file():
+        raise NotFound("File not found.")
+    return send_file(path, mimetype="video/mp4", conditional=True, max_age=3600)

@@ -1,0 +1,94 @@
+"""Assembly: compile the score, voice, timings, assets and music into a manifest, and render it."""
+
+import json
+
+from .. import renders
+from ..manifest import Manifest
+from ..render import render
+from .catalog import CAPTION_STYLES
+from .score import DirectorScore
+
+MOTION_INTENSITY = {"low": 0.08, "medium": 0.14, "high": 0.22}
+TRANSITION_SECONDS = 0.4
+MUSIC_VOLUME = 0.14
+SCALED_KEYS = ("font_size", "stroke_width", "shadow_blur", "shadow_offset_x", "shadow_offset_y")
+
+
+def caption_track(plan, words) -> dict:
+    """The archetype's caption style, scaled to the output size."""
+    style = CAPTION_STYLES[plan.archetype.captionStyle]
+    scaled = {key: (value * plan.scale if key in SCALED_KEYS else value) for key, value in style.style.items()}
+    return {
+        "id": "captions",
+        "words": [{"text": text, "start_seconds": start, "end_seconds": max(end, start + 0.05)}
+                  for text, start, end in words],
+        "layout": style.layout,
+        "style": scaled,
+        "highlight_color": style.highlight_color,
+        "max_words_per_page": style.max_words_per_page,
+    }
+
+
+def visual_layer(plan, index, scene, asset, timing) -> dict:
+    layer = {
+        "id": f"scene-{index + 1}",
+        "type": asset["kind"],
+        "asset_id": f"visual-{index + 1}",
+        "time": {"start_seconds": timing["start"], "duration_seconds": timing["duration"]},
+    }
+    if asset["kind"] == "image" and scene.motion != "static":
+        layer["motion"] = {"type": scene.motion, "intensity": MOTION_INTENSITY[plan.archetype.motionIntensity]}
+    if asset["kind"] == "video":
+        layer["media_settings"] = {"volume": 0, "loop": True}
+    if index and scene.transition != "cut":
+        layer["transition"] = {"type": scene.transition, "duration_seconds": TRANSITION_SECONDS}
+    return layer
+
+
+def compile_manifest(plan) -> dict:
+    score = DirectorScore.model_validate(plan.outputs["score"])
+    narration, assets = plan.outputs["narration"], plan.outputs["assets"]
+    width, height = plan.size
+    manifest_assets, timeline = [], []
+    for index, (scene, asset, timing) in enumerate(zip(score.scenes, assets, narration["scenes"])):
+        manifest_assets.append({"id": f"visual-{index + 1}", "type": asset["kind"], "url": asset["file"]})
+        timeline.append(visual_layer(plan, index, scene, asset, timing))
+    total = narration["duration"]
+    manifest_assets.append({"id": "voice", "type": "audio", "url": str((plan.dir / narration["voice"]).resolve())})
+    timeline.append({"id": "voice", "type": "audio", "asset_id": "voice",
+                     "time": {"start_seconds": 0, "duration_seconds": total}})
+    music = plan.outputs.get("musicTrack")
+    if music:
+        manifest_assets.append({"id": "music", "type": "audio", "url": str((plan.dir / music["path"]).resolve())})
+        timeline.append({"id": "music", "type": "audio", "asset_id": "music",
+                         "time": {"start_seconds": 0, "duration_seconds": total},
+                         "media_settings": {"volume": MUSIC_VOLUME, "loop": True, "fade_in_seconds": 1.0,
+                                            "fade_out_seconds": 1.5}})
+    words = [word for scene in narration["scenes"] for word in scene["words"]]
+    return {
+        "version": "v1",
+        "output": {"width": width, "height": height, "fps": plan.platform.fps},
+        "assets": manifest_assets,
+        "composition": {"timeline": timeline, "captions": [caption_track(plan, words)] if words else []},
+    }
+
+
+def run(plan) -> str:
+    """Compile, save and render the manifest; return the stage detail."""
+    data = compile_manifest(plan)
+    path = plan.dir / "manifest.json"
+    path.write_text(json.dumps(data, indent=2))
+    options = renders.options(plan.settings, plan.dir)
+    options.max_duration_seconds = max(plan.settings.max_duration_seconds, plan.platform.maxDurationSeconds + 5)
+    options.work_dir.mkdir(parents=True, exist_ok=True)
+    output = plan.dir / renders.OUTPUT_NAME
+    try:
+        result = render(Manifest.model_validate(data), output, options,
+                        on_progress=plan.ctx.progress, checkpoint=plan.ctx.checkpoint)
+    finally:
+        renders.clean(options)
+    for warning in result.warnings:
+        plan.log(warning, level="warning")
+    plan.save(videoPath=renders.OUTPUT_NAME, runDir=".", manifestPath="manifest.json",
+              total_duration_seconds=round(result.duration_seconds, 3))
+    return renders.OUTPUT_NAME

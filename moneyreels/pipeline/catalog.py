@@ -1,0 +1,138 @@
+"""What a reel can look like: archetypes, pacing tiers, platforms and caption styles."""
+
+from dataclasses import dataclass
+
+from ..providers.art import Palette
+
+
+@dataclass(frozen=True)
+class Archetype:
+    name: str
+    captionStyle: str
+    artStyle: str
+    mood: str
+    colorPalette: str
+    scenePacing: str
+    motionIntensity: str
+
+    def public(self) -> dict:
+        return {key: getattr(self, key) for key in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Pacing:
+    name: str
+    words_per_second: float
+    scene_seconds: float
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    width: int
+    height: int
+    fps: int
+    maxDurationSeconds: int
+
+    def public(self) -> dict:
+        return {key: getattr(self, key) for key in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class CaptionStyle:
+    """How word-by-word captions look: text style keys, highlight colour, placement."""
+
+    style: dict
+    highlight_color: str
+    layout: dict
+    max_words_per_page: int = 3
+
+
+ARCHETYPES = {a.name: a for a in (
+    Archetype("editorial_caricature", "glitch", "editorial caricature with bold outlines", "satirical",
+              "high contrast", "standard", "medium"),
+    Archetype("cinematic_documentary", "classic", "cinematic film stills, natural light", "epic_cinematic",
+              "teal and orange", "slow", "low"),
+    Archetype("neon_cyberpunk", "neon", "neon-lit futuristic city, synthwave", "energetic_electronic",
+              "neon", "fast", "high"),
+    Archetype("warm_storybook", "bubbly", "warm watercolour storybook illustration", "warm_acoustic",
+              "pastel", "slow", "low"),
+    Archetype("minimal_explainer", "clean", "flat minimal vector shapes", "lofi_chill",
+              "monochrome blue", "standard", "low"),
+    Archetype("dark_mystery", "bold", "moody chiaroscuro, fog and shadows", "mysterious",
+              "dark", "slow", "medium"),
+    Archetype("bright_pop", "karaoke", "bold pop-art colours and halftones", "upbeat_pop",
+              "vivid", "fast", "high"),
+    Archetype("nature_calm", "classic", "soft nature photography, golden hour", "calm_ambient",
+              "earth", "slow", "low"),
+    Archetype("history_epic", "bold", "oil painting of historic scenes", "epic_cinematic",
+              "sepia", "standard", "medium"),
+    Archetype("science_wonder", "clean", "luminous scientific visualisation, deep space", "inspirational",
+              "cosmic", "standard", "medium"),
+)}
+
+PALETTES = {
+    "high contrast": Palette(("#111111", "#f5f5f0"), ("#e63946", "#ffd166"), "#ffffff"),
+    "teal and orange": Palette(("#0b3c49", "#155e63"), ("#f28f3b", "#c8553d"), "#ffffff"),
+    "neon": Palette(("#0d0221", "#1a1446"), ("#ff2a6d", "#05d9e8", "#d1f7ff"), "#ffffff"),
+    "pastel": Palette(("#fde2e4", "#e2ece9"), ("#bee1e6", "#f0efeb", "#cddafd"), "#3d3d3d"),
+    "monochrome blue": Palette(("#0a2342", "#2c4a6e"), ("#5fa8d3", "#cae9ff"), "#ffffff"),
+    "dark": Palette(("#0b0c10", "#1f2833"), ("#66fcf1", "#45a29e"), "#ffffff"),
+    "vivid": Palette(("#ff006e", "#3a86ff"), ("#ffbe0b", "#fb5607", "#8338ec"), "#ffffff"),
+    "earth": Palette(("#283618", "#606c38"), ("#dda15e", "#bc6c25", "#fefae0"), "#ffffff"),
+    "sepia": Palette(("#3e2723", "#5d4037"), ("#d7ccc8", "#a1887f", "#ffcc80"), "#ffffff"),
+    "cosmic": Palette(("#03071e", "#10002b"), ("#7b2cbf", "#c77dff", "#48cae4"), "#ffffff"),
+}
+
+PACING = {p.name: p for p in (
+    Pacing("slow", 2.1, 5.0),
+    Pacing("standard", 2.5, 4.0),
+    Pacing("fast", 2.9, 3.0),
+)}
+
+PLATFORMS = {p.name: p for p in (
+    Platform("youtube", 1080, 1920, 30, 60),
+    Platform("tiktok", 1080, 1920, 30, 60),
+    Platform("instagram", 1080, 1920, 30, 90),
+)}
+
+_BASE_CAPTION = {"font_size": 76, "font_weight": 800, "color": "white", "stroke_color": "black",
+                 "stroke_width": 6, "line_height": 1.15, "text_align": "center"}
+_LOWER = {"x": "6%", "y": "62%", "width": "88%", "height": "20%"}
+
+CAPTION_STYLES = {
+    "classic": CaptionStyle(_BASE_CAPTION, "#ffd60a", _LOWER),
+    "bold": CaptionStyle({**_BASE_CAPTION, "font_size": 92, "font_weight": 900}, "#ff4d4d", _LOWER, 2),
+    "glitch": CaptionStyle({**_BASE_CAPTION, "shadow_color": "#00e5ff", "shadow_offset_x": 5,
+                            "shadow_offset_y": 0}, "#ff2a6d", _LOWER),
+    "neon": CaptionStyle({**_BASE_CAPTION, "stroke_width": 0, "shadow_color": "#ff2a6d", "shadow_blur": 18},
+                         "#05d9e8", _LOWER),
+    "bubbly": CaptionStyle({**_BASE_CAPTION, "font_weight": 700, "stroke_color": "#5a3e36"}, "#ffb4a2", _LOWER),
+    "clean": CaptionStyle({**_BASE_CAPTION, "font_weight": 600, "stroke_width": 0, "shadow_color": "rgba(0,0,0,0.7)",
+                           "shadow_blur": 10, "shadow_offset_y": 4}, "#5fa8d3", _LOWER, 4),
+    "karaoke": CaptionStyle({**_BASE_CAPTION, "font_size": 84}, "#ffbe0b", {**_LOWER, "y": "44%"}),
+}
+
+VISUAL_TYPES = ("ai_image", "ai_video", "stock_image", "stock_video", "text_card")
+MOTIONS = ("zoom_in", "zoom_out", "pan_left", "pan_right", "static")
+TRANSITIONS = ("crossfade", "slide", "wipe", "cut")
+
+_ARCHETYPE_WORDS = {
+    "science_wonder": ("space", "star", "planet", "galaxy", "science", "physics", "atom", "universe", "black hole", "quantum"),
+    "history_epic": ("history", "ancient", "empire", "war", "king", "queen", "roman", "medieval", "century"),
+    "dark_mystery": ("mystery", "crime", "ghost", "unsolved", "dark", "haunted", "secret", "murder"),
+    "nature_calm": ("nature", "forest", "ocean", "animal", "bird", "tree", "garden", "mountain", "honey", "bee"),
+    "neon_cyberpunk": ("ai", "robot", "future", "tech", "computer", "cyber", "hacker", "crypto"),
+    "warm_storybook": ("story", "once upon", "child", "kids", "fairy", "bedtime", "friend"),
+    "bright_pop": ("fun", "party", "music", "pop", "dance", "celebrity", "trend"),
+    "editorial_caricature": ("politic", "election", "satire", "government", "economy", "news"),
+    "minimal_explainer": ("how to", "explain", "tips", "guide", "learn", "why", "steps"),
+}
+
+
+def pick_archetype(text: str) -> str:
+    """Choose an archetype from the words of a topic or script; cinematic when nothing matches."""
+    lowered = f" {text.lower()} "
+    scores = {name: sum(lowered.count(word) for word in words) for name, words in _ARCHETYPE_WORDS.items()}
+    best = max(scores, key=lambda name: scores[name])
+    return best if scores[best] else "cinematic_documentary"

@@ -1,0 +1,99 @@
+"""What a generate job asks for: topic or script, options, providers, BYOK keys."""
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .catalog import ARCHETYPES, PACING, PLATFORMS
+from .score import DirectorScore
+
+MAX_DIRECTION_BYTES = 10 * 1024
+# Keys a job may bring. Base URLs are not among them: a job must not point the server's
+# requests (and the operator's keys) at a host of its choosing.
+BYOK_NAMES = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY", "ELEVENLABS_API_KEY",
+              "INWORLD_TTS_API_KEY", "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
+MAX_SCRIPT_CHARS = 5000
+
+
+class Providers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    llm: str | None = Field(None, max_length=40)
+    tts: str | None = Field(None, max_length=40)
+    image: str | None = Field(None, max_length=40)
+    stock: str | None = Field(None, max_length=40)
+    video: str | None = Field(None, max_length=40)
+    videoModel: str | None = Field(None, max_length=100)
+    music: str | None = Field(None, max_length=40)
+
+
+class GenerateRequest(BaseModel):
+    """The OpenReels job request, plus MoneyReels' `script` and `voice`."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    topic: str | None = Field(None, min_length=1, max_length=500)
+    script: str | None = Field(None, min_length=1, max_length=MAX_SCRIPT_CHARS)
+    archetype: str | None = None
+    pacing: str | None = None
+    platform: str = "youtube"
+    dryRun: bool = False
+    noMusic: bool = False
+    noVideo: bool = False
+    direction: str | None = None
+    score: DirectorScore | None = None
+    voice: str | None = Field(None, max_length=100)
+    providers: Providers = Field(default_factory=Providers)
+    keys: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+    @field_validator("archetype")
+    @classmethod
+    def _archetype(cls, value):
+        if value is not None and value not in ARCHETYPES:
+            raise ValueError(f"unknown archetype '{value}'; one of: {', '.join(ARCHETYPES)}")
+        return value
+
+    @field_validator("pacing")
+    @classmethod
+    def _pacing(cls, value):
+        if value is not None and value not in PACING:
+            raise ValueError(f"unknown pacing tier '{value}'; one of: {', '.join(PACING)}")
+        return value
+
+    @field_validator("platform")
+    @classmethod
+    def _platform(cls, value):
+        if value not in PLATFORMS:
+            raise ValueError(f"unknown platform '{value}'; one of: {', '.join(PLATFORMS)}")
+        return value
+
+    @field_validator("direction", mode="before")
+    @classmethod
+    def _direction(cls, value):
+        if value is None:
+            return value
+        if not isinstance(value, str):
+            raise ValueError("direction must be a string")
+        if len(value.encode()) > MAX_DIRECTION_BYTES:
+            raise ValueError(f"direction is over 10 KB ({len(value.encode())} bytes)")
+        return value
+
+    @field_validator("keys")
+    @classmethod
+    def _keys(cls, keys):
+        for name, value in keys.items():
+            if name not in BYOK_NAMES:
+                raise ValueError(f"unknown key name {name[:60]!r}; one of: {', '.join(BYOK_NAMES)}")
+            if not 0 < len(value) <= 500:
+                raise ValueError(f"{name} must be 1 to 500 characters")
+        return keys
+
+    @model_validator(mode="after")
+    def _topic_or_script(self):
+        if not self.topic and not self.script and self.score is None:
+            raise ValueError("topic is required (or a script, or a score to replay)")
+        return self
+
+    def stored(self) -> dict:
+        """The request as saved on the job: everything but the values of the BYOK keys."""
+        data = self.model_dump(mode="json", exclude={"keys"}, exclude_none=True)
+        data["byok"] = sorted(self.keys)
+        return data

@@ -1,0 +1,61 @@
+"""The six stages' bookkeeping: status on the job row, and the OpenReels stage events."""
+
+import contextlib
+import time
+
+from .. import events
+from ..db import Job, database
+from ..errors import JobCancelled
+
+STAGES = ("research", "director", "tts", "visuals", "assembly", "critic")
+FINISHED = ("done", "skipped")
+
+
+def initial() -> dict:
+    return {name: {"status": "pending"} for name in STAGES}
+
+
+class Stages:
+    """Moves a job's stages through pending/running/done/skipped/error, one event per change."""
+
+    def __init__(self, job):
+        self.job_id = job.id
+        self.state = {**initial(), **(job.stages or {})}
+
+    def finished(self, name) -> bool:
+        return self.state[name]["status"] in FINISHED
+
+    def emit(self, name, kind, message="", level="info", **data):
+        """Write a `stage:<name>` event whose payload is OpenReels' SSE data."""
+        events.append(self.job_id, f"stage:{name}", message, level=level,
+                      payload={"stage": name, "type": kind, **data})
+
+    def _set(self, name, status, kind, message, level="info", **data):
+        fields = {"status": status, **{k: v for k, v in data.items() if k in ("detail", "durationSec", "reason", "error")}}
+        self.state[name] = fields
+        with database.atomic():
+            Job.update(stages=self.state, updated_at=time.time()).where(Job.id == self.job_id).execute()
+            self.emit(name, kind, message, level, **data)
+        events.notify()
+
+    def skip(self, name, reason):
+        self._set(name, "skipped", "skipped", f"{name.capitalize()} skipped: {reason}", reason=reason)
+
+    @contextlib.contextmanager
+    def run(self, name):
+        """Run a stage: yields a dict the body fills with `detail`; records done or error."""
+        started = time.monotonic()
+        self._set(name, "running", "start", f"{name.capitalize()} started.")
+        result = {"detail": ""}
+        try:
+            yield result
+        except JobCancelled:
+            self._set(name, "pending", "cancelled", f"{name.capitalize()} stopped: cancelled.", level="warning")
+            raise
+        except Exception as exc:
+            message = getattr(exc, "message", None) or "internal error"
+            self._set(name, "error", "error", f"{name.capitalize()} failed: {message}", level="error", error=message)
+            raise
+        duration = round(time.monotonic() - started, 2)
+        self._set(name, "done", "complete", f"{name.capitalize()} done: {result['detail']}", level="success",
+                  detail=result["detail"], durationSec=duration)

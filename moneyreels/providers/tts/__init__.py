@@ -1,0 +1,6 @@
+"""Text-to-speech providers: the interface and the offline default."""
+
+from moneyreels.providers.tts.base import Speech, TTSError, TTSProvider, Voice, WordTiming
+from moneyreels.providers.tts.espeak import EspeakTTS
+
+__all__ = ["EspeakTTS", "Speech", "TTSError", "TTSProvider", "Voice", "WordTiming"]

@@ -1,0 +1,109 @@
+"""The render engine: a validated manifest in, an H.264/AAC MP4 out, from one ffmpeg process."""
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import imageio_ffmpeg
+
+from moneyreels.manifest import Manifest
+from moneyreels.render.assets import FetchLimits, fetch_assets
+from moneyreels.render.compose import build_graph
+from moneyreels.render.ffmpeg import run_ffmpeg
+from moneyreels.render.sprites import draw_sprites
+from moneyreels.render.timeline import Limits, plan_timeline
+
+log = logging.getLogger(__name__)
+
+# Share of the progress bar each phase ends at; encoding takes the rest.
+_FETCHED, _PLANNED, _DRAWN = 0.10, 0.12, 0.15
+_PROGRESS_INTERVAL = 0.25
+
+
+@dataclass
+class RenderOptions:
+    media_dirs: list[Path]  # local assets must resolve inside one of these
+    work_dir: Path  # scratch for downloads and drawn PNGs; the caller creates and removes it
+    preset: str = "veryfast"
+    crf: int = 23
+    max_asset_bytes: int = 500 * 1024 * 1024
+    max_duration_seconds: float = 60
+    max_trim_seconds: float = 300
+    fetch_timeout: tuple[float, float] = (5, 30)
+    ffmpeg: str | None = None
+
+
+@dataclass
+class RenderResult:
+    duration_seconds: float
+    width: int
+    height: int
+    fps: float
+    warnings: list[str]
+
+
+def render(
+    manifest: Manifest,
+    out_path: Path,
+    options: RenderOptions,
+    *,
+    on_progress: Callable[[float, str], None] | None = None,
+    checkpoint: Callable[[], None] | None = None,
+) -> RenderResult:
+    """Render manifest to out_path; on failure or cancel leave no file there.
+
+    Raises RenderError for manifests that cannot be rendered (codes as Reel Forge names them),
+    and whatever checkpoint raises (JobCancelled) after stopping the ffmpeg it started.
+    """
+    report = _Reporter(on_progress)
+    check = checkpoint or (lambda: None)
+    ffmpeg = options.ffmpeg or imageio_ffmpeg.get_ffmpeg_exe()
+    out_path = Path(out_path)
+
+    report(0.0, "Fetching assets")
+    limits = FetchLimits(options.media_dirs, options.work_dir, options.max_asset_bytes, options.fetch_timeout, ffmpeg)
+    sources = fetch_assets(manifest, limits, check)
+    check()
+    report(_FETCHED, "Planning the timeline")
+    plan = plan_timeline(manifest, sources, Limits(options.max_duration_seconds, options.max_trim_seconds))
+    check()
+    report(_PLANNED, "Drawing text")
+    tracks, text_warnings = draw_sprites(manifest, plan, options.work_dir)
+    graph, graph_warnings = build_graph(plan, tracks, options.work_dir, options.fetch_timeout[1])
+    check()
+
+    report(_DRAWN, "Encoding")
+    partial = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.part")
+    encode = ["-map", "[vout]", "-map", "[aout]", "-c:v", "libx264", "-preset", options.preset,
+              "-crf", str(options.crf), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "160k",
+              "-frames:v", str(plan.frames), "-movflags", "+faststart", "-f", "mp4", "-y", str(partial)]
+    try:
+        run_ffmpeg([ffmpeg, *graph.args(), *encode], duration=plan.duration, checkpoint=check,
+                   on_progress=lambda f: report(_DRAWN + (1 - _DRAWN) * f, "Encoding", throttle=True))
+        os.replace(partial, out_path)
+    finally:
+        partial.unlink(missing_ok=True)
+    report(1.0, "Done")
+    warnings = plan.warnings + text_warnings + graph_warnings
+    for warning in warnings:
+        log.warning("render: %s", warning)
+    return RenderResult(plan.frames / plan.fps, plan.width, plan.height, plan.fps, warnings)
+
+
+class _Reporter:
+    """Forward progress, at most four times a second for ffmpeg's stream of updates."""
+
+    def __init__(self, callback):
+        self.callback = callback
+        self.last = 0.0
+
+    def __call__(self, fraction: float, message: str, throttle: bool = False):
+        now = time.monotonic()
+        if self.callback is None or throttle and now - self.last < _PROGRESS_INTERVAL:
+            return
+        self.last = now
+        self.callback(min(1.0, fraction), message)

@@ -1,0 +1,157 @@
+"""Resolve manifest assets to something ffmpeg can read: a checked local file or URL."""
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import requests
+
+from moneyreels.errors import RenderError
+from moneyreels.manifest import Asset, Manifest
+from moneyreels.render.probe import MediaInfo, probe
+
+log = logging.getLogger(__name__)
+
+_GENERIC_BINARY = {"application/octet-stream", "binary/octet-stream", "application/mp4", "application/ogg"}
+_CHUNK = 1 << 16
+_SUFFIX = re.compile(r"\.[a-z0-9]{1,5}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A fetched asset: where ffmpeg reads it and what it holds."""
+
+    asset_id: str
+    location: str  # a local path, or an http(s) URL read with input seeking
+    remote: bool
+    info: MediaInfo
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    media_dirs: list[Path]
+    work_dir: Path
+    max_bytes: int
+    timeout: tuple[float, float]
+    ffmpeg: str
+
+
+def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[], None]) -> dict[str, Source]:
+    """Fetch and probe every asset the timeline uses, keyed by asset id."""
+    layers_by_asset: dict[str, list] = {}
+    for layer in manifest.composition.timeline:
+        layers_by_asset.setdefault(layer.asset_id, []).append(layer)
+    sources = {}
+    for index, (asset_id, layers) in enumerate(layers_by_asset.items()):
+        checkpoint()
+        asset = manifest.asset(asset_id)
+        # Seek over HTTP only when every use is trimmed media; anything else needs the whole file.
+        seek_remotely = asset.type != "image" and all(
+            layer.trim is not None and layer.trim.start_seconds > 0 for layer in layers
+        )
+        location, remote = _locate(asset, index, limits, seek_remotely, checkpoint)
+        info = probe(limits.ffmpeg, location, asset_id=asset.id, timeout=limits.timeout[1])
+        sources[asset_id] = Source(asset_id, location, remote, info)
+        log.info("asset %s: %s %s", asset_id, "remote" if remote else "local", info)
+    return sources
+
+
+def _locate(asset: Asset, index, limits, seek_remotely, checkpoint) -> tuple[str, bool]:
+    parts = urlsplit(asset.url)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        if seek_remotely:
+            _open(asset, limits, method="HEAD").close()
+            return asset.url, True
+        return str(_download(asset, index, limits, checkpoint)), False
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise _invalid(asset, "file URLs must name a local path")
+        return str(_local_file(asset, Path(unquote(parts.path)), limits.media_dirs)), False
+    if scheme and not re.fullmatch(r"[a-z]", scheme):  # one letter is a Windows drive, not a scheme
+        raise _invalid(asset, f"scheme '{scheme}' is not allowed (use http, https or a local path)")
+    return str(_local_file(asset, Path(asset.url), limits.media_dirs)), False
+
+
+def _local_file(asset: Asset, path: Path, media_dirs: list[Path]) -> Path:
+    """Return path resolved inside one of media_dirs, refusing anything that escapes them."""
+    roots = [Path(d).resolve() for d in media_dirs]
+    candidates = [path.resolve()] if path.is_absolute() else [(root / path).resolve() for root in roots]
+    inside = [c for c in candidates if any(c.is_relative_to(root) for root in roots)]
+    if not inside:
+        raise _invalid(asset, "local path is outside the allowed media folders")
+    for candidate in inside:
+        if candidate.is_file():
+            return candidate
+    raise _invalid(asset, "local file not found")
+
+
+def _open(asset: Asset, limits: FetchLimits, method: str) -> requests.Response:
+    """Send method (HEAD falls back to GET) and check status and Content-Type."""
+    try:
+        response = requests.request(method, asset.url, stream=True, timeout=limits.timeout, allow_redirects=True)
+        if method == "HEAD" and response.status_code in (405, 501):
+            response.close()
+            response = requests.get(asset.url, stream=True, timeout=limits.timeout)
+    except requests.RequestException as exc:
+        raise _invalid(asset, f"unreachable: {exc.__class__.__name__}") from None
+    if response.status_code >= 400:
+        response.close()
+        raise _invalid(asset, f"HTTP {response.status_code}", status=response.status_code)
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if content_type and content_type.split("/")[0] not in ("video", "audio", "image") \
+            and content_type not in _GENERIC_BINARY:
+        response.close()
+        raise _invalid(asset, f"Content-Type {content_type} is not media", content_type=content_type)
+    return response
+
+
+def _download(asset: Asset, index: int, limits: FetchLimits, checkpoint) -> Path:
+    """Stream the asset to work_dir, enforcing the size cap before and while reading."""
+    suffix = Path(urlsplit(asset.url).path).suffix.lower()
+    if not _SUFFIX.fullmatch(suffix):
+        suffix = ""  # the name is ours; the suffix only helps ffmpeg pick a demuxer
+    target = limits.work_dir / f"asset-{index}{suffix}"
+    with _open(asset, limits, method="GET") as response:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limits.max_bytes:
+            raise _too_large(asset, limits.max_bytes)
+        received = 0
+        next_check = time.monotonic()
+        try:
+            with open(target, "wb") as out:
+                for chunk in response.iter_content(_CHUNK):
+                    received += len(chunk)
+                    if received > limits.max_bytes:
+                        raise _too_large(asset, limits.max_bytes)
+                    out.write(chunk)
+                    if time.monotonic() >= next_check:  # the checkpoint may hit the database
+                        checkpoint()
+                        next_check = time.monotonic() + 0.2
+        except requests.RequestException as exc:
+            target.unlink(missing_ok=True)
+            raise _invalid(asset, f"download failed: {exc.__class__.__name__}") from None
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+    return target
+
+
+def _invalid(asset: Asset, reason: str, **extra) -> RenderError:
+    return RenderError(
+        f"Asset '{asset.id}' is not usable: {reason}",
+        code="invalid_asset_url",
+        details={"asset_id": asset.id, "url": asset.url, "reason": reason, **extra},
+    )
+
+
+def _too_large(asset: Asset, limit: int) -> RenderError:
+    return RenderError(
+        f"Asset '{asset.id}' is larger than the {limit} byte limit",
+        code="asset_too_large",
+        details={"asset_id": asset.id, "limit_bytes": limit},
+    )

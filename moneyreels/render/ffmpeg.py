@@ -1,0 +1,84 @@
+"""Run one ffmpeg process: report its progress, stop it on cancel, report its crash."""
+
+import collections
+import logging
+import subprocess
+import threading
+from collections.abc import Callable
+
+from moneyreels.errors import RenderError
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.2
+STDERR_LINES = 20
+
+
+def run_ffmpeg(
+    args: list[str],
+    *,
+    duration: float,
+    on_progress: Callable[[float], None],
+    checkpoint: Callable[[], None],
+) -> None:
+    """Run ffmpeg with args (its path first); raise worker_crash on failure.
+
+    on_progress gets the fraction of `duration` written so far. checkpoint() is polled while
+    ffmpeg runs; whatever it raises (JobCancelled) terminates this ffmpeg and propagates.
+    """
+    command = [args[0], "-hide_banner", "-nostdin", "-loglevel", "error", "-progress", "pipe:1", "-nostats", *args[1:]]
+    log.debug("ffmpeg command: %s", command)
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, errors="replace")
+    stderr_tail = collections.deque(maxlen=STDERR_LINES)
+    written = [0.0]  # seconds of output so far, updated by the reader thread
+    readers = [
+        threading.Thread(target=_read_progress, args=(process.stdout, written), daemon=True),
+        threading.Thread(target=stderr_tail.extend, args=(process.stderr,), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    reported = 0.0
+    try:
+        while process.poll() is None:
+            checkpoint()
+            # Report from this thread: callers may write progress to a thread-bound database.
+            if written[0] != reported and duration > 0:
+                reported = written[0]
+                on_progress(min(1.0, reported / duration))
+            try:
+                process.wait(POLL_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+    except BaseException:
+        _stop(process)
+        raise
+    finally:
+        for reader in readers:
+            reader.join(timeout=1)
+    if process.returncode != 0:
+        lines = [line.rstrip() for line in stderr_tail]
+        raise RenderError(
+            f"ffmpeg exited with status {process.returncode}: {lines[-1] if lines else 'no output'}",
+            code="worker_crash",
+            details={"returncode": process.returncode, "stderr": lines},
+        )
+
+
+def _read_progress(stream, written: list[float]):
+    """Parse `-progress` key=value lines into written[0], the seconds of output so far."""
+    for line in stream:
+        key, _, value = line.strip().partition("=")
+        if key == "out_time_us" and value.isdigit():
+            written[0] = int(value) / 1e6
+
+
+def _stop(process: subprocess.Popen):
+    """Terminate our ffmpeg (only it), killing it if it does not exit within half a second."""
+    process.terminate()
+    try:
+        process.wait(0.5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+

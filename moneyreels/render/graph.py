@@ -1,0 +1,69 @@
+"""A small builder for one ffmpeg invocation: numbered inputs and a labelled filter_complex."""
+
+from fractions import Fraction
+from pathlib import Path
+
+from moneyreels.render.assets import Source
+from moneyreels.render.probe import NETWORK_PROTOCOLS
+
+
+class Graph:
+    """Collect inputs and filter chains; hand out unique pad labels."""
+
+    def __init__(self, fps: float, rw_timeout: float):
+        self.rate = Fraction(fps).limit_denominator(1001)
+        self.rw_timeout = rw_timeout
+        self.inputs: list[list[str]] = []
+        self.chains: list[str] = []
+        self._count = 0
+
+    @property
+    def time_base(self) -> str:
+        return f"{self.rate.denominator}/{self.rate.numerator}"
+
+    def label(self, stem: str) -> str:
+        self._count += 1
+        return f"{stem}{self._count}"
+
+    def add_input(self, args: list[str]) -> int:
+        """Append an input (its options then -i ...); return its index."""
+        self.inputs.append(args)
+        return len(self.inputs) - 1
+
+    def media_input(self, source: Source, *, seek: float = 0.0, duration: float | None = None, loop=False) -> int:
+        """Add a fetched asset, reading only [seek, seek+duration) of it."""
+        if source.remote:
+            args = ["-protocol_whitelist", NETWORK_PROTOCOLS, "-rw_timeout", str(int(self.rw_timeout * 1e6))]
+        else:
+            args = ["-protocol_whitelist", "file"]
+        if source.info.is_still:
+            args += ["-framerate", str(self.rate)]
+        else:
+            args += ["-stream_loop", "-1"] if loop else []
+            args += ["-ss", seconds(seek)] if seek else []
+            args += ["-t", seconds(duration)] if duration else []
+        return self.add_input(args + ["-i", source.location])
+
+    def still_input(self, path: Path) -> int:
+        """Add a PNG we drew; ffmpeg decodes it once."""
+        return self.add_input(["-protocol_whitelist", "file", "-framerate", str(self.rate), "-i", str(path)])
+
+    def chain(self, inputs: list[str], filters: list[str], stem: str = "v") -> str:
+        """Append `[inputs]f1,f2,...[out]`; return the out label."""
+        out = self.label(stem)
+        pads = "".join(f"[{name}]" for name in inputs)
+        self.chains.append(f"{pads}{','.join(filters) or 'null'}[{out}]")
+        return out
+
+    def filter_complex(self) -> str:
+        return ";".join(self.chains)
+
+    def args(self) -> list[str]:
+        """Return every input's arguments followed by -filter_complex."""
+        flat = [arg for input_args in self.inputs for arg in input_args]
+        return flat + ["-filter_complex", self.filter_complex()]
+
+
+def seconds(value: float) -> str:
+    """Format a time for a filter option."""
+    return f"{float(value):.6f}".rstrip("0").rstrip(".") or "0"

@@ -1,0 +1,83 @@
+"""Probe media with the bundled ffmpeg (`ffmpeg -i`), so the product needs no ffprobe."""
+
+import logging
+import re
+import subprocess
+from dataclasses import dataclass
+
+from moneyreels.errors import RenderError
+
+log = logging.getLogger(__name__)
+
+# Remote inputs may only use these, so a redirect cannot send ffmpeg to file: or other schemes.
+NETWORK_PROTOCOLS = "http,https,tcp,tls,crypto"
+
+_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+_VIDEO = re.compile(r"Stream #0:\d+.*?: Video: (\w+).*?, (\w+)(?:\(.*?\))?, (\d+)x(\d+)")
+_AUDIO = re.compile(r"Stream #0:\d+.*?: Audio: ")
+_ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
+_ALPHA_FORMATS = ("rgba", "bgra", "argb", "abgr", "ya", "yuva", "gbrap", "pal8")
+_STILL_CODECS = {"png", "mjpeg", "webp", "bmp", "gif", "tiff", "jpegxl", "jpeg2000", "ppm"}
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration: float | None  # None for stills
+    width: int | None
+    height: int | None
+    has_video: bool
+    has_audio: bool
+    has_alpha: bool
+    is_still: bool
+
+
+def probe(ffmpeg: str, source: str, *, asset_id: str, timeout: float = 30) -> MediaInfo:
+    """Return what ffmpeg sees in source; raise invalid_asset_url if it is not decodable media."""
+    args = [ffmpeg, "-hide_banner", "-nostdin"]
+    if source.startswith(("http://", "https://")):
+        args += ["-protocol_whitelist", NETWORK_PROTOCOLS, "-rw_timeout", str(int(timeout * 1e6))]
+    args += ["-i", source]
+    try:
+        text = subprocess.run(args, capture_output=True, text=True, timeout=timeout).stderr
+    except subprocess.TimeoutExpired:
+        raise _undecodable(asset_id, "probing timed out") from None
+    if "Input #0" not in text:
+        reason = text.strip().splitlines()[-1] if text.strip() else "ffmpeg could not open it"
+        raise _undecodable(asset_id, reason)
+    return parse_probe(text)
+
+
+def parse_probe(text: str) -> MediaInfo:
+    """Parse the stream summary `ffmpeg -i` prints."""
+    video = _VIDEO.search(text)
+    width = height = None
+    if video:
+        width, height = int(video.group(3)), int(video.group(4))
+        rotation = _ROTATION.search(text)
+        if rotation and round(abs(float(rotation.group(1)))) % 180 == 90:
+            width, height = height, width  # ffmpeg autorotates on decode
+    duration = _DURATION.search(text)
+    seconds = None
+    if duration:
+        h, m, s = duration.groups()
+        seconds = int(h) * 3600 + int(m) * 60 + float(s)
+    # A still decodes as one frame: no duration (png_pipe) or a single 1/25 s frame (image2).
+    is_still = bool(video) and video.group(1) in _STILL_CODECS and (seconds or 0) <= 0.1
+    pix_fmt = video.group(2) if video else ""
+    return MediaInfo(
+        duration=None if is_still else seconds,
+        width=width,
+        height=height,
+        has_video=bool(video),
+        has_audio=bool(_AUDIO.search(text)),
+        has_alpha=pix_fmt.startswith(_ALPHA_FORMATS),
+        is_still=is_still,
+    )
+
+
+def _undecodable(asset_id, reason):
+    return RenderError(
+        f"Asset '{asset_id}' is not decodable media: {reason}",
+        code="invalid_asset_url",
+        details={"asset_id": asset_id, "reason": reason},
+    )

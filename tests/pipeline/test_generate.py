@@ -1,0 +1,221 @@
+"""Script and topic jobs end to end through the worker: stages, events, the reel, cancels, retry."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from moneyreels import default_runners, events, jobs, keyring
+from moneyreels.db import Job
+from moneyreels.pipeline import visuals as visual_stage
+from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES
+from moneyreels.providers.tts import EspeakTTS
+from moneyreels.worker import Worker
+from tests.render.render_helpers import frame_at, loudness, probe
+
+SCRIPT = ("Honey never spoils. Archaeologists found pots of it in Egyptian tombs. It was over three thousand "
+          "years old. And it was still perfectly edible. Bees make it from nectar. They fan it with their wings "
+          "until the water evaporates. That is why it keeps forever.")
+SCALE = 0.25
+
+
+@pytest.fixture
+def settings(settings):
+    return settings.model_copy(update={"output_scale": SCALE})
+
+
+@pytest.fixture
+def run_jobs(app, settings):
+    worker = Worker(settings, default_runners())
+    return lambda: worker.loop()
+
+
+def stage_events(job_id):
+    return [(e.type, e.payload["type"]) for e in events.after(job_id) if e.type.startswith("stage:")]
+
+
+def outputs(job_id):
+    return Job.get_by_id(job_id).outputs
+
+
+def test_script_job_through_moneyprinter_makes_a_narrated_captioned_reel(client, settings, run_jobs):
+    job_id = client.post("/api/generate", json={"script": SCRIPT, "useMusic": True}).json["jobId"]
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "completed", job.error
+    assert {name: s["status"] for name, s in job.stages.items()} == {
+        "research": "skipped", "director": "done", "tts": "done", "visuals": "done", "assembly": "done",
+        "critic": "done"}
+    assert job.stages["research"]["reason"] == "Script provided"
+    assert job.stages["visuals"]["detail"].endswith("assets") and job.stages["assembly"]["detail"] == "final.mp4"
+    assert job.stages["critic"]["detail"].startswith("Score: ")
+    kinds = stage_events(job_id)
+    for name in ("director", "tts", "visuals", "assembly", "critic"):
+        assert (f"stage:{name}", "start") in kinds and (f"stage:{name}", "complete") in kinds
+    for expected in [("stage:research", "skipped"), ("stage:director", "score"), ("stage:director", "cost_estimate"),
+                     ("stage:visuals", "music"), ("stage:visuals", "music_resolved"), ("stage:critic", "review")]:
+        assert expected in kinds
+    scenes = outputs(job_id)["score"]["scenes"]
+    assert kinds.count(("stage:visuals", "asset")) == len(scenes)
+
+    video = settings.jobs_dir / job_id / "final.mp4"
+    info = probe(video)
+    assert (info["video"]["width"], info["video"]["height"]) == (270, 480) and info["audio"]
+    narration = outputs(job_id)["narration"]
+    assert abs(info["duration"] - narration["duration"]) < 0.2
+
+    words = [word for scene in narration["scenes"] for word in scene["words"]]
+    assert [w[0] for w in words] == SCRIPT.split()
+    first = words[0]
+    assert loudness(video, first[1], first[2] - first[1]) > 10 * loudness(video, narration["duration"] - 0.3, 0.25)
+
+    style = CAPTION_STYLES[ARCHETYPES[job.request["archetype"]].captionStyle]
+    highlight = np.array([int(style.highlight_color[i:i + 2], 16) for i in (1, 3, 5)])
+    top, bottom = int(480 * 0.62), int(480 * 0.82)
+    for text, start, end in words[::9]:
+        band = frame_at(video, (start + end) / 2)[top:bottom].reshape(-1, 3).astype(int)
+        assert (np.abs(band - highlight).sum(axis=1) < 90).sum() >= 3, f"no highlighted caption for {text!r}"
+
+    middles = [scene["start"] + scene["duration"] / 2 for scene in narration["scenes"]]
+    frames = [frame_at(video, t)[: top - 10].astype(int) for t in middles]
+    for before, after in zip(frames, frames[1:]):
+        assert np.abs(before - after).mean() > 12
+
+
+def test_script_job_through_api_v1_is_201_and_reads_back(client, run_jobs):
+    created = client.post("/api/v1/jobs", json={"script": SCRIPT, "archetype": "neon_cyberpunk", "noMusic": True})
+    assert created.status_code == 201
+    assert set(created.json) == {"id", "topic", "archetype", "status", "_links"}
+    assert created.json["archetype"] == "neon_cyberpunk" and created.json["status"] == "queued"
+    run_jobs()
+    body = client.get(f"/api/v1/jobs/{created.json['id']}").json
+    assert body["status"] == "completed" and body["videoPath"] == "final.mp4"
+    assert body["musicTrack"] is None and body["providers"]["tts"] == "espeak"
+    assert body["criticReview"]["method"] == "heuristic"
+    video = client.get(body["_links"]["video"]["href"])
+    assert video.status_code == 200 and video.mimetype == "video/mp4"
+
+
+def test_dry_run_stops_after_the_score(client, settings, run_jobs):
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT, "dryRun": True}).json["id"]
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "completed" and job.result_path is None
+    assert job.stages["director"]["status"] == "done"
+    for name in ("tts", "visuals", "assembly", "critic"):
+        assert job.stages[name] == {"status": "skipped", "reason": "Dry run mode"}
+    assert not (settings.jobs_dir / job_id / "final.mp4").exists()
+
+
+SCORE = {"emotional_arc": "curiosity to awe", "archetype": "science_wonder", "music_mood": "inspirational",
+         "scenes": [{"script_line": "Space is silent.", "visual_type": "text_card", "visual_prompt": "Silence"},
+                    {"script_line": "Sound needs air to travel.", "visual_type": "ai_image",
+                     "visual_prompt": "empty space", "motion": "zoom_out"},
+                    {"script_line": "So the loudest explosion makes no noise at all.", "visual_type": "ai_image",
+                     "visual_prompt": "supernova", "motion": "pan_left", "transition": "wipe"}]}
+
+
+def test_a_score_is_replayed_as_given(client, run_jobs):
+    job_id = client.post("/api/v1/jobs", json={"topic": "space sound", "score": SCORE, "noMusic": True}).json["id"]
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "completed", job.error
+    assert job.stages["research"]["reason"] == job.stages["director"]["reason"] == "Score provided"
+    assert [s["script_line"] for s in outputs(job_id)["score"]["scenes"]] == [s["script_line"] for s in SCORE["scenes"]]
+
+
+@pytest.mark.parametrize("change", [
+    {"scenes": SCORE["scenes"][:2]},
+    {"scenes": [{**SCORE["scenes"][1]}] * 3},
+    {"archetype": "unknown"},
+])
+def test_an_invalid_score_is_400(client, change):
+    response = client.post("/api/v1/jobs", json={"topic": "t", "score": {**SCORE, **change}})
+    assert response.status_code == 400 and response.json["error"]["code"] == "validation_error"
+    assert Job.select().count() == 0
+
+
+def test_direction_over_10_kb_is_400(client):
+    response = client.post("/api/v1/jobs", json={"topic": "t", "direction": "x" * 10_241})
+    assert response.status_code == 400 and "direction" in response.json["error"]["message"]
+
+
+def test_a_topic_without_an_llm_fails_at_once_naming_the_ways_out(client, run_jobs, monkeypatch):
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY", "OPENAI_BASE_URL",
+                 "MONEYREELS_LLM_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    job_id = client.post("/api/v1/jobs", json={"topic": "Why is the sky blue?"}).json["id"]
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "failed" and job.error["code"] == "no_llm"
+    for way_out in ("ANTHROPIC_API_KEY", "Ollama", "script"):
+        assert way_out in job.error["message"]
+    assert all(stage["status"] == "pending" for stage in job.stages.values())
+
+
+def cancel_when_called(monkeypatch, target, name):
+    """Make `target.name` request the running job's cancellation the first time it is called."""
+    original = getattr(target, name)
+    fired = threading.Event()
+
+    def wrapper(*args, **kwargs):
+        if not fired.is_set():
+            fired.set()
+            running = Job.get(Job.state == "running")
+            jobs.request_cancel(running.id)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, wrapper)
+
+
+@pytest.mark.parametrize("target, name, stage", [
+    (EspeakTTS, "synthesize", "tts"),
+    (visual_stage, "draw", "visuals"),
+])
+def test_cancel_during_a_stage_stops_at_the_next_checkpoint(client, run_jobs, monkeypatch, target, name, stage):
+    cancel_when_called(monkeypatch, target, name)
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT}).json["id"]
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "cancelled"
+    assert job.stages[stage]["status"] == "pending"
+    assert job.stages["critic"]["status"] == "pending"
+
+
+def test_cancel_during_the_render(client, settings, run_jobs, monkeypatch):
+    from moneyreels.pipeline import assembly
+
+    cancel_when_called(monkeypatch, assembly, "compile_manifest")
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT}).json["id"]
+    run_jobs()
+    assert jobs.get(job_id).state == "cancelled"
+    assert not (settings.jobs_dir / job_id / "final.mp4").exists()
+
+
+def test_retry_resumes_from_the_first_unfinished_stage(client, run_jobs, monkeypatch):
+    cancel_when_called(monkeypatch, visual_stage, "draw")
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT}).json["id"]
+    run_jobs()
+    assert jobs.get(job_id).stages["tts"]["status"] == "done"
+    tts_starts = stage_events(job_id).count(("stage:tts", "start"))
+
+    retried = client.post(f"/api/v1/jobs/{job_id}/retry")
+    assert retried.status_code == 202 and retried.json["status"] == "queued"
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "completed"
+    assert stage_events(job_id).count(("stage:tts", "start")) == tts_starts
+    assert stage_events(job_id).count(("stage:visuals", "start")) == 2
+
+
+def test_retry_refuses_jobs_that_did_not_fail(client):
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT}).json["id"]
+    assert client.post(f"/api/v1/jobs/{job_id}/retry").status_code == 409
+
+
+def test_byok_keys_lost_in_a_restart_fail_the_job_clearly(client, run_jobs):
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT, "keys": {"PEXELS_API_KEY": "px-secret"}}).json["id"]
+    keyring.drop(job_id)
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "failed" and job.error["code"] == "keys_lost" and "again" in job.error["message"]

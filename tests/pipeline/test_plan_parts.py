@@ -1,0 +1,158 @@
+"""The pipeline's pure parts: requests, scores, the script director, costs, the critic's rules."""
+
+import pytest
+from pydantic import ValidationError
+
+from moneyreels.pipeline import costs, critic, director
+from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES, PACING, PALETTES, PLATFORMS, pick_archetype
+from moneyreels.pipeline.request import GenerateRequest
+from moneyreels.pipeline.score import DirectorScore, problems
+
+SCENE = {"script_line": "Honey never spoils, even after thousands of years.", "visual_type": "ai_image",
+         "visual_prompt": "a jar of honey", "motion": "zoom_in", "transition": "crossfade"}
+
+
+def score(*types, line=SCENE["script_line"], archetype="nature_calm"):
+    return DirectorScore(emotional_arc="wonder", archetype=archetype, music_mood="calm_ambient",
+                         scenes=[{**SCENE, "script_line": line, "visual_type": t} for t in types])
+
+
+def test_catalog_is_complete_and_consistent():
+    assert len(ARCHETYPES) >= 8
+    for archetype in ARCHETYPES.values():
+        assert archetype.captionStyle in CAPTION_STYLES
+        assert archetype.colorPalette in PALETTES
+        assert archetype.scenePacing in PACING
+        assert archetype.motionIntensity in ("low", "medium", "high")
+    assert set(PACING) == {"slow", "standard", "fast"}
+    assert {"youtube", "tiktok", "instagram"} <= set(PLATFORMS)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Black holes and the edge of the universe", "science_wonder"),
+    ("The fall of the Roman empire", "history_epic"),
+    ("Why bees make honey", "nature_calm"),
+    ("zzz", "cinematic_documentary"),
+])
+def test_archetype_is_picked_from_the_words(text, expected):
+    assert pick_archetype(text) == expected
+
+
+@pytest.mark.parametrize("body, field", [
+    ({}, ""),
+    ({"topic": ""}, "topic"),
+    ({"topic": "x" * 501}, "topic"),
+    ({"topic": "t", "archetype": "vaporwave"}, "archetype"),
+    ({"topic": "t", "pacing": "ludicrous"}, "pacing"),
+    ({"topic": "t", "platform": "myspace"}, "platform"),
+    ({"topic": "t", "direction": "x" * (10 * 1024 + 1)}, "direction"),
+    ({"topic": "t", "direction": ["not", "text"]}, "direction"),
+    ({"topic": "t", "score": {"scenes": []}}, "score"),
+    ({"topic": "t", "providers": {"llm": "x", "telepathy": "y"}}, "providers"),
+    ({"topic": "t", "keys": {"openai": "lowercase name"}}, "keys"),
+    ({"topic": "t", "keys": {"OPENAI_BASE_URL": "http://attacker.example/v1"}}, "keys"),
+    ({"topic": "t", "keys": {"MONEYREELS_LLM_BASE_URL": "http://10.0.0.1/v1"}}, "keys"),
+])
+def test_bad_requests_are_refused_naming_the_field(body, field):
+    with pytest.raises(ValidationError) as caught:
+        GenerateRequest.model_validate(body)
+    assert any(field in ".".join(map(str, error["loc"])) for error in caught.value.errors())
+
+
+def test_stored_request_keeps_key_names_not_values():
+    request = GenerateRequest.model_validate({"topic": "t", "keys": {"OPENAI_API_KEY": "sk-secret"}})
+    stored = request.stored()
+    assert stored["byok"] == ["OPENAI_API_KEY"] and "sk-secret" not in str(stored) and "keys" not in stored
+
+
+def test_a_good_score_has_no_problems():
+    assert problems(score("ai_image", "text_card", "ai_image", "stock_image"), PACING["standard"],
+                    PLATFORMS["youtube"]) == []
+
+
+def test_three_in_a_row_of_one_visual_type_is_a_problem():
+    found = problems(score("ai_image", "ai_image", "ai_image"), PACING["standard"], PLATFORMS["youtube"])
+    assert found and "at most two in a row" in found[0]
+
+
+def test_too_many_words_for_the_platform_is_a_problem():
+    long_line = " ".join(["word"] * 60)
+    found = problems(score("ai_image", "text_card", "ai_image", line=long_line), PACING["standard"],
+                     PLATFORMS["youtube"])
+    assert any("at most" in problem and "words" in problem for problem in found)
+
+
+def test_unknown_archetype_is_a_problem():
+    assert problems(score("ai_image", "text_card", "ai_image", archetype="nope"), PACING["standard"],
+                    PLATFORMS["youtube"])
+
+
+class FakePlan:
+    def __init__(self, script, pacing="standard"):
+        self.request = GenerateRequest.model_validate({"script": script, "pacing": pacing})
+        self.pacing = PACING[pacing]
+        self.platform = PLATFORMS["youtube"]
+        self.archetype = ARCHETYPES["nature_calm"]
+
+
+SCRIPT = ("Honey never spoils. Archaeologists found pots of it in Egyptian tombs. It was over three thousand "
+          "years old. And it was still perfectly edible. Bees make it from nectar. They fan it with their wings "
+          "until the water evaporates. That is why it keeps forever.")
+
+
+def test_script_director_keeps_every_word_in_order():
+    made = director.script_score(FakePlan(SCRIPT))
+    assert " ".join(scene.script_line for scene in made.scenes) == " ".join(SCRIPT.split())
+    assert 3 <= len(made.scenes) <= 16
+    assert problems(made, PACING["standard"], PLATFORMS["youtube"]) == []
+
+
+def test_script_director_makes_at_least_three_scenes_from_one_sentence():
+    made = director.script_score(FakePlan("Octopuses have three hearts and blue blood"))
+    assert len(made.scenes) == 3
+
+
+def test_script_director_caps_scenes_at_sixteen():
+    script = " ".join(f"Fact number {n} is short." for n in range(40))
+    assert len(director.script_score(FakePlan(script, "fast")).scenes) == 16
+
+
+class FakeLLM:
+    key, model = "openai", "gpt-4o-mini"
+    usage = {"input_tokens": 1_000_000, "output_tokens": 100_000}
+
+
+def test_costs_come_from_tokens_and_prices():
+    estimate = costs.summary(FakeLLM())
+    assert estimate["breakdown"]["llm"] == pytest.approx(0.15 + 0.06)
+    assert estimate["totalCost"] == pytest.approx(0.21)
+    assert costs.summary(None)["totalCost"] == 0
+
+
+def test_unknown_models_are_priced_at_zero_and_said_so():
+    llm = FakeLLM()
+    llm.model = "mystery-1"
+    assert "no price known" in costs.summary(llm)["note"]
+
+
+FACTS = {"duration": 30.0, "words": 75, "words_per_second": 2.5, "target_words_per_second": 2.5,
+         "scene_seconds": [4.0, 4.5, 5.0, 4.0], "long_pauses": [], "overflowing_caption_pages": 0,
+         "repeated_visuals": 0, "drawn_visuals": 4, "visual_count": 4, "music": True}
+
+
+def test_heuristic_critic_praises_a_good_reel():
+    review = critic.heuristic(FACTS)
+    assert review.score >= 8.5 and not review.weaknesses and len(review.strengths) >= 3
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"words_per_second": 4.0}, "words/s"),
+    ({"scene_seconds": [4.0, 12.0, 4.0]}, "run over"),
+    ({"long_pauses": [2.0]}, "silence"),
+    ({"overflowing_caption_pages": 2}, "overflow"),
+    ({"repeated_visuals": 1}, "twice in a row"),
+])
+def test_heuristic_critic_names_each_weakness(change, words):
+    review = critic.heuristic({**FACTS, **change})
+    assert any(words in weakness for weakness in review.weaknesses)
+    assert review.score < critic.heuristic(FACTS).score

@@ -1,0 +1,120 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from moneyreels.providers import art
+from moneyreels.render.colors import parse_color
+
+SIZE = (270, 480)  # a quarter of 1080x1920: same code paths, faster tests
+OCEAN = art.Palette(("#0b1d51", "#1e3a8a", "#0e7490"), ("#38bdf8", "#a5f3fc"), "#ffffff")
+EMBER = art.Palette(("#7c2d12", "#c2410c"), ("#fbbf24",), "#fff7ed")
+
+
+def pixels(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB")).astype(float)
+
+
+def rgb(colour: str) -> np.ndarray:
+    return np.array(parse_color(colour)[:3], float)
+
+
+@pytest.mark.parametrize("style", art.STYLES)
+def test_every_style_fills_the_exact_size_in_the_palette(tmp_path, style):
+    path = art.draw_art("anything", OCEAN, SIZE, tmp_path / "a.jpg", seed=1, style=style)
+    image = Image.open(path)
+    assert (image.format, image.size) == ("JPEG", SIZE)
+    data = pixels(path)
+    # Blue palette: blue outweighs red everywhere on average, and the mean sits near the palette's colours.
+    mean = data.reshape(-1, 3).mean(axis=0)
+    assert mean[2] > mean[0] + 40, style
+    palette = np.array([rgb(c) for c in OCEAN.background + OCEAN.accent])
+    assert np.linalg.norm(palette - mean, axis=1).min() < 110, style
+    assert data.std() > 5, style  # not a flat fill
+
+
+def test_the_palette_sets_the_colour(tmp_path):
+    warm = pixels(art.draw_art("x", EMBER, SIZE, tmp_path / "warm.jpg", seed=1, style="gradient")).mean(axis=(0, 1))
+    cool = pixels(art.draw_art("x", OCEAN, SIZE, tmp_path / "cool.jpg", seed=1, style="gradient")).mean(axis=(0, 1))
+    assert warm[0] > warm[2] + 60 and cool[2] > cool[0] + 60
+
+
+def test_same_seed_same_image_other_seed_other_image(tmp_path):
+    one = art.draw_art("a quiet forest", OCEAN, SIZE, tmp_path / "1.png", seed=7)
+    again = art.draw_art("a quiet forest", OCEAN, SIZE, tmp_path / "2.png", seed=7)
+    other = art.draw_art("a quiet forest", OCEAN, SIZE, tmp_path / "3.png", seed=8)
+    assert Image.open(one).format == "PNG"
+    assert one.read_bytes() == again.read_bytes()
+    assert np.abs(pixels(one) - pixels(other)).mean() > 8
+
+
+def test_the_prompt_seeds_the_image(tmp_path):
+    a = pixels(art.draw_art("rockets", OCEAN, SIZE, tmp_path / "a.png", seed=1, style="shapes"))
+    b = pixels(art.draw_art("gardens", OCEAN, SIZE, tmp_path / "b.png", seed=1, style="shapes"))
+    assert np.abs(a - b).mean() > 8
+
+
+@pytest.mark.parametrize("prompt, style", [
+    ("Ocean waves at dawn", "waves"), ("the city that never sleeps", "grid"), ("stars over the desert", "bokeh"),
+    ("Sunrise", "rays"), ("abstract", "shapes"),
+])
+def test_keywords_pick_the_style(prompt, style):
+    assert art.style_for(prompt, seed=1) == art.style_for(prompt, seed=2) == style
+
+
+def test_other_prompts_spread_over_every_style():
+    assert {art.style_for(f"topic {i}", seed=0) for i in range(60)} == set(art.STYLES)
+
+
+def test_night_prompts_are_dark(tmp_path):
+    night = pixels(art.draw_art("a night sky", OCEAN, SIZE, tmp_path / "n.png", seed=3, style="bokeh"))
+    day = pixels(art.draw_art("a bright sky", OCEAN, SIZE, tmp_path / "d.png", seed=3, style="bokeh"))
+    assert night.mean() < day.mean() - 15
+
+
+def test_unknown_style_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown art style"):
+        art.draw_art("x", OCEAN, SIZE, tmp_path / "a.jpg", seed=1, style="cubism")
+
+
+def test_sequence_never_repeats_a_frame(tmp_path):
+    prompts = ["ocean"] * 4 + ["same prompt"] * 4  # repeated prompts would repeat a style
+    paths = art.draw_sequence(prompts, OCEAN, SIZE, tmp_path / "seq", seed=5)
+    assert len(paths) == len(prompts) and len(set(paths)) == len(paths)
+    images = [pixels(p) for p in paths]
+    for i, (a, b) in enumerate(zip(images, images[1:])):
+        assert np.abs(a - b).mean() > 15, f"images {i} and {i + 1} look alike"
+
+
+def test_sequence_is_deterministic(tmp_path):
+    first = art.draw_sequence(["a", "b"], EMBER, SIZE, tmp_path / "1", seed=2)
+    second = art.draw_sequence(["a", "b"], EMBER, SIZE, tmp_path / "2", seed=2)
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+def test_text_card_has_readable_text_in_the_centre(tmp_path):
+    card = pixels(art.draw_text_card("Why Rome fell", OCEAN, SIZE, tmp_path / "c.png", seed=1))
+    blank = pixels(art.draw_text_card("", OCEAN, SIZE, tmp_path / "b.png", seed=1))
+    h, w = card.shape[:2]
+    changed = np.abs(card - blank).max(axis=2) > 60
+    centre = changed[h // 3 : 2 * h // 3, w // 10 : 9 * w // 10]
+    assert centre.mean() > 0.05  # text ink in the middle
+    assert changed.sum() - centre.sum() < 0.1 * centre.sum()  # and little elsewhere
+    # The ink is the palette's white, against a dark background.
+    ink = card[h // 3 : 2 * h // 3, w // 10 : 9 * w // 10][centre]
+    assert np.median(ink, axis=0).min() > 200 and blank.mean() < 120
+
+
+def test_text_card_swaps_an_unreadable_text_colour(tmp_path):
+    pale = art.Palette(("#fde68a", "#fef3c7"), ("#f59e0b",), "#fffbeb")  # cream text on cream
+    card = pixels(art.draw_text_card("Hello", pale, SIZE, tmp_path / "c.png", seed=1))
+    blank = pixels(art.draw_text_card("", pale, SIZE, tmp_path / "b.png", seed=1))
+    ink = card[np.abs(card - blank).max(axis=2) > 60]
+    assert ink.size and np.median(ink, axis=0).max() < 80  # drawn dark instead
+
+
+def test_long_text_shrinks_to_fit(tmp_path):
+    text = "An unusually long title card that would never fit on one screen at the default size " * 2
+    card = pixels(art.draw_text_card(text, OCEAN, SIZE, tmp_path / "c.png", seed=1))
+    blank = pixels(art.draw_text_card("", OCEAN, SIZE, tmp_path / "b.png", seed=1))
+    rows = np.nonzero((np.abs(card - blank).max(axis=2) > 60).any(axis=1))[0]
+    assert rows.min() > 0.1 * SIZE[1] and rows.max() < 0.9 * SIZE[1]

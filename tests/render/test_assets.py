@@ -1,0 +1,84 @@
+"""Asset URLs: local paths confined to the media folders, HTTP checks, size caps, timeouts."""
+
+import os
+
+import pytest
+from render_helpers import assert_reel, reel
+
+from moneyreels.errors import RenderError
+
+
+def one_video(url, **layer):
+    assets = [{"id": "clip", "type": "video", "url": url}]
+    timeline = [{"id": "layer", "type": "video", "asset_id": "clip",
+                 "time": {"start_seconds": 0, "duration_seconds": 1}, **layer}]
+    return reel(timeline, assets)
+
+
+def failure(render_reel, manifest, **options) -> RenderError:
+    with pytest.raises(RenderError) as caught:
+        render_reel(manifest, **options)
+    return caught.value
+
+
+@pytest.mark.parametrize("url", ["red_land.mp4", "{media}/red_land.mp4", "file://{media}/red_land.mp4"])
+def test_local_files_inside_the_media_folder_render(render_reel, media, url):
+    _, out = render_reel(one_video(url.format(media=media)))
+    assert_reel(out, duration=1)
+
+
+@pytest.mark.parametrize("url", ["../red_land.mp4", "/etc/hostname", "file:///etc/hostname",
+                                 "ftp://example.com/a.mp4", "data:video/mp4;base64,AAAA", "missing.mp4"])
+def test_paths_outside_media_folders_and_other_schemes_are_refused(render_reel, url):
+    error = failure(render_reel, one_video(url))
+    assert error.code == "invalid_asset_url"
+    assert error.details["asset_id"] == "clip"
+
+
+def test_a_symlink_out_of_the_media_folder_is_refused(render_reel, tmp_path, media):
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    os.symlink(media / "red_land.mp4", inner / "link.mp4")
+    error = failure(render_reel, one_video("link.mp4"), media_dirs=[inner])
+    assert error.code == "invalid_asset_url"
+
+
+@pytest.mark.parametrize("path, reason", [("/status/404", "HTTP 404"), ("/status/500", "HTTP 500"),
+                                          ("/page.html", "text/html"), ("/notes.txt", "not decodable")])
+def test_bad_http_assets_are_invalid_asset_urls(render_reel, http_server, path, reason):
+    for layer in ({}, {"trim": {"start_seconds": 0.5}}):  # downloaded, then checked and streamed
+        error = failure(render_reel, one_video(http_server.url + path, **layer))
+        assert error.code == "invalid_asset_url"
+        assert reason in error.message or reason in str(error.details), error.message
+
+
+def test_redirects_cannot_reach_local_files(render_reel, http_server):
+    for layer in ({}, {"trim": {"start_seconds": 0.5}}):
+        error = failure(render_reel, one_video(http_server.url + "/redirect-to-file", **layer))
+        assert error.code == "invalid_asset_url"
+
+
+def test_unreachable_and_slow_servers_fail_cleanly(render_reel, http_server):
+    assert failure(render_reel, one_video("http://127.0.0.1:9/a.mp4")).code == "invalid_asset_url"
+    slow = one_video(http_server.url + "/slow/red_land.mp4")
+    assert failure(render_reel, slow, fetch_timeout=(1, 1)).code == "invalid_asset_url"
+
+
+def test_declared_size_over_the_cap_is_refused_before_download(render_reel, http_server, tmp_path):
+    error = failure(render_reel, one_video(http_server.url + "/huge.mp4"))
+    assert error.code == "asset_too_large"
+    assert error.details == {"asset_id": "clip", "limit_bytes": 500 * 1024 * 1024}
+
+
+def test_undeclared_size_is_counted_while_streaming(render_reel, http_server, tmp_path):
+    error = failure(render_reel, one_video(http_server.url + "/endless.mp4"), max_asset_bytes=1_000_000)
+    assert error.code == "asset_too_large"
+    assert error.details["limit_bytes"] == 1_000_000
+    assert list((tmp_path / "work").iterdir()) == []  # the partial download is gone
+
+
+def test_an_asset_must_hold_what_its_layer_needs(render_reel):
+    assets = [{"id": "clip", "type": "audio", "url": "white.png"}]
+    timeline = [{"id": "a", "type": "audio", "asset_id": "clip", "time": {"start_seconds": 0, "duration_seconds": 1}}]
+    error = failure(render_reel, reel(timeline, assets))
+    assert error.code == "invalid_asset_url" and error.details["layer_id"] == "a"

@@ -1,0 +1,171 @@
+"""Reel Forge webhooks: signed, persisted, retried, sent to a real receiver on 127.0.0.1."""
+
+import hashlib
+import hmac
+import json
+import re
+
+import pytest
+
+from moneyreels import create_app, db, default_runners, events, jobs, webhooks
+from moneyreels.db import Delivery, Job
+from moneyreels.webhooks import Dispatcher
+from moneyreels.worker import Worker
+from tests.support.media import image_manifest
+from tests.support.receiver import Receiver
+
+
+class Clock:
+    def __init__(self, now=1_000_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
+
+
+def render_with_hook(client, settings, receiver, **fields):
+    body = image_manifest(webhook_url=receiver.url, **fields)
+    job_id = client.post("/v1/videos/render", json=body).json["job_id"]
+    Worker(settings, default_runners()).loop()
+    return job_id
+
+
+def test_completed_render_posts_a_signed_envelope(client, settings, receiver):
+    job_id = render_with_hook(
+        client, settings, receiver, webhook_secret="whsec_test", webhook_headers={"X-Environment": "test"},
+        metadata={"scenario": "12345", "n": 3},
+    )
+    assert Dispatcher().loop() == 1
+    [hit] = receiver.received
+    headers = {name.lower(): value for name, value in hit["headers"].items()}
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"] == "ReelForge-Webhooks/1.0"
+    assert headers["x-environment"] == "test"
+    assert headers["reelforge-signature"] == hmac.new(b"whsec_test", hit["body"], hashlib.sha256).hexdigest()
+    event = json.loads(hit["body"])
+    assert list(event) == ["id", "type", "data", "created_at"]
+    assert re.match(r"^evt_[0-9a-f]{32}$", event["id"]) and event["type"] == "video.render.completed"
+    assert event["data"] == {
+        "job_id": job_id, "status": "completed",
+        "output_url": f"http://localhost/v1/files/{job_id}/final.mp4", "error": None,
+        "metadata": {"scenario": "12345", "n": 3},
+    }
+    assert Delivery.get().state == "delivered"
+
+
+def test_failed_render_posts_video_render_failed_with_the_error(client, settings, receiver):
+    render_with_hook(client, settings, receiver, assets=[{"id": "pic", "type": "image", "url": "missing.jpg"}])
+    Dispatcher().loop()
+    event = json.loads(receiver.received[0]["body"])
+    assert event["type"] == "video.render.failed"
+    assert event["data"]["status"] == "failed" and event["data"]["output_url"] is None
+    assert event["data"]["error"]["code"] == "invalid_asset_url"
+    assert "reelforge-signature" not in {name.lower() for name in receiver.received[0]["headers"]}
+
+
+def test_server_wide_secret_signs_when_the_request_has_none(settings, receiver):
+    client = create_app(settings.model_copy(update={"webhook_secret": "whsec_server"})).test_client()
+    render_with_hook(client, settings, receiver)
+    Dispatcher().loop()
+    hit = receiver.received[0]
+    assert hit["headers"]["ReelForge-Signature"] == hmac.new(b"whsec_server", hit["body"], hashlib.sha256).hexdigest()
+
+
+def test_the_secret_is_never_shown_and_leaves_the_job(client, settings, receiver):
+    job_id = render_with_hook(client, settings, receiver, webhook_secret="whsec_hidden")
+    assert "whsec_hidden" not in client.get(f"/v1/jobs/{job_id}").get_data(as_text=True)
+    assert "whsec_hidden" not in json.dumps(Job.get_by_id(job_id).request)
+    assert all("whsec_hidden" not in json.dumps(e.payload) + e.message for e in events.after(job_id))
+    Dispatcher().loop()
+    assert Delivery.get().secret is None
+
+
+def test_failures_retry_with_exponential_backoff_then_deliver(client, settings, receiver):
+    receiver.responses = [(500, {}, 0), (503, {}, 0)]
+    job_id = render_with_hook(client, settings, receiver)
+    clock = Clock(Delivery.get().next_attempt_at)
+    dispatcher = Dispatcher(clock=clock)
+    assert dispatcher.loop() == 1
+    assert Delivery.get().attempts == 1 and Delivery.get().last_error == "HTTP 500"
+    clock.now += 4.9
+    assert dispatcher.loop() == 0
+    clock.now += 0.2
+    assert dispatcher.loop() == 1
+    clock.now += 9.9
+    assert dispatcher.loop() == 0
+    clock.now += 0.2
+    assert dispatcher.loop() == 1
+    delivery = Delivery.get()
+    assert delivery.state == "delivered" and delivery.attempts == 3
+    assert len(receiver.received) == 3
+    assert len({hit["body"] for hit in receiver.received}) == 1
+    logged = [e.message for e in events.after(job_id) if e.type == "webhook"]
+    assert logged[-1] == f"Webhook delivered to {receiver.url.split('/')[2]}."
+
+
+def test_five_failures_give_up(client, settings, receiver):
+    receiver.responses = [(500, {}, 0)] * 5
+    render_with_hook(client, settings, receiver, webhook_secret="s")
+    clock = Clock(Delivery.get().next_attempt_at)
+    dispatcher = Dispatcher(clock=clock)
+    for _ in range(6):
+        dispatcher.loop()
+        clock.now += 100
+    delivery = Delivery.get()
+    assert delivery.state == "failed" and delivery.attempts == 5 and delivery.secret is None
+    assert len(receiver.received) == 5
+
+
+def test_redirects_are_failures_and_not_followed(client, settings, receiver):
+    receiver.responses = [(302, {"Location": receiver.url + "/elsewhere"}, 0)]
+    render_with_hook(client, settings, receiver)
+    Dispatcher().loop()
+    assert [hit["path"] for hit in receiver.received] == ["/hooks"]
+    delivery = Delivery.get()
+    assert delivery.state == "pending" and "redirects are not followed" in delivery.last_error
+
+
+def test_a_slow_receiver_times_out(client, settings, receiver, monkeypatch):
+    monkeypatch.setattr(webhooks, "TIMEOUT", 0.2)
+    receiver.responses = [(200, {}, 1.0)]
+    render_with_hook(client, settings, receiver)
+    Dispatcher().loop()
+    delivery = Delivery.get()
+    assert delivery.attempts == 1 and delivery.state == "pending" and "Timeout" in delivery.last_error
+
+
+def test_a_pending_delivery_survives_a_restart(client, settings, receiver):
+    render_with_hook(client, settings, receiver)
+    db.database.close()
+    db.connect(settings.database_path)
+    assert Dispatcher().loop() == 1
+    assert len(receiver.received) == 1
+
+
+def test_the_delivery_is_written_with_the_final_state_or_not_at_all(client, settings, receiver, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(webhooks, "schedule", broken)
+    job_id = client.post("/v1/videos/render", json=image_manifest(webhook_url=receiver.url)).json["job_id"]
+    jobs.claim("w")
+    with pytest.raises(RuntimeError):
+        jobs.transition(job_id, jobs.State.COMPLETED)
+    assert Job.get_by_id(job_id).state == "running"
+    assert Delivery.select().count() == 0
+
+
+def test_jobs_without_a_webhook_schedule_nothing(client, settings):
+    client.post("/v1/videos/render", json=image_manifest())
+    Worker(settings, default_runners()).loop()
+    assert Delivery.select().count() == 0
+
+
+def test_backoff_doubles_from_five_seconds():
+    assert [webhooks.backoff(n) for n in range(1, 5)] == [5, 10, 20, 40]
