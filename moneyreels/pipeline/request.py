@@ -31,6 +31,7 @@ class GenerateRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     topic: str | None = Field(None, min_length=1, max_length=500)
+    title: str | None = Field(None, max_length=200)
     script: str | None = Field(None, min_length=1, max_length=MAX_SCRIPT_CHARS)
     archetype: str | None = None
     pacing: str | None = None
