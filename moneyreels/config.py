@@ -27,6 +27,7 @@ ENVIRONMENT = {
     "MONEYREELS_PRESET": "preset",
     "MONEYREELS_OUTPUT_SCALE": "output_scale",
     "MONEYREELS_OLLAMA_URL": "ollama_url",
+    "MONEYREELS_ALLOW_PRIVATE_URLS": "allow_private_urls",
 }
 
 
@@ -52,6 +53,9 @@ class Settings(BaseModel):
     public_url: str | None = Field(None, description="base of absolute URLs handed out, when behind a proxy")
     max_duration_seconds: float = Field(60.0, gt=0)
     max_asset_bytes: int = Field(500_000_000, gt=0)
+    allow_private_urls: bool | None = Field(
+        None, description="let asset and webhook URLs reach private addresses; unset: only when HOST is loopback"
+    )
     ollama_url: str = Field("http://localhost:11434/v1", description="a local Ollama, used when no LLM is named")
     output_scale: float = Field(1.0, ge=0.05, le=1.0, description="scale of pipeline reels; 0.5 for quick previews")
     preset: str = Field("veryfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$")

@@ -60,6 +60,8 @@ def send(delivery: Delivery, session=requests) -> str | None:
     try:
         response = session.post(delivery.url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
     except requests.RequestException as exc:
+        if "private or reserved address" in str(exc):
+            return "refused: the URL resolves to a private address"
         return f"{type(exc).__name__}"
     if 200 <= response.status_code < 300:
         return None

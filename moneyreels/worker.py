@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 
-from . import events, jobs
+from . import events, jobs, netguard
 from .db import Job
 from .webhooks import Dispatcher
 from .errors import JobCancelled, MoneyReelsError, WorkerStopping
@@ -143,7 +143,8 @@ class WorkerPool:
             log.warning("recovered %d job(s) left running by a previous process", len(recovered))
         jobs.sweep_orphans(self.settings.jobs_dir)
         loops = [(worker.run_forever, (), worker.name) for worker in self.workers]
-        loops.append((Dispatcher().run_forever, (self.stopping,), "webhooks"))
+        webhook_session = netguard.guarded_session(netguard.private_allowed(self.settings))
+        loops.append((Dispatcher(session=webhook_session).run_forever, (self.stopping,), "webhooks"))
         for target, args, name in loops:
             thread = threading.Thread(target=target, args=args, name=name, daemon=True)
             thread.start()

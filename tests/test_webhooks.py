@@ -169,3 +169,20 @@ def test_jobs_without_a_webhook_schedule_nothing(client, settings):
 
 def test_backoff_doubles_from_five_seconds():
     assert [webhooks.backoff(n) for n in range(1, 5)] == [5, 10, 20, 40]
+
+
+def test_webhooks_to_private_addresses_are_refused_on_a_public_server(settings, receiver):
+    public = create_app(settings.model_copy(update={"host": "0.0.0.0"})).test_client()
+    response = public.post("/v1/videos/render", json=image_manifest(webhook_url=receiver.url))
+    assert response.status_code == 400 and "private" in response.json["error"]["message"]
+    allowed = create_app(settings.model_copy(update={"host": "0.0.0.0", "allow_private_urls": True})).test_client()
+    assert allowed.post("/v1/videos/render", json=image_manifest(webhook_url=receiver.url)).status_code == 202
+
+
+def test_the_dispatcher_checks_addresses_when_it_connects(client, settings, receiver):
+    from moneyreels import netguard
+
+    render_with_hook(client, settings, receiver)
+    Dispatcher(session=netguard.guarded_session(allow_private=False)).loop()
+    assert receiver.received == [] and Delivery.get().last_error == "refused: the URL resolves to a private address"
+    assert Delivery.get().attempts == 1

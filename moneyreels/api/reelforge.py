@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, g, request, send_file
 from peewee import IntegrityError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .. import jobs, renders
+from .. import jobs, netguard, renders
 from ..db import Job
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..manifest import Manifest
@@ -101,6 +101,16 @@ def fingerprint(body: dict) -> str:
     return hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def check_webhook_url(url):
+    """Refuse a webhook the server may not call: a private address unless allowed (MONEYREELS_ALLOW_PRIVATE_URLS)."""
+    try:
+        netguard.check_url(url, netguard.private_allowed(current_app.config["SETTINGS"]))
+    except (OSError, ValueError) as exc:
+        reason = str(exc) if isinstance(exc, (ValueError, netguard.BlockedAddress)) else "its host does not resolve"
+        raise InvalidRequest(f"webhook_url: cannot be used: {reason}.", code="validation_error",
+                             details={"errors": [{"field": "webhook_url", "message": reason}]}) from None
+
+
 def base_url() -> str:
     return current_app.config["SETTINGS"].public_url or request.host_url
 
@@ -123,6 +133,8 @@ def submit():
     key = request.headers.get("idempotency-key") or options.idempotency_key
     if key is not None and not 0 < len(key) <= 255:
         raise InvalidRequest("idempotency-key: must be 1 to 255 characters.", code="validation_error")
+    if options.webhook_url:
+        check_webhook_url(options.webhook_url)
     digest = fingerprint(body)
     if key and Job.select().where((Job.owner == current_owner()) & (Job.idempotency_key == key)).exists():
         return replay(key, digest)

@@ -1,0 +1,103 @@
+"""Keep server-side fetches away from private networks and cloud metadata.
+
+A URL from a request (an asset, a webhook) could otherwise make the server reach
+169.254.169.254 or a service on the LAN. `guarded_session()` checks every address it
+connects to, at connect time, so neither DNS rebinding nor a redirect gets past it.
+Private addresses are allowed when the operator says so (MONEYREELS_ALLOW_PRIVATE_URLS),
+and by default for the command line and for a server bound to loopback.
+"""
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util import connection as connection_util
+
+SCHEMES = ("http", "https")
+
+
+class BlockedAddress(OSError):
+    """The URL's host resolves to an address the server may not reach."""
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def public_addresses(host: str, port: int) -> list[tuple]:
+    """Resolve host; raise BlockedAddress if any address it has is not public."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    blocked = sorted({info[4][0] for info in infos if not is_public(info[4][0])})
+    if blocked:
+        raise BlockedAddress(f"{host} resolves to a private or reserved address ({', '.join(blocked)})")
+    return infos
+
+
+def check_url(url: str, allow_private: bool) -> None:
+    """Raise ValueError for a scheme other than http(s), BlockedAddress for a private host."""
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES or not parts.hostname:
+        raise ValueError(f"only http and https URLs are allowed, not {parts.scheme or 'no scheme'}")
+    if not allow_private:
+        public_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+
+
+class _GuardedConnect:
+    def _new_conn(self):
+        infos = public_addresses(self._dns_host, self.port)
+        family, _, _, _, address = infos[0]
+        return connection_util.create_connection(
+            address[:2], self.timeout, source_address=self.source_address, socket_options=self.socket_options
+        )
+
+
+class _HTTP(_GuardedConnect, HTTPConnection):
+    pass
+
+
+class _HTTPS(_GuardedConnect, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTP
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPS
+
+
+class GuardedAdapter(HTTPAdapter):
+    """An adapter whose connections refuse non-public addresses."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+def guarded_session(allow_private: bool) -> requests.Session:
+    """A requests session for URLs users gave us; guarded unless private addresses are allowed."""
+    session = requests.Session()
+    if not allow_private:
+        # Environment proxies would connect somewhere the guard never sees.
+        session.trust_env = False
+        for scheme in SCHEMES:
+            session.mount(f"{scheme}://", GuardedAdapter())
+    return session
+
+
+def private_allowed(settings) -> bool:
+    """MONEYREELS_ALLOW_PRIVATE_URLS when set; otherwise only for a server bound to loopback."""
+    if settings.allow_private_urls is not None:
+        return settings.allow_private_urls
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(settings.host)).is_loopback
+    except (OSError, ValueError):
+        return False
