@@ -6,6 +6,7 @@ carries HAL `_links`, errors are {"error": {code, message, details}}, and reads 
 
 import os
 import re
+from dataclasses import asdict
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -261,12 +262,12 @@ def listing(items, path):
 
 @bp.get("/archetypes")
 def archetypes():
-    return listing([archetype.public() for archetype in ARCHETYPES.values()], "/api/v1/archetypes")
+    return listing([asdict(archetype) for archetype in ARCHETYPES.values()], "/api/v1/archetypes")
 
 
 @bp.get("/platforms")
 def platforms():
-    return listing([platform.public() for platform in PLATFORMS.values()], "/api/v1/platforms")
+    return listing([asdict(platform) for platform in PLATFORMS.values()], "/api/v1/platforms")
 
 
 @bp.get("/providers")

@@ -15,9 +15,6 @@ class Archetype:
     scenePacing: str
     motionIntensity: str
 
-    def public(self) -> dict:
-        return {key: getattr(self, key) for key in self.__dataclass_fields__}
-
 
 @dataclass(frozen=True)
 class Pacing:
@@ -33,9 +30,6 @@ class Platform:
     height: int
     fps: int
     maxDurationSeconds: int
-
-    def public(self) -> dict:
-        return {key: getattr(self, key) for key in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True)

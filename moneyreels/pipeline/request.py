@@ -45,25 +45,12 @@ class GenerateRequest(BaseModel):
     providers: Providers = Field(default_factory=Providers)
     keys: dict[str, str] = Field(default_factory=dict, max_length=20)
 
-    @field_validator("archetype")
+    @field_validator("archetype", "pacing", "platform")
     @classmethod
-    def _archetype(cls, value):
-        if value is not None and value not in ARCHETYPES:
-            raise ValueError(f"unknown archetype '{value}'; one of: {', '.join(ARCHETYPES)}")
-        return value
-
-    @field_validator("pacing")
-    @classmethod
-    def _pacing(cls, value):
-        if value is not None and value not in PACING:
-            raise ValueError(f"unknown pacing tier '{value}'; one of: {', '.join(PACING)}")
-        return value
-
-    @field_validator("platform")
-    @classmethod
-    def _platform(cls, value):
-        if value not in PLATFORMS:
-            raise ValueError(f"unknown platform '{value}'; one of: {', '.join(PLATFORMS)}")
+    def _in_catalog(cls, value, info):
+        catalog = {"archetype": ARCHETYPES, "pacing": PACING, "platform": PLATFORMS}[info.field_name]
+        if value is not None and value not in catalog:
+            raise ValueError(f"unknown {info.field_name} '{value}'; one of: {', '.join(catalog)}")
         return value
 
     @field_validator("direction", mode="before")
