@@ -1,3 +1,6 @@
+import ipaddress
+import socket
+
 import pytest
 
 from moneyreels import create_app, db
@@ -5,6 +8,25 @@ from moneyreels.config import Settings
 from moneyreels.worker import Worker
 from tests.support.media import noise_image
 from tests.support.runners import ticker
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Refuse any connection off this machine: tests run against fakes on 127.0.0.1 only."""
+    real_connect = socket.socket.connect
+
+    def loopback_only(sock, address):
+        if isinstance(address, tuple):
+            host = address[0]
+            try:
+                allowed = ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+            except ValueError:
+                allowed = host == "localhost"
+            if not allowed:
+                raise OSError(f"tests may not connect to {host}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ Shapes follow reference/openreels-rest-api.md and openreels-sse-events.md; every
 carries HAL `_links`, errors are {"error": {code, message, details}}, and reads accept ?wait=.
 """
 
+import logging
 import os
 import re
 from dataclasses import asdict
@@ -15,12 +16,12 @@ from flask import Blueprint, Response, current_app, request, send_file
 from werkzeug.routing import PathConverter
 
 from .. import db, jobs, keyring, pipeline
-from ..errors import Conflict, Forbidden, InvalidRequest, NotFound
+from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFound
 from ..pipeline import choices, stages
 from ..pipeline.catalog import ARCHETYPES, PLATFORMS
 from ..pipeline.request import GenerateRequest
 from ..providers import llm as llms
-from ..providers.tts import EspeakTTS
+from ..providers import images, stock, tts, video
 from . import sse
 from .auth import authenticate, current_owner
 from .formats import iso
@@ -28,6 +29,7 @@ from .inputs import json_object, non_negative_int, parse_body
 from .limits import limit_requests
 from .waiting import wait_for_change
 
+log = logging.getLogger(__name__)
 bp = Blueprint("openreels", __name__, url_prefix="/api/v1")
 
 
@@ -206,6 +208,8 @@ def retry_job(job_id):
         raise Conflict(f"Job is {job.state}; only failed or cancelled jobs can be retried.",
                        details={"job_id": job.id, "state": job.state})
     keys = (json_object().get("keys") if request.get_data() else None) or {}
+    if not isinstance(keys, dict):
+        raise InvalidRequest("keys: must be an object of key names to values.", code="validation_error")
     missing = [name for name in job.request.get("byok", []) if name not in keys]
     if missing and keyring.get(job.id) is None:
         raise InvalidRequest(f"This job used keys held in memory only; send them again in `keys`: {', '.join(missing)}.",
@@ -255,6 +259,20 @@ def artifact(job_id, name):
     return send_file(path, conditional=True, max_age=0)
 
 
+def remote_entries(module, keys) -> list[dict]:
+    usable = module.available(keys)
+    return [{**spec, "requires": list(spec["requires"]), "available": usable[spec["key"]]} for spec in module.PROVIDERS]
+
+
+def voices_of(name, keys) -> list[dict]:
+    """A usable TTS provider's voices; [] when listing them needs a call that failed."""
+    try:
+        return [vars(voice) for voice in tts.build(name, keys).voices()]
+    except MoneyReelsError as exc:
+        log.warning("could not list %s voices: %s", name, exc.message)
+        return []
+
+
 def listing(items, path):
     """A JSON array as OpenReels documents it; its HAL link goes in a Link header instead."""
     return items, 200, {"Link": f'<{path}>; rel="self"'}
@@ -273,15 +291,18 @@ def platforms():
 @bp.get("/providers")
 def providers():
     usable = llms.available(os.environ)
-    tts = EspeakTTS()
+    keys = choices.provider_keys({})
+    speakers = tts.available(keys)
     return {
         "llm": [{**entry, "available": usable.get(entry["key"], False)} for entry in llms.PROVIDERS],
-        "tts": [{"key": name, "label": provider.label, "available": True, "requires": list(provider.requires),
-                 "voices": [vars(voice) for voice in tts.voices()]}
-                for name, provider in choices.TTS.items()],
-        "image": [{"key": "local", "label": "Drawn locally (archetype palette)", "available": True}],
-        "stock": [{"key": "local", "label": "Local media folder (MEDIA_DIR)", "available": True}],
-        "video": [],
-        "music": [{"key": "bundled", "label": "Synthesized per mood", "available": True}],
+        "tts": [{**entry, "requires": list(entry["requires"]), "available": speakers[entry["key"]],
+                 "voices": voices_of(entry["key"], keys) if speakers[entry["key"]] else []}
+                for entry in tts.PROVIDERS],
+        "image": [*remote_entries(images, keys), {"key": "local", "label": "Drawn locally (archetype palette)",
+                                                  "requires": [], "available": True}],
+        "stock": [*remote_entries(stock, keys), {"key": "local", "label": "Local media folder (MEDIA_DIR)",
+                                                 "requires": [], "available": True}],
+        "video": remote_entries(video, keys),
+        "music": [{"key": "bundled", "label": "Synthesized per mood", "requires": [], "available": True}],
         "_links": {"self": link("/api/v1/providers")},
     }

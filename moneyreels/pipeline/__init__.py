@@ -13,7 +13,7 @@ KIND = "generate"
 
 def create(request: GenerateRequest, owner="") -> jobs.Job:
     """Queue a generate job; its BYOK keys stay in memory, never in the database."""
-    check_named(request.providers)
+    check_named(request, request.keys)
     from_score = request.score.archetype if request.score else None
     archetype = request.archetype or (from_score if from_score in ARCHETYPES else None) \
         or pick_archetype(request.topic or request.script or "")

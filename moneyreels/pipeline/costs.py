@@ -1,43 +1,39 @@
-"""What a job's remote calls cost, from token counts and published per-unit prices.
+"""A job's cost: estimated from the score after the director, counted as the stages spend.
 
-Prices are USD per million tokens from each provider's public pricing page (2025); local
-providers (espeak, drawn art, bundled music, Ollama) cost nothing. An unknown model is
-priced at zero and said so in the breakdown.
+Prices and units are in providers/costs.py, with where each comes from.
 """
 
-LLM_PRICES = {
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "claude-sonnet-4-5": (3.00, 15.00),
-    "claude-haiku-4-5": (1.00, 5.00),
-    "gemini-2.5-flash": (0.30, 2.50),
-    "gemini-2.5-pro": (1.25, 10.00),
-}
+from ..providers.costs import Ledger
+from .score import DirectorScore, word_count
 
 # Expected tokens of the calls still to come after the director (the critic).
 CRITIC_TOKENS = (2500, 400)
+HOSTED_LLMS = ("openai", "anthropic", "gemini", "openai-compatible")
 
 
-def llm_cost(llm, extra=(0, 0)) -> tuple[float, str | None]:
-    """Cost of the tokens an LLM has used (plus `extra`), and a note when its price is unknown."""
+def add_llm(ledger: Ledger, llm, extra=(0, 0)):
+    """Count an LLM's tokens (plus `extra`); hosted ones priced by model, a local server free."""
     if llm is None:
-        return 0.0, None
+        return
     used = getattr(llm, "usage", None) or {}
-    tokens_in = used.get("input_tokens", 0) + extra[0]
-    tokens_out = used.get("output_tokens", 0) + extra[1]
-    if llm.key not in ("openai", "anthropic", "gemini"):
-        return 0.0, None
-    price = LLM_PRICES.get(llm.model)
-    if price is None:
-        return 0.0, f"no price known for {llm.model}"
-    return (tokens_in * price[0] + tokens_out * price[1]) / 1_000_000, None
+    priced_as = llm.model if llm.key in HOSTED_LLMS else llm.key
+    ledger.add(priced_as, "input_tokens", used.get("input_tokens", 0) + extra[0])
+    ledger.add(priced_as, "output_tokens", used.get("output_tokens", 0) + extra[1])
 
 
-def summary(llm, extra=(0, 0)) -> dict:
-    cost, note = llm_cost(llm, extra)
-    breakdown = {"llm": round(cost, 6), "tts": 0.0, "image": 0.0, "stock": 0.0, "video": 0.0, "music": 0.0}
-    result = {"totalCost": round(sum(breakdown.values()), 4), "breakdown": breakdown}
-    if note:
-        result["note"] = note
-    return result
+def estimate(chosen, score: DirectorScore, pacing, video_model=None) -> dict:
+    """What the job should cost from here, given its score and providers."""
+    ledger = Ledger()
+    add_llm(ledger, chosen.llm, CRITIC_TOKENS if chosen.llm else (0, 0))
+    ledger.add(chosen.tts.key, "characters", sum(len(scene.script_line) for scene in score.scenes))
+    types = [scene.visual_type for scene in score.scenes]
+    if chosen.video:
+        seconds = sum(word_count(s.script_line) / pacing.words_per_second for s in score.scenes
+                      if s.visual_type == "ai_video")
+        ledger.add(video_model or chosen.video.default_model, "seconds", seconds)
+    if chosen.image:
+        drawn = types.count("ai_image") + (0 if chosen.video else types.count("ai_video"))
+        ledger.add(chosen.image.model, "images", drawn)
+    if chosen.stock:
+        ledger.add(chosen.stock.key, "downloads", types.count("stock_image") + types.count("stock_video"))
+    return ledger.summary()

@@ -4,6 +4,8 @@ import wave
 
 import numpy as np
 
+from ..errors import MoneyReelsError
+from ..providers.tts import EspeakTTS
 from .score import SCENE_GAP, TAIL, DirectorScore
 
 MIN_SCENE_SECONDS = 1.5
@@ -43,7 +45,19 @@ def lay_out(clips, total, path):
 
 
 def run(plan, tts) -> str:
-    """Narrate the score; return the stage detail."""
+    """Narrate the score, falling back to espeak if a remote voice fails; return the stage detail."""
+    try:
+        return narrate(plan, tts, plan.request.voice)
+    except MoneyReelsError as exc:
+        if isinstance(tts, EspeakTTS):
+            raise
+        plan.stages.emit("tts", "error", f"{tts.label} failed: {exc.message}", level="error", error=exc.message,
+                         fallback="espeak")
+        plan.log(f"{tts.label} failed; the narration falls back to eSpeak NG.", level="warning")
+        return narrate(plan, EspeakTTS(), None) + " (espeak fallback)"
+
+
+def narrate(plan, tts, voice) -> str:
     score = DirectorScore.model_validate(plan.outputs["score"])
     folder = plan.dir / "tts"
     folder.mkdir(parents=True, exist_ok=True)
@@ -51,8 +65,8 @@ def run(plan, tts) -> str:
     speed = plan.pacing.words_per_second / NATURAL_WORDS_PER_SECOND
     for index, scene in enumerate(score.scenes):
         plan.ctx.checkpoint()
-        speech = tts.synthesize(scene.script_line, folder / f"scene-{index + 1:03d}.wav", voice=plan.request.voice,
-                                speed=speed)
+        speech = tts.synthesize(scene.script_line, folder / f"scene-{index + 1:03d}.wav", voice=voice, speed=speed)
+        plan.ledger.add(tts.key, "characters", len(scene.script_line))
         duration = max(speech.duration + SCENE_GAP, MIN_SCENE_SECONDS)
         if index == len(score.scenes) - 1:
             duration += TAIL

@@ -4,6 +4,7 @@ import functools
 from pathlib import Path
 
 from ..db import Job
+from ..providers.costs import Ledger
 from .catalog import ARCHETYPES, PACING, PALETTES, PLATFORMS, pick_archetype
 from .request import GenerateRequest
 from .stages import Stages
@@ -20,6 +21,8 @@ class Plan:
         self.keys = keys
         self.stages = Stages(ctx.job)
         self.outputs = dict(ctx.job.outputs or {})
+        # What this run spends, by category (a resumed run counts only its own spending).
+        self.ledger = Ledger()
 
     @property
     def dir(self) -> Path:

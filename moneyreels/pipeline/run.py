@@ -4,6 +4,7 @@ from .. import keyring
 from ..errors import JobFailed
 from . import assembly, choices, costs, critic, director, narration, research, visuals
 from .plan import Plan
+from .score import DirectorScore
 
 NO_LLM = ("A topic needs an LLM to write about it, and none is usable. Set ANTHROPIC_API_KEY, OPENAI_API_KEY "
           "or GOOGLE_API_KEY (or send it in `keys`), run Ollama on http://localhost:11434 (or set "
@@ -13,7 +14,7 @@ STEPS = (
     ("research", lambda plan, chosen: research.run(plan, chosen.llm)),
     ("director", lambda plan, chosen: director.run(plan, chosen.llm)),
     ("tts", lambda plan, chosen: narration.run(plan, chosen.tts)),
-    ("visuals", lambda plan, chosen: visuals.run(plan)),
+    ("visuals", lambda plan, chosen: visuals.run(plan, chosen)),
     ("assembly", lambda plan, chosen: assembly.run(plan)),
     ("critic", lambda plan, chosen: critic.run(plan, chosen.llm)),
 )
@@ -44,7 +45,7 @@ def run(ctx):
     """Run (or resume) the six stages; return the video's path, or None for a dry run."""
     plan = Plan(ctx, keys_for(ctx))
     chosen = choices.resolve(plan.request, plan.keys, plan.settings)
-    plan.save(providers=chosen.record(plan.request), archetype=plan.archetype.name)
+    plan.save(providers=chosen.record(), archetype=plan.archetype.name)
     if chosen.llm is None and not plan.request.script and plan.request.score is None:
         raise JobFailed(NO_LLM, code="no_llm")
     if plan.request.score is not None:
@@ -60,9 +61,11 @@ def run(ctx):
         with plan.stages.run(name) as result:
             result["detail"] = step(plan, chosen)
         if name == "director":
-            estimate = costs.summary(chosen.llm, costs.CRITIC_TOKENS if chosen.llm else (0, 0))
+            score = DirectorScore.model_validate(plan.outputs["score"])
+            estimate = costs.estimate(chosen, score, plan.pacing, plan.request.providers.videoModel)
             plan.save(costEstimate=estimate)
             plan.stages.emit("director", "cost_estimate", f"Estimated cost: ${estimate['totalCost']:.2f}.",
                              estimate=estimate)
-    plan.save(actualCost=costs.summary(chosen.llm))
+    costs.add_llm(plan.ledger, chosen.llm)
+    plan.save(actualCost=plan.ledger.summary())
     return None if plan.request.dryRun else ctx.dir / plan.outputs["videoPath"]

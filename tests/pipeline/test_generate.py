@@ -1,5 +1,6 @@
 """Script and topic jobs end to end through the worker: stages, events, the reel, cancels, retry."""
 
+import re
 import threading
 
 import numpy as np
@@ -47,7 +48,7 @@ def test_script_job_through_moneyprinter_makes_a_narrated_captioned_reel(client,
         "research": "skipped", "director": "done", "tts": "done", "visuals": "done", "assembly": "done",
         "critic": "done"}
     assert job.stages["research"]["reason"] == "Script provided"
-    assert job.stages["visuals"]["detail"].endswith("assets") and job.stages["assembly"]["detail"] == "final.mp4"
+    assert re.match(r"^\d+ assets", job.stages["visuals"]["detail"]) and job.stages["assembly"]["detail"] == "final.mp4"
     assert job.stages["critic"]["detail"].startswith("Score: ")
     kinds = stage_events(job_id)
     for name in ("director", "tts", "visuals", "assembly", "critic"):
@@ -219,3 +220,65 @@ def test_byok_keys_lost_in_a_restart_fail_the_job_clearly(client, run_jobs):
     run_jobs()
     job = jobs.get(job_id)
     assert job.state == "failed" and job.error["code"] == "keys_lost" and "again" in job.error["message"]
+
+
+def test_a_named_remote_voice_without_its_key_is_refused_at_creation(client, monkeypatch):
+    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
+    response = client.post("/api/v1/jobs", json={"script": SCRIPT, "providers": {"tts": "elevenlabs"}})
+    assert response.status_code == 400 and response.json["error"]["code"] == "missing_key"
+    assert "ELEVENLABS_API_KEY" in response.json["error"]["message"]
+
+
+def test_a_failing_remote_voice_falls_back_to_espeak(client, settings, run_jobs, monkeypatch):
+    from tests.providers.fakes import FakeServer, Reply
+
+    with FakeServer() as fake:
+        fake.route("POST", "/v1/audio/speech", lambda request: Reply(401, {"error": {"message": "bad key"}}))
+        monkeypatch.setattr("moneyreels.providers.tts.openai.OpenAITTS.default_base_url", fake.url)
+        job_id = client.post("/api/v1/jobs", json={"script": SCRIPT, "providers": {"tts": "openai-tts", "image": "local"},
+                                                   "keys": {"OPENAI_API_KEY": "sk-test"}}).json["id"]
+        run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "completed", job.error
+    assert job.stages["tts"]["detail"].endswith("(espeak fallback)")
+    assert ("stage:tts", "error") in stage_events(job_id)
+    assert outputs(job_id)["narration"]["provider"] == "espeak"
+
+
+def test_a_failing_image_provider_falls_back_to_drawn_art(client, settings, run_jobs, monkeypatch):
+    from tests.providers.fakes import FakeServer, Reply
+
+    with FakeServer() as fake:
+        fake.route("POST", "/v1/images/generations", lambda request: Reply(401, {"error": {"message": "no"}}))
+        monkeypatch.setattr("moneyreels.providers.images.OpenAIImages.default_base_url", fake.url)
+        job_id = client.post("/api/v1/jobs", json={"script": SCRIPT, "providers": {"image": "openai"},
+                                                   "keys": {"OPENAI_API_KEY": "sk-test"}}).json["id"]
+        run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "completed", job.error
+    errors = [e for e in events.after(job_id) if e.type == "stage:visuals" and e.payload["type"] == "error"]
+    ai_images = [i for i, s in enumerate(outputs(job_id)["score"]["scenes"]) if s["visual_type"] == "ai_image"]
+    assert [e.payload["sceneIndex"] for e in errors] == ai_images and all(e.payload["fallback"] for e in errors)
+    assert {outputs(job_id)["assets"][i]["source"] for i in ai_images} == {"drawn"}
+    assert outputs(job_id)["providers"]["image"] == "openai"
+
+
+def test_stock_scenes_use_the_stock_provider_when_it_answers(client, settings, run_jobs, monkeypatch, tmp_path):
+    from tests.providers.fakes import FakeServer, Reply
+    from tests.support.media import noise_image
+
+    photo = noise_image(tmp_path / "photo.jpg", 1080, 1920).read_bytes()
+    with FakeServer() as fake:
+        fake.route("GET", "/v1/search", lambda request: {"photos": [{
+            "id": 7, "width": 1080, "height": 1920, "url": "https://www.pexels.com/photo/7",
+            "src": {"original": fake.url + "/files/7.jpg", "large2x": fake.url + "/files/7.jpg"}}]})
+        fake.route("GET", "/files/7.jpg", lambda request: Reply(200, photo, {"Content-Type": "image/jpeg"}))
+        monkeypatch.setattr("moneyreels.providers.stock.Pexels.default_base_url", fake.url)
+        job_id = client.post("/api/v1/jobs", json={"script": SCRIPT, "providers": {"stock": "pexels"},
+                                                   "keys": {"PEXELS_API_KEY": "px-test"}}).json["id"]
+        run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "completed", job.error
+    stock = [a for a in outputs(job_id)["assets"] if a["visualType"] == "stock_image"]
+    assert stock and stock[0]["source"] == "pexels" and stock[0]["credit"] == "https://www.pexels.com/photo/7"
+    assert outputs(job_id)["actualCost"]["breakdown"]["stock"] == 0

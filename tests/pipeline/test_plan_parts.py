@@ -7,6 +7,7 @@ from moneyreels.pipeline import costs, critic, director
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES, PACING, PALETTES, PLATFORMS, pick_archetype
 from moneyreels.pipeline.request import GenerateRequest
 from moneyreels.pipeline.score import DirectorScore, problems
+from moneyreels.providers.costs import Ledger
 
 SCENE = {"script_line": "Honey never spoils, even after thousands of years.", "visual_type": "ai_image",
          "visual_prompt": "a jar of honey", "motion": "zoom_in", "transition": "crossfade"}
@@ -122,17 +123,40 @@ class FakeLLM:
     usage = {"input_tokens": 1_000_000, "output_tokens": 100_000}
 
 
-def test_costs_come_from_tokens_and_prices():
-    estimate = costs.summary(FakeLLM())
-    assert estimate["breakdown"]["llm"] == pytest.approx(0.15 + 0.06)
-    assert estimate["totalCost"] == pytest.approx(0.21)
-    assert costs.summary(None)["totalCost"] == 0
+def test_llm_costs_come_from_tokens_and_prices():
+    ledger = Ledger()
+    costs.add_llm(ledger, FakeLLM())
+    assert ledger.summary()["breakdown"]["llm"] == pytest.approx(0.15 + 0.06)
+    costs.add_llm(ledger, None)
+    assert ledger.total() == pytest.approx(0.21)
 
 
-def test_unknown_models_are_priced_at_zero_and_said_so():
-    llm = FakeLLM()
-    llm.model = "mystery-1"
-    assert "no price known" in costs.summary(llm)["note"]
+def test_a_local_llm_is_free_and_an_unknown_model_is_said_so():
+    local, mystery = FakeLLM(), FakeLLM()
+    local.key, mystery.model = "ollama", "mystery-1"
+    ledger = Ledger()
+    costs.add_llm(ledger, local)
+    assert ledger.total() == 0 and "note" not in ledger.summary()
+    costs.add_llm(ledger, mystery)
+    assert "no price known for mystery-1" in ledger.summary()["note"]
+
+
+class FakeChoices:
+    def __init__(self, image=None, video=None):
+        self.llm, self.stock = FakeLLM(), None
+        self.tts = type("TTS", (), {"key": "openai-tts"})()
+        self.image = type("Image", (), {"model": "gpt-image-1"})() if image else None
+        self.video = type("Video", (), {"default_model": "veo-3.0-generate-001"})() if video else None
+
+
+def test_the_estimate_prices_each_scene_by_its_provider():
+    made = score("ai_image", "text_card", "ai_video", "ai_image")
+    offline = costs.estimate(FakeChoices(), made, PACING["standard"])
+    remote = costs.estimate(FakeChoices(image=True, video=True), made, PACING["standard"])
+    assert offline["breakdown"]["image"] == 0 and offline["breakdown"]["tts"] > 0
+    assert remote["breakdown"]["image"] == pytest.approx(2 * 0.063)
+    assert remote["breakdown"]["video"] == pytest.approx(0.40 * 8 / 2.5)
+    assert remote["totalCost"] > offline["totalCost"]
 
 
 FACTS = {"duration": 30.0, "words": 75, "words_per_second": 2.5, "target_words_per_second": 2.5,

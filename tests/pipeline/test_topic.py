@@ -43,7 +43,8 @@ def llm_server(monkeypatch):
 def test_topic_job_researches_directs_and_reviews_with_the_llm(client, settings, llm_server, caplog):
     caplog.set_level(logging.DEBUG)
     settings_scaled = settings.model_copy(update={"output_scale": 0.25})
-    created = client.post("/api/v1/jobs", json={"topic": "Octopuses", "keys": {"OPENAI_API_KEY": SECRET}})
+    created = client.post("/api/v1/jobs", json={"topic": "Octopuses", "keys": {"OPENAI_API_KEY": SECRET},
+                                                "providers": {"image": "local"}})
     assert created.status_code == 201
     Worker(settings_scaled, default_runners()).loop()
 
@@ -56,7 +57,9 @@ def test_topic_job_researches_directs_and_reviews_with_the_llm(client, settings,
     assert [s["script_line"] for s in body["score"]["scenes"]] == [s["script_line"] for s in SCORE["scenes"]]
     assert body["criticReview"]["score"] == 7.5 and body["criticReview"]["method"] == "openai-compatible"
     assert body["providers"]["llm"] == "openai-compatible"
-    assert body["costEstimate"]["totalCost"] == 0 and body["actualCost"]["breakdown"]["llm"] == 0
+    # Three calls of 500 prompt and 200 completion tokens, at gpt-4o-mini's $0.15 and $0.60 a million.
+    assert body["actualCost"]["breakdown"]["llm"] == pytest.approx(1500 * 0.15e-6 + 600 * 0.60e-6)
+    assert body["costEstimate"]["breakdown"]["image"] == 0 and body["costEstimate"]["totalCost"] > 0
 
     assert [r.headers["authorization"] for r in llm_server.requests] == [f"Bearer {SECRET}"] * 3
 

@@ -4,3 +4,7 @@ from moneyreels.providers.tts.base import Speech, TTSError, TTSProvider, Voice, 
 from moneyreels.providers.tts.espeak import EspeakTTS
 
 __all__ = ["EspeakTTS", "Speech", "TTSError", "TTSProvider", "Voice", "WordTiming"]
+
+from moneyreels.providers.tts.registry import PROVIDERS, TTS_PROVIDERS, available, build
+
+__all__ += ["PROVIDERS", "TTS_PROVIDERS", "available", "build"]
