@@ -242,3 +242,16 @@ def test_api_v1_is_rate_limited_per_second_with_retry_after(settings):
     refused = limited.get("/api/v1/platforms")
     assert_error(refused, 429, "rate_limited")
     assert refused.headers["Retry-After"] == "1"
+
+
+def test_retry_validates_its_keys(client):
+    job_id = create(client)
+    jobs.request_cancel(job_id)
+    for bad in ({"keys": "x"}, {"keys": {"OPENAI_BASE_URL": "http://x"}}, {"keys": {"OPENAI_API_KEY": None}}):
+        assert_error(client.post(f"/api/v1/jobs/{job_id}/retry", json=bad), 400, "validation_error")
+    assert jobs.get(job_id).state == "cancelled"
+
+
+def test_a_last_event_id_that_is_not_ascii_digits_is_ignored(client, finished):
+    stream = frames(read_stream(client, f"/api/v1/jobs/{finished}/events", {"Last-Event-ID": "²"}))
+    assert stream[0]["event"] == "job:snapshot" and stream[-1]["event"] == "job:completed"

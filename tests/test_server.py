@@ -103,3 +103,54 @@ def test_sigkill_mid_job_is_recovered_on_restart(tmp_path):
         restarted.stop()
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def sse_frames(server, path, headers=None, limit=None):
+    """Read an SSE stream from the real server until it closes (or `limit` frames)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    assert response.status == 200 and response.getheader("Content-Type").startswith("text/event-stream")
+    frames, current = [], {}
+    while limit is None or len(frames) < limit:
+        line = response.fp.readline().decode()
+        if not line:
+            break
+        if line == "\n":
+            if current:
+                frames.append(current)
+            current = {}
+        elif not line.startswith(":"):
+            name, _, value = line.rstrip("\n").partition(": ")
+            current[name] = value
+    connection.close()
+    return frames
+
+
+def test_sse_over_the_real_server_reads_a_whole_job_and_resumes(server):
+    job_id = server.request("POST", "/api/v1/jobs", {"script": "One two three. Four five six. Seven eight nine."})[1]["id"]
+    frames = sse_frames(server, f"/api/v1/jobs/{job_id}/events")
+    assert frames[0]["event"] == "job:snapshot" and frames[-1]["event"] == "job:completed"
+    ids = [int(frame["id"]) for frame in frames]
+    assert ids == sorted(ids)
+    ticks = [frame for frame in frames if frame["event"] == "log"]
+    assert len(ticks) == 60
+
+    middle = ids[len(ids) // 2]
+    resumed = sse_frames(server, f"/api/v1/jobs/{job_id}/events", {"Last-Event-ID": str(middle)})
+    assert resumed[0]["event"] == "job:snapshot" and resumed[-1]["event"] == "job:completed"
+    assert [int(f["id"]) for f in resumed[1:-1]] == [i for i in ids[1:-1] if i > middle]
+
+
+def test_disconnected_sse_clients_free_their_threads(tmp_path):
+    live = LiveServer(tmp_path, TICKS=100_000, TICK_INTERVAL=0.05, THREADS=4).start()
+    try:
+        job_id = live.request("POST", "/api/v1/jobs", {"script": "One two three. Four five six."})[1]["id"]
+        # More streams than threads, one after another: each must end when its client hangs up.
+        for _ in range(6):
+            assert sse_frames(live, f"/api/v1/jobs/{job_id}/events", limit=2)[0]["event"] == "job:snapshot"
+        assert live.request("GET", f"/api/jobs/{job_id}", timeout=10)[0] == 200
+    finally:
+        live.stop()

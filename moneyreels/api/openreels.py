@@ -19,13 +19,13 @@ from .. import db, jobs, keyring, pipeline
 from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFound
 from ..pipeline import choices, stages
 from ..pipeline.catalog import ARCHETYPES, PLATFORMS
-from ..pipeline.request import GenerateRequest
+from ..pipeline.request import GenerateRequest, RetryBody
 from ..providers import llm as llms
 from ..providers import images, stock, tts, video
 from . import sse
 from .auth import authenticate, current_owner
 from .formats import iso
-from .inputs import json_object, non_negative_int, parse_body
+from .inputs import non_negative_int, parse_body
 from .limits import limit_requests
 from .waiting import wait_for_change
 
@@ -207,14 +207,12 @@ def retry_job(job_id):
     if job.state not in (jobs.State.FAILED, jobs.State.CANCELLED):
         raise Conflict(f"Job is {job.state}; only failed or cancelled jobs can be retried.",
                        details={"job_id": job.id, "state": job.state})
-    keys = (json_object().get("keys") if request.get_data() else None) or {}
-    if not isinstance(keys, dict):
-        raise InvalidRequest("keys: must be an object of key names to values.", code="validation_error")
+    keys = parse_body(RetryBody).keys if request.get_data() else {}
     missing = [name for name in job.request.get("byok", []) if name not in keys]
     if missing and keyring.get(job.id) is None:
         raise InvalidRequest(f"This job used keys held in memory only; send them again in `keys`: {', '.join(missing)}.",
                              code="keys_required", details={"keys": missing})
-    keyring.put(job.id, {name: str(value) for name, value in keys.items()})
+    keyring.put(job.id, keys)
     reset = {name: (state if state["status"] in stages.FINISHED else {"status": "pending"})
              for name, state in {**stages.initial(), **job.stages}.items()}
     jobs.Job.update(stages=reset).where(jobs.Job.id == job.id).execute()
@@ -226,11 +224,11 @@ def retry_job(job_id):
 def job_events(job_id):
     job = find(job_id)
     header = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
-    last = int(header) if header and header.isdigit() else None
+    last = int(header) if header and header.isascii() and header.isdecimal() else None
     heartbeat = current_app.config.get("SSE_HEARTBEAT", sse.HEARTBEAT_SECONDS)
     body = sse.stream(job, current_owner(), snapshot, last, heartbeat)
     return Response(body, mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"})
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 def traversal(raw: str) -> bool:

@@ -146,10 +146,11 @@ def document(job) -> dict:
 @bp.post("")
 def create():
     body = parse_body(SequenceRequest)
+    wait = wait_seconds()  # a malformed ?wait is refused before anything is created
     job = pipeline.create(parse_body(GenerateRequest, body.generate_request()), owner=current_owner())
     entry = {"id": job.id, "status": STATUSES[State(job.state)], "workflowRunId": job.id,
              "statusUrl": f"/api/v1/sequences/{job.id}", "_links": status_links(job)}
-    if wait_seconds():
+    if wait:
         waited, headers = wait_for_change(job, current_owner())
         entry.update(progress=document(waited), waitChanged=headers["X-Wait-Changed"] == "true",
                      waitDone=headers["X-Wait-Done"] == "true")

@@ -1,6 +1,8 @@
 """What a generate job asks for: topic or script, options, providers, BYOK keys."""
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .catalog import ARCHETYPES, PACING, PLATFORMS
 from .score import DirectorScore
@@ -11,6 +13,27 @@ MAX_DIRECTION_BYTES = 10 * 1024
 BYOK_NAMES = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY", "ELEVENLABS_API_KEY",
               "INWORLD_TTS_API_KEY", "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
 MAX_SCRIPT_CHARS = 5000
+
+
+def _known_keys(keys: dict[str, str]) -> dict[str, str]:
+    for name, value in keys.items():
+        if name not in BYOK_NAMES:
+            raise ValueError(f"unknown key name {name[:60]!r}; one of: {', '.join(BYOK_NAMES)}")
+        if not 0 < len(value) <= 500:
+            raise ValueError(f"{name} must be 1 to 500 characters")
+    return keys
+
+
+# BYOK provider keys: held in memory for the job only, never stored.
+Keys = Annotated[dict[str, str], AfterValidator(_known_keys), Field(max_length=20)]
+
+
+class RetryBody(BaseModel):
+    """The optional body of a retry: the BYOK keys again, for a job whose keys were lost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keys: Keys = Field(default_factory=dict)
 
 
 class Providers(BaseModel):
@@ -33,9 +56,9 @@ class GenerateRequest(BaseModel):
     topic: str | None = Field(None, min_length=1, max_length=500)
     title: str | None = Field(None, max_length=200)
     script: str | None = Field(None, min_length=1, max_length=MAX_SCRIPT_CHARS)
-    archetype: str | None = None
-    pacing: str | None = None
-    platform: str = "youtube"
+    archetype: str | None = Field(None, json_schema_extra={"enum": [*ARCHETYPES, None]})
+    pacing: str | None = Field(None, json_schema_extra={"enum": [*PACING, None]})
+    platform: str = Field("youtube", json_schema_extra={"enum": list(PLATFORMS)})
     dryRun: bool = False
     noMusic: bool = False
     noVideo: bool = False
@@ -43,7 +66,7 @@ class GenerateRequest(BaseModel):
     score: DirectorScore | None = None
     voice: str | None = Field(None, max_length=100)
     providers: Providers = Field(default_factory=Providers)
-    keys: dict[str, str] = Field(default_factory=dict, max_length=20)
+    keys: Keys = Field(default_factory=dict)
 
     @field_validator("archetype", "pacing", "platform")
     @classmethod
@@ -63,16 +86,6 @@ class GenerateRequest(BaseModel):
         if len(value.encode()) > MAX_DIRECTION_BYTES:
             raise ValueError(f"direction is over 10 KB ({len(value.encode())} bytes)")
         return value
-
-    @field_validator("keys")
-    @classmethod
-    def _keys(cls, keys):
-        for name, value in keys.items():
-            if name not in BYOK_NAMES:
-                raise ValueError(f"unknown key name {name[:60]!r}; one of: {', '.join(BYOK_NAMES)}")
-            if not 0 < len(value) <= 500:
-                raise ValueError(f"{name} must be 1 to 500 characters")
-        return keys
 
     @model_validator(mode="after")
     def _topic_or_script(self):

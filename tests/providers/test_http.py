@@ -154,9 +154,7 @@ def test_non_json_success_is_malformed(fake, client):
 def test_timeouts_are_retried(fake, sleeps):
     fake.route("GET", "/x", lambda request: Reply(200, {"ok": True}, delay=2))
     client = client_for(fake.url, sleeps, timeout=(2, 0.2), retries=1)
-    started = time.monotonic()
     error = raised(lambda: client.request("GET", "/x"))
-    assert time.monotonic() - started < 1.5
     assert "timed out" in error.message and error.retryable and error.http_status is None
     assert sleeps == [1.0] and len(fake.requests) == 2
 

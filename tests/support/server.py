@@ -1,7 +1,8 @@
-"""Run the real server (waitress, signals, worker) with a test runner for `generate` jobs.
+"""Run the real server (waitress, signals, worker) for tests and benchmarks.
 
-Used by tests that start MoneyReels as a subprocess: `python -m tests.support.server`.
-TICKS and TICK_INTERVAL set how long each job runs.
+`python -m tests.support.server`: by default `generate` jobs run a test ticker (TICKS ticks,
+TICK_INTERVAL apart) so tests control how long a job runs; with RUNNERS=real, the product's
+own job kinds run instead.
 """
 
 import functools
@@ -15,7 +16,10 @@ from tests.support.runners import ticker
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    runner = functools.partial(
-        ticker, ticks=int(os.environ.get("TICKS", "400")), interval=float(os.environ.get("TICK_INTERVAL", "0.02"))
-    )
-    sys.exit(serve(load_settings(), runners={"generate": runner}))
+    runners = None
+    if os.environ.get("RUNNERS") != "real":
+        runner = functools.partial(
+            ticker, ticks=int(os.environ.get("TICKS", "400")), interval=float(os.environ.get("TICK_INTERVAL", "0.02"))
+        )
+        runners = {"generate": runner}
+    sys.exit(serve(load_settings(), runners=runners))
