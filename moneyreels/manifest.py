@@ -22,7 +22,7 @@ MediaType = Literal["video", "audio", "image"]
 
 
 def _check_color(value):
-    from moneyreels.render.colors import parse_color  # lazy: keeps the model import light
+    from moneyreels.render.colors import parse_color  # lazy: moneyreels.render imports this module
 
     parse_color(value)
     return value

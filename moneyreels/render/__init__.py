@@ -78,8 +78,10 @@ def render(
 
     report(_DRAWN, "Encoding")
     partial = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.part")
+    # x264 defaults to 1.5 threads per core; one per core is as fast here and holds fewer 1080p frames.
     encode = ["-map", "[vout]", "-map", "[aout]", "-c:v", "libx264", "-preset", options.preset,
-              "-crf", str(options.crf), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "160k",
+              "-crf", str(options.crf), "-threads:v", str(os.cpu_count() or 1), "-pix_fmt", "yuv420p",
+              "-c:a", "aac", "-b:a", "160k",
               "-frames:v", str(plan.frames), "-movflags", "+faststart", "-f", "mp4", "-y", str(partial)]
     try:
         run_ffmpeg([ffmpeg, *graph.args(), *encode], duration=plan.duration, checkpoint=check,

@@ -1,8 +1,8 @@
 """Compile a planned timeline and its sprite tracks into one ffmpeg command.
 
 Visual layers are stacked bottom to top with `overlay`. Consecutive opaque layers sharing a box
-are joined first (concat, or xfade for a transition) into one stream, so a slideshow costs one
-overlay; when that stream fills the frame for the whole video it becomes the canvas itself.
+are joined first (concatenated, blended where a transition says) into one stream, so a slideshow
+costs no overlay at all when it fills the frame for the whole video: it becomes the canvas.
 """
 
 from pathlib import Path
@@ -26,13 +26,13 @@ def build_graph(plan: Plan, tracks: list[SpriteTrack], work_dir: Path, rw_timeou
     canvas = None
     for _, item in layers:
         if isinstance(item, SpriteTrack):
-            canvas = _overlay_sprite(g, canvas or _black(g, plan), item, work_dir)
+            canvas = _overlay_sprite(g, canvas or _black(g, plan), item)
             continue
         start_frame = _frame(item[0].start, plan.fps)
         stream, inputs = _run_stream(g, item, plan.fps, work_dir)
         video_inputs.update(inputs)
         if canvas is None and _covers_frame(item, stream, plan, start_frame):
-            canvas = stream.label
+            canvas = stream.labels[0]
             continue
         canvas = _overlay_run(g, canvas or _black(g, plan), item, stream, plan, work_dir)
     canvas = canvas or _black(g, plan)
@@ -77,39 +77,45 @@ def _transition_frames(clip: Clip, fps: float) -> int:
 def _run_stream(g: Graph, run: list[Clip], fps: float, work_dir: Path) -> tuple[Segment, dict[str, int]]:
     """Build a run's stream from pts 0: its clips back to back, transitions blended in between.
 
-    A transition of d frames blends the outgoing clip's d extra frames with the incoming
-    clip's first d. Only those frames go through xfade (which costs a full-frame pass even
-    for frames outside the fade), the rest are split off and concatenated.
+    A transition of d frames blends the outgoing clip's d extra frames with the incoming clip's
+    first d; everything else is concatenated untouched.
     """
     bounds = [_frame(clip.start, fps) for clip in run] + [_frame(run[-1].end, fps)]
-    overlaps = [_transition_frames(clip, fps) for clip in run[1:]] + [0]
-    parts, leads, inputs = [], [], {}
+    overlaps = [0] + [_transition_frames(clip, fps) for clip in run[1:]] + [0]
+    pieces, tail, inputs = [], None, {}
     for i, clip in enumerate(run):
         frames = max(1, bounds[i + 1] - bounds[i])
-        segment = build_segment(g, clip, frames + overlaps[i], work_dir)
+        lead, extra = overlaps[i], overlaps[i + 1]
+        spans = {"lead": (0, lead), "body": (lead, frames), "tail": (frames, frames + extra)}
+        spans = {name: span for name, span in spans.items() if span[1] > span[0]}
+        segment = build_segment(g, clip, list(spans.values()), work_dir)
+        parts = dict(zip(spans, segment.labels))
         inputs[clip.layer.id] = segment.input
-        lead = overlaps[i - 1] if i else 0
-        pieces = {"lead": (0, lead), "body": (lead, frames), "tail": (frames, frames + overlaps[i])}
-        pieces = {name: span for name, span in pieces.items() if span[1] > span[0]}
-        labels = dict(zip(pieces, [g.label("p") for _ in pieces]))
-        if len(pieces) > 1:
-            g.chains.append(f"[{segment.label}]split={len(pieces)}" + "".join(f"[{x}]" for x in labels.values()))
-            labels = {name: g.chain([labels[name]], [f"trim=start_frame={a}:end_frame={b}", "setpts=PTS-STARTPTS"])
-                      for name, (a, b) in pieces.items()}
-        else:
-            labels = {name: segment.label for name in pieces}
-        if "lead" in labels:
-            kind = XFADE[clip.layer.transition.type]
-            parts.append(g.chain([leads.pop(), labels["lead"]], [
-                f"xfade=transition={kind}:duration={seconds(lead / g.rate)}:offset=0"]))
-        parts.append(labels["body"])
-        if "tail" in labels:
-            leads.append(labels["tail"])
+        if "lead" in parts:
+            kind = clip.layer.transition.type
+            pieces.append(_transition(g, kind, tail, parts["lead"], lead, from_still=run[i - 1].source.info.is_still))
+        pieces.append(parts["body"])
+        tail = parts.get("tail")
         if i == 0:
             head = segment
-    label = parts[0] if len(parts) == 1 else g.chain(parts, [f"concat=n={len(parts)}:v=1:a=0"])
-    joined = Segment(label, head.input, bounds[-1] - bounds[0], head.dx, head.dy, head.w, head.h, head.alpha)
-    return joined, inputs
+    label = pieces[0] if len(pieces) == 1 else g.chain(pieces, [f"concat=n={len(pieces)}:v=1:a=0"])
+    return Segment([label], head.input, head.dx, head.dy, head.w, head.h, head.alpha), inputs
+
+
+def _transition(g: Graph, kind: str, outgoing: str, incoming: str, frames: int, from_still: bool) -> str:
+    """Blend two equally long parts (pts from 0) into one.
+
+    A crossfade from a still stays in 4:2:0 with fade and overlay. Everything else uses xfade:
+    it converts both parts to 4:4:4 and back (about 25 MB of frame pools per transition at
+    1080p), but unlike overlay it does not ask for its inputs' first frames when the graph
+    starts, which for a video's split parts would queue the whole clip in memory.
+    """
+    duration = seconds(frames / g.rate)
+    if kind == "crossfade" and from_still:
+        faded = g.chain([incoming], ["format=yuva420p", f"fade=t=in:st=0:d={duration}:alpha=1"])
+        return g.chain([outgoing, faded], ["overlay=format=yuv420"])
+    return g.chain([outgoing, incoming], [f"xfade=transition={XFADE[kind]}:duration={duration}:offset=0",
+                                          "format=yuv420p"])
 
 
 def _covers_frame(run: list[Clip], stream: Segment, plan: Plan, start_frame: int) -> bool:
@@ -132,17 +138,17 @@ def _overlay_run(g: Graph, canvas: str, run: list[Clip], stream: Segment, plan: 
         x, y = clip.box.x + stream.dx + shadow.dx, clip.box.y + stream.dy + shadow.dy
         canvas = g.chain([canvas, f"{g.still_input(shadow.path)}:v"],
                          [f"overlay=x={x}:y={y}:enable='{_window(start, end)}'"])
-    moved = g.chain([stream.label], [f"setpts=PTS-STARTPTS+{seconds(start)}/TB"])
+    moved = g.chain(stream.labels, [f"setpts=PTS-STARTPTS+{seconds(start)}/TB"])
     x, y = clip.box.x + stream.dx, clip.box.y + stream.dy
     return g.chain([canvas, moved], [f"overlay=x={x}:y={y}:eof_action=pass"])
 
 
-def _overlay_sprite(g: Graph, canvas: str, track: SpriteTrack, work_dir: Path) -> str:
+def _overlay_sprite(g: Graph, canvas: str, track: SpriteTrack) -> str:
     if len(track.frames) == 1:
         index = g.still_input(track.frames[0].path)
     else:
         index = g.add_input(["-protocol_whitelist", "file", "-f", "concat", "-safe", "0",
-                             "-i", str(_concat_list(track, work_dir))])
+                             "-i", str(_concat_list(track))])
     enable = "+".join(_window(start, end) for start, end in track.windows)
     return g.chain([canvas, f"{index}:v"], [f"overlay=x={track.x}:y={track.y}:enable='{enable}'"])
 
@@ -151,7 +157,7 @@ def _window(start: float, end: float) -> str:
     return f"gte(t,{seconds(start)})*lt(t,{seconds(end)})"
 
 
-def _concat_list(track: SpriteTrack, work_dir: Path) -> Path:
+def _concat_list(track: SpriteTrack) -> Path:
     """Write an ffconcat list showing each frame from its start (the first from 0) on.
 
     Millisecond frame timestamps (image2 `framerate` 1000) keep word timing exact; the default

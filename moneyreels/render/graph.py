@@ -4,7 +4,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from moneyreels.render.assets import Source
-from moneyreels.render.probe import NETWORK_PROTOCOLS
+from moneyreels.render.probe import input_guard
 
 
 class Graph:
@@ -32,10 +32,7 @@ class Graph:
 
     def media_input(self, source: Source, *, seek: float = 0.0, duration: float | None = None, loop=False) -> int:
         """Add a fetched asset, reading only [seek, seek+duration) of it."""
-        if source.remote:
-            args = ["-protocol_whitelist", NETWORK_PROTOCOLS, "-rw_timeout", str(int(self.rw_timeout * 1e6))]
-        else:
-            args = ["-protocol_whitelist", "file"]
+        args = input_guard(source.remote, self.rw_timeout)
         if source.info.is_still:
             args += ["-framerate", str(self.rate)]
         else:

@@ -11,6 +11,18 @@ log = logging.getLogger(__name__)
 
 # Remote inputs may only use these, so a redirect cannot send ffmpeg to file: or other schemes.
 NETWORK_PROTOCOLS = "http,https,tcp,tls,crypto"
+# Demuxers of real media only: a "video" that is really an HLS or concat playlist must not
+# make ffmpeg open other files or URLs on our behalf.
+MEDIA_FORMATS = ("mov,matroska,avi,flv,mpegts,mpeg,ogg,wav,mp3,flac,aac,aiff,w64,"
+                 "image2,png_pipe,jpeg_pipe,webp_pipe,gif,bmp_pipe,tiff_pipe")
+
+
+def input_guard(remote: bool, timeout: float) -> list[str]:
+    """ffmpeg input options that confine reading an asset to its own file or URL and to media demuxers."""
+    if remote:
+        return ["-protocol_whitelist", NETWORK_PROTOCOLS, "-rw_timeout", str(int(timeout * 1e6)),
+                "-format_whitelist", MEDIA_FORMATS]
+    return ["-protocol_whitelist", "file", "-format_whitelist", MEDIA_FORMATS]
 
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _VIDEO = re.compile(r"Stream #0:\d+.*?: Video: (\w+).*?, (\w+)(?:\(.*?\))?, (\d+)x(\d+)")
@@ -33,10 +45,8 @@ class MediaInfo:
 
 def probe(ffmpeg: str, source: str, *, asset_id: str, timeout: float = 30) -> MediaInfo:
     """Return what ffmpeg sees in source; raise invalid_asset_url if it is not decodable media."""
-    args = [ffmpeg, "-hide_banner", "-nostdin"]
-    if source.startswith(("http://", "https://")):
-        args += ["-protocol_whitelist", NETWORK_PROTOCOLS, "-rw_timeout", str(int(timeout * 1e6))]
-    args += ["-i", source]
+    args = [ffmpeg, "-hide_banner", "-nostdin", *input_guard(source.startswith(("http://", "https://")), timeout),
+            "-i", source]
     try:
         text = subprocess.run(args, capture_output=True, text=True, timeout=timeout).stderr
     except subprocess.TimeoutExpired:

@@ -19,9 +19,8 @@ BLUR_DOWNSCALE = 16  # blur a 1/16 size copy, then upscale: same look, a fractio
 
 @dataclass(frozen=True)
 class Segment:
-    label: str
+    labels: list[str]  # one stream per requested part of the clip
     input: int  # the ffmpeg input it reads, whose audio a video layer also contributes
-    frames: int
     dx: int  # where the stream's top-left sits inside the layer box
     dy: int
     w: int
@@ -41,13 +40,14 @@ def even(value: float) -> int:
 
 
 def fitted_size(src_w: int, src_h: int, box_w: int, box_h: int, fit: str) -> tuple[int, int]:
-    """Return the source's size scaled to cover or fit inside the box, aspect kept."""
+    """Return the source's size scaled to cover or fit inside the box, aspect kept (to a pixel)."""
     scale = (max if fit == "cover" else min)(box_w / src_w, box_h / src_h)
     w, h = max(1, round(src_w * scale)), max(1, round(src_h * scale))
     # Within a pixel of the box counts as filling it, so no sliver of background shows.
     if abs(w - box_w) <= 1 and abs(h - box_h) <= 1 or fit == "cover":
         return max(w, box_w), max(h, box_h)
-    return w, h
+    # The side that does not fill the box is made even, so the bars around it can be too.
+    return (box_w, min(box_h, even(h))) if abs(w - box_w) <= 1 else (min(box_w, even(w)), box_h)
 
 
 def fills_box(clip: Clip) -> bool:
@@ -67,27 +67,50 @@ def is_plain(clip: Clip) -> bool:
     return style.opacity >= 1 and not _radius(clip) and not style.box_shadow
 
 
-def build_segment(g: Graph, clip: Clip, frames: int, work_dir: Path) -> Segment:
-    """Add the chain for clip, `frames` frames long from pts 0."""
+def build_segment(g: Graph, clip: Clip, parts: list[tuple[int, int]], work_dir: Path) -> Segment:
+    """Add the clip's chains: one label per (first, end) range of its frames, each from pts 0.
+
+    A run cuts a clip into parts around its transitions. A still gives each part its own `loop`
+    of the one decoded frame, so no part's frames wait in a queue for another part to be used;
+    a video's frames are made once, then split and trimmed.
+    """
     layer, info, box = clip.layer, clip.source.info, clip.box
     motion = layer.motion if layer.motion is not None and layer.motion.type != "static" else None
     # Motion needs a picture bigger than the box to move over.
     target = (even(box.w * (1 + motion.intensity)), even(box.h * (1 + motion.intensity))) if motion else (box.w, box.h)
-    index, label = _decode(g, clip, frames)
+    index, label = _decode(g, clip, parts[-1][1])
     label, w, h, dx, dy, alpha = _fit(g, clip, label, target, pad_transparent=motion is not None)
-    if info.is_still:
-        if not motion:  # a still's mask is applied once, before looping
-            label, alpha = _mask(g, clip, label, w, h, alpha, work_dir)
-        label = g.chain([label], [f"loop=loop={frames - 1}:size=1", f"settb={g.time_base}", "setpts=N"])
-    if motion:
-        label = g.chain([label], _motion_filters(motion.type, motion.intensity, box.w, box.h, *target,
-                                                 round(clip.duration * float(g.rate))))
-        w, h = box.w, box.h
-    if not info.is_still or motion:
+    if not motion:  # before looping, so a still is masked once
         label, alpha = _mask(g, clip, label, w, h, alpha, work_dir)
-    # Scaling adjusts the sample aspect ratio; concat and xfade need every segment at 1:1.
-    label = g.chain([label], ["setsar=1"])
-    return Segment(label, index, frames, dx, dy, w, h, alpha)
+    if info.is_still:
+        labels = [g.chain([part], [f"loop=loop={end - first - 1}:size=1", f"settb={g.time_base}", "setpts=N"])
+                  for part, (first, end) in zip(_split(g, label, len(parts)), parts)]
+    else:
+        labels = [label]
+    if motion:  # only stills move
+        frames = round(clip.duration * float(g.rate))
+        labels = [g.chain([part], _motion_filters(motion.type, motion.intensity, box.w, box.h, *target, frames, first))
+                  for part, (first, _) in zip(labels, parts)]
+        w, h = box.w, box.h
+        masked = [_mask(g, clip, part, w, h, alpha, work_dir) for part in labels]
+        labels, alpha = [label for label, _ in masked], masked[0][1]
+    # Scaling adjusts the sample aspect ratio; concat and xfade need every part at 1:1. Pin the
+    # pixel format too: left open, negotiation lets xfade pull a whole video (through split)
+    # to yuv444p, a full-frame conversion each way on every frame.
+    pix_fmt = "yuva420p" if alpha else "yuv420p"
+    labels = [g.chain([part], ["setsar=1", f"format={pix_fmt}"]) for part in labels]
+    if not info.is_still and len(parts) > 1:
+        labels = [g.chain([part], [f"trim=start_frame={first}:end_frame={end}", "setpts=PTS-STARTPTS"])
+                  for part, (first, end) in zip(_split(g, labels[0], len(parts)), parts)]
+    return Segment(labels, index, dx, dy, w, h, alpha)
+
+
+def _split(g: Graph, label: str, count: int) -> list[str]:
+    if count == 1:
+        return [label]
+    outputs = [g.label("s") for _ in range(count)]
+    g.chains.append(f"[{label}]split={count}" + "".join(f"[{out}]" for out in outputs))
+    return outputs
 
 
 def _decode(g: Graph, clip: Clip, frames: int) -> tuple[int, str]:
@@ -121,7 +144,7 @@ def _fit(g: Graph, clip: Clip, label: str, target: tuple[int, int], pad_transpar
     if layer.background_mode == "solid":
         return g.chain([label], [f"pad={tw}:{th}:{ox}:{oy}:black"]), tw, th, 0, 0, False
     if layer.background_mode == "blurred":
-        return _over_blurred(g, label, tw, th, ox, oy), tw, th, 0, 0, False
+        return _over_blurred(g, label, (cw, ch), target, info.has_alpha), tw, th, 0, 0, False
     if pad_transparent:
         return g.chain([label], ["format=yuva420p", f"pad={tw}:{th}:{ox}:{oy}:color=black@0"]), tw, th, 0, 0, True
     return label, cw, ch, ox, oy, info.has_alpha
@@ -146,15 +169,39 @@ def _radius(clip: Clip) -> float:
     return shapes.parse_length(value, min(clip.box.w, clip.box.h)) if value is not None else 0.0
 
 
-def _over_blurred(g: Graph, label: str, tw: int, th: int, ox: int, oy: int) -> str:
-    """Return label laid over a blurred, zoomed copy of itself filling tw x th."""
+def _over_blurred(g: Graph, label: str, size: tuple[int, int], target: tuple[int, int], alpha: bool) -> str:
+    """Return the fitted picture (size) centred over a blurred, zoomed copy of itself filling target.
+
+    The copy is blurred at 1/16 size. An opaque picture spans the target along one axis, so
+    only the two bars are scaled up and stacked around it: no full-size copy, no alpha blend.
+    """
+    (cw, ch), (tw, th) = size, target
     fg, bg = g.label("fg"), g.label("bg")
     g.chains.append(f"[{label}]split[{fg}][{bg}]")
-    sw, sh = max(4, tw // BLUR_DOWNSCALE), max(4, th // BLUR_DOWNSCALE)
+    # Even sizes: a 4:2:0 crop of odd (or 1 pixel) size leaves a chroma plane of size 0.
+    sw, sh = max(4, tw // BLUR_DOWNSCALE // 2 * 2), max(4, th // BLUR_DOWNSCALE // 2 * 2)
     radius = max(1, min(4, min(sw, sh) // 4 - 1))  # boxblur caps the radius by the chroma plane size
-    blurred = g.chain([bg], [f"scale={sw}:{sh}:force_original_aspect_ratio=increase", f"crop={sw}:{sh}",
-                             f"boxblur={radius}:2", f"scale={tw}:{th}", "format=yuv420p"])
-    return g.chain([blurred, fg], [f"overlay={ox}:{oy}"])
+    small = g.chain([bg], [f"scale={sw}:{sh}:force_original_aspect_ratio=increase", f"crop={sw}:{sh}",
+                           f"boxblur={radius}:2", "format=yuv420p"])
+    vertical = cw == tw  # bars above and below, else left and right
+    full, gap, small_full = (th, th - ch, sh) if vertical else (tw, tw - cw, sw)
+    before = gap // 4 * 2
+    # Stacking 4:2:0 pictures needs even sizes along the stack; otherwise blend over a full copy.
+    if alpha or gap % 2 or (full - gap) % 2:
+        blurred = g.chain([small], [f"scale={tw}:{th}"])
+        return g.chain([blurred, fg], [f"overlay={(tw - cw) // 2}:{(th - ch) // 2}"])
+    spans = [(start, length) for start, length in ((0, before), (full - (gap - before), gap - before)) if length]
+    bars = []
+    for copy, (start, length) in zip(_split(g, small, len(spans)), spans):
+        slice_length = min(small_full, max(2, round(length * small_full / full / 2) * 2))
+        slice_start = min(round(start * small_full / full / 2) * 2, small_full - slice_length)
+        if vertical:
+            filters = [f"crop={sw}:{slice_length}:0:{slice_start}", f"scale={tw}:{length}"]
+        else:
+            filters = [f"crop={slice_length}:{sh}:{slice_start}:0", f"scale={length}:{th}"]
+        bars.append(g.chain([copy], filters))
+    pieces = [bars[0], fg, bars[1]] if len(bars) == 2 else ([bars[0], fg] if before else [fg, bars[0]])
+    return g.chain(pieces, [f"{'vstack' if vertical else 'hstack'}=inputs={len(pieces)}"])
 
 
 def _mask(g: Graph, clip: Clip, label: str, w: int, h: int, alpha: bool, work_dir: Path) -> tuple[str, bool]:
@@ -177,9 +224,13 @@ def _mask(g: Graph, clip: Clip, label: str, w: int, h: int, alpha: bool, work_di
     return g.chain([label, mask_label], ["alphamerge"]), True
 
 
-def _motion_filters(kind: str, intensity: float, bw: int, bh: int, tw: int, th: int, frames: int) -> list[str]:
-    """Return per-frame filters moving a bw x bh window over a tw x th picture."""
-    progress = f"min(n/{max(1, frames - 1)},1)"
+def _motion_filters(kind: str, intensity: float, bw: int, bh: int, tw: int, th: int, frames: int,
+                    first: int) -> list[str]:
+    """Return per-frame filters moving a bw x bh window over a tw x th picture.
+
+    The movement spans `frames` frames; this part starts at frame `first` of it.
+    """
+    progress = f"min((n+{first})/{max(1, frames - 1)},1)"
     if kind in ("pan_left", "pan_right"):
         along = progress if kind == "pan_right" else f"(1-{progress})"
         return [f"crop={bw}:{bh}:x='{tw - bw}*{along}':y={(th - bh) // 2}"]

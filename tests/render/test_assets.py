@@ -1,9 +1,10 @@
 """Asset URLs: local paths confined to the media folders, HTTP checks, size caps, timeouts."""
 
 import os
+import subprocess
 
 import pytest
-from render_helpers import assert_reel, reel
+from render_helpers import FFMPEG, assert_reel, reel
 
 from moneyreels.errors import RenderError
 
@@ -82,3 +83,21 @@ def test_an_asset_must_hold_what_its_layer_needs(render_reel):
     timeline = [{"id": "a", "type": "audio", "asset_id": "clip", "time": {"start_seconds": 0, "duration_seconds": 1}}]
     error = failure(render_reel, reel(timeline, assets))
     assert error.code == "invalid_asset_url" and error.details["layer_id"] == "a"
+
+
+def test_a_playlist_posing_as_media_cannot_pull_in_files_from_elsewhere(render_reel, tmp_path):
+    # A real video outside the media folder, and a "media file" that is an HLS playlist pointing at it:
+    # without the demuxer whitelist ffmpeg would render the outside file.
+    outside, inside = tmp_path / "outside", tmp_path / "media"
+    outside.mkdir(), inside.mkdir()
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "color=red:s=90x160:d=1", "-f", "mpegts",
+                    str(outside / "secret.ts")], check=True)
+    (inside / "evil.m3u8").write_text("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n"
+                                     f"file://{outside / 'secret.ts'}\n#EXT-X-ENDLIST\n")
+    manifest = {"version": "v1", "output": {"width": 90, "height": 160, "fps": 10},
+                "assets": [{"id": "evil", "type": "video", "url": str(inside / "evil.m3u8")}],
+                "composition": {"timeline": [{"id": "v", "type": "video", "asset_id": "evil",
+                                              "time": {"start_seconds": 0, "duration_seconds": 1}}]}}
+    with pytest.raises(RenderError) as caught:
+        render_reel(manifest, media_dirs=[inside])
+    assert caught.value.code == "invalid_asset_url"

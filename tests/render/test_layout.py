@@ -190,6 +190,16 @@ def test_transitions_blend_into_the_next_layer(render_reel, kind):
         assert {max(range(3), key=left.__getitem__), max(range(3), key=right.__getitem__)} == {1, 2}
 
 
+def test_crossfade_between_stills_mixes_them(render_reel):
+    cover = {"fit": "cover"}
+    timeline = [image("white", 0, 1, layout=cover),
+                image("halves", 1, 1, layout=cover, transition={"type": "crossfade", "duration_seconds": 0.6})]
+    _, out = render_reel(reel(timeline, ASSETS))
+    assert close(pixel(frame_at(out, 0.5), 20, H // 2), WHITE)
+    assert close(pixel(frame_at(out, 1.3), 20, H // 2), (255, 128, 128), tolerance=45)
+    assert close(pixel(frame_at(out, 1.8), 20, H // 2), RED)
+
+
 def test_transition_without_a_preceding_layer_is_ignored_with_a_warning(render_reel):
     timeline = [video("green_port", 0, 1, transition={"type": "crossfade", "duration_seconds": 0.5})]
     result, out = render_reel(reel(timeline, ASSETS))
@@ -208,3 +218,16 @@ def test_odd_output_size_is_rounded_down_to_even(render_reel):
     assert (result.width, result.height) == (180, 320)
     assert any("even" in w for w in result.warnings)
     assert_reel(out)
+
+
+@pytest.mark.parametrize("motion", ["pan_left", "zoom_in"])
+def test_a_picture_almost_the_box_shape_gets_thin_even_bars(render_reel, tmp_path, motion):
+    # 134x240 in a panned box scales to 144x258 in 144x260: a 2 pixel bar, once a crop of 0 height.
+    from PIL import Image
+
+    Image.new("RGB", (134, 240), (200, 40, 40)).save(tmp_path / "near.png")
+    manifest = reel([image("near", duration=1.0, motion={"type": motion, "intensity": 0.08})],
+                    [{"id": "near", "type": "image", "url": str(tmp_path / "near.png")}], width=134, height=240)
+    result, out = render_reel(manifest, media_dirs=[tmp_path])
+    assert_reel(out, width=134, height=240, duration=1)
+    assert close(pixel(frame_at(out, 0.5), 67, 120), (200, 40, 40))
