@@ -4,7 +4,7 @@ import math
 import shutil
 from pathlib import Path
 
-from . import webhooks
+from . import netguard, webhooks
 from .db import Job
 from .api.formats import iso
 from .jobs import State
@@ -34,6 +34,7 @@ def options(settings, job_dir: Path) -> RenderOptions:
         preset=settings.preset,
         max_asset_bytes=settings.max_asset_bytes,
         max_duration_seconds=settings.max_duration_seconds,
+        allow_private_urls=netguard.private_allowed(settings),
     )
 
 

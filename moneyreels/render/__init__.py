@@ -35,6 +35,9 @@ class RenderOptions:
     max_trim_seconds: float = 300
     fetch_timeout: tuple[float, float] = (5, 30)
     ffmpeg: str | None = None
+    # Asset URLs may reach private addresses (a server bound to 0.0.0.0 turns this off).
+    allow_private_urls: bool = True
+    max_fetch_seconds: float = 300.0
 
 
 @dataclass
@@ -65,7 +68,8 @@ def render(
     out_path = Path(out_path)
 
     report(0.0, "Fetching assets")
-    limits = FetchLimits(options.media_dirs, options.work_dir, options.max_asset_bytes, options.fetch_timeout, ffmpeg)
+    limits = FetchLimits(options.media_dirs, options.work_dir, options.max_asset_bytes, options.fetch_timeout, ffmpeg,
+                         options.allow_private_urls, options.max_fetch_seconds)
     sources = fetch_assets(manifest, limits, check)
     check()
     report(_FETCHED, "Planning the timeline")

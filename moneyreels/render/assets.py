@@ -10,6 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
+from moneyreels import netguard
+
 from moneyreels.errors import RenderError
 from moneyreels.manifest import Asset, Manifest
 from moneyreels.render.probe import MediaInfo, probe
@@ -38,6 +40,13 @@ class FetchLimits:
     max_bytes: int
     timeout: tuple[float, float]
     ffmpeg: str
+    allow_private: bool = True
+    # A whole download's limit: a server sending a byte every few seconds never trips the read timeout.
+    max_seconds: float = 300.0
+
+    @property
+    def session(self) -> requests.Session:
+        return netguard.guarded_session(self.allow_private)
 
 
 def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[], None]) -> dict[str, Source]:
@@ -64,6 +73,11 @@ def _locate(asset: Asset, index, limits, seek_remotely, checkpoint) -> tuple[str
     parts = urlsplit(asset.url)
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
+        if not limits.allow_private:
+            try:
+                netguard.check_url(asset.url, allow_private=False)
+            except OSError as exc:
+                raise _invalid(asset, f"refused: {exc}") from None
         if seek_remotely:
             _open(asset, limits, method="HEAD").close()
             return asset.url, True
@@ -92,13 +106,15 @@ def _local_file(asset: Asset, path: Path, media_dirs: list[Path]) -> Path:
 
 def _open(asset: Asset, limits: FetchLimits, method: str) -> requests.Response:
     """Send method (HEAD falls back to GET) and check status and Content-Type."""
+    session = limits.session
     try:
-        response = requests.request(method, asset.url, stream=True, timeout=limits.timeout, allow_redirects=True)
+        response = session.request(method, asset.url, stream=True, timeout=limits.timeout, allow_redirects=True)
         if method == "HEAD" and response.status_code in (405, 501):
             response.close()
-            response = requests.get(asset.url, stream=True, timeout=limits.timeout)
+            response = session.get(asset.url, stream=True, timeout=limits.timeout)
     except requests.RequestException as exc:
-        raise _invalid(asset, f"unreachable: {exc.__class__.__name__}") from None
+        reason = "it resolves to a private address" if "private or reserved" in str(exc) else exc.__class__.__name__
+        raise _invalid(asset, f"unreachable: {reason}") from None
     if response.status_code >= 400:
         response.close()
         raise _invalid(asset, f"HTTP {response.status_code}", status=response.status_code)
@@ -122,6 +138,7 @@ def _download(asset: Asset, index: int, limits: FetchLimits, checkpoint) -> Path
             raise _too_large(asset, limits.max_bytes)
         received = 0
         next_check = time.monotonic()
+        deadline = next_check + limits.max_seconds
         try:
             with open(target, "wb") as out:
                 for chunk in response.iter_content(_CHUNK):
@@ -129,6 +146,8 @@ def _download(asset: Asset, index: int, limits: FetchLimits, checkpoint) -> Path
                     if received > limits.max_bytes:
                         raise _too_large(asset, limits.max_bytes)
                     out.write(chunk)
+                    if time.monotonic() > deadline:
+                        raise _invalid(asset, f"download took longer than {limits.max_seconds:g} s")
                     if time.monotonic() >= next_check:  # the checkpoint may hit the database
                         checkpoint()
                         next_check = time.monotonic() + 0.2

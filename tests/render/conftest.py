@@ -99,6 +99,15 @@ class _Handler(SimpleHTTPRequestHandler):
                 for _ in range(2000):
                     self.wfile.write(b"\0" * 65536)
             return None
+        if path == "/trickle.mp4":  # a byte at a time: every read is quick, the whole never ends
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.end_headers()
+            for _ in range(50 if body else 0):
+                self.wfile.write(b"\0")
+                self.wfile.flush()
+                time.sleep(0.1)
+            return None
         if path.startswith("/slow/"):
             time.sleep(3)
             path = path[len("/slow"):]

@@ -101,3 +101,15 @@ def test_a_playlist_posing_as_media_cannot_pull_in_files_from_elsewhere(render_r
     with pytest.raises(RenderError) as caught:
         render_reel(manifest, media_dirs=[inside])
     assert caught.value.code == "invalid_asset_url"
+
+
+def test_a_server_that_trickles_hits_the_download_deadline(render_reel, http_server):
+    error = failure(render_reel, one_video(http_server.url + "/trickle.mp4"), max_fetch_seconds=0.5)
+    assert error.code == "invalid_asset_url" and "longer than 0.5 s" in error.message
+
+
+@pytest.mark.parametrize("trimmed", [False, True])
+def test_private_addresses_are_refused_when_not_allowed(render_reel, http_server, trimmed):
+    layer = {"trim": {"start_seconds": 0.5}} if trimmed else {}
+    error = failure(render_reel, one_video(http_server.url + "/red_land.mp4", **layer), allow_private_urls=False)
+    assert error.code == "invalid_asset_url" and "private" in error.message
