@@ -10,6 +10,7 @@ import time
 
 from . import events, jobs, netguard
 from .db import Job
+from .render.ffmpeg import reap_orphans
 from .webhooks import Dispatcher
 from .errors import JobCancelled, MoneyReelsError, WorkerStopping
 from .jobs import State
@@ -138,6 +139,9 @@ class WorkerPool:
         """Recover what a crash left running, then start the threads."""
         if not self.workers:
             return self
+        orphans = reap_orphans(self.settings.jobs_dir)
+        if orphans:
+            log.warning("killed %d ffmpeg process(es) a previous server left rendering", orphans)
         recovered = jobs.recover()
         if recovered:
             log.warning("recovered %d job(s) left running by a previous process", len(recovered))

@@ -2,9 +2,12 @@
 
 import collections
 import logging
+import os
+import signal
 import subprocess
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from moneyreels.errors import RenderError
 
@@ -82,3 +85,32 @@ def _stop(process: subprocess.Popen):
         process.kill()
         process.wait()
 
+
+
+def reap_orphans(jobs_dir: Path) -> int:
+    """Kill ffmpegs a dead server left writing into jobs_dir, and remove their partial files.
+
+    Only orphans (their parent gone) whose output is a `.part` file under jobs_dir are
+    touched: never another program's ffmpeg, nor a live server's. Returns how many were killed.
+    """
+    root = Path(jobs_dir).resolve()
+    killed = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cwd = Path(os.readlink(proc / "cwd"))
+        except (OSError, ValueError, IndexError):
+            continue
+        # Relative outputs are relative to the process's own working folder.
+        outputs = [(cwd / arg.decode(errors="replace")).resolve() for arg in argv if arg.endswith(b".part")]
+        if parent == 1 and "ffmpeg" in Path(argv[0].decode(errors="replace")).name \
+                and any(path.is_relative_to(root) for path in outputs):
+            try:
+                os.kill(int(proc.name), signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+    for partial in root.glob("*/.*.part"):
+        partial.unlink(missing_ok=True)
+    return killed

@@ -1,0 +1,131 @@
+"""The real server under faults: killed mid-render and mid-webhook, starved of disk."""
+
+import json
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.render.render_helpers import probe
+from tests.support.live import LiveServer
+from tests.support.media import noise_image
+from tests.support.receiver import Receiver
+
+pytestmark = [pytest.mark.server, pytest.mark.faults]
+
+
+def manifest(seconds, width=360, height=640, **extra):
+    return {"version": "v1", "output": {"width": width, "height": height, "fps": 30},
+            "assets": [{"id": "pic", "type": "image", "url": "pic.jpg"}],
+            "composition": {"timeline": [{"id": "still", "type": "image", "asset_id": "pic",
+                                          "motion": {"type": "zoom_in"},
+                                          "time": {"start_seconds": 0, "duration_seconds": seconds}}]},
+            **extra}
+
+
+@pytest.fixture
+def root(tmp_path):
+    (tmp_path / "media").mkdir()
+    noise_image(tmp_path / "media" / "pic.jpg", 720, 1280)
+    return tmp_path
+
+
+def start(root, **env):
+    return LiveServer(root, RUNNERS="real", MEDIA_DIR=root / "media", MONEYREELS_RATE_LIMIT=0, **env).start()
+
+
+def wait_for(predicate, timeout=60, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting")
+
+
+def events(server, job_id):
+    return server.request("GET", f"/api/jobs/{job_id}/events")[1]["events"]
+
+
+def database(root):
+    return sqlite3.connect(root / "data" / "moneyreels.sqlite3")
+
+
+def our_ffmpegs(root) -> list[int]:
+    """PIDs of ffmpeg processes writing a partial file under this test's jobs folder."""
+    found = subprocess.run(["pgrep", "-f", f"{root / 'output'}.*\\.part"], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def test_sigkill_mid_render_requeues_and_renders_again_cleanly(root):
+    server = start(root)
+    job_id = server.request("POST", "/v1/videos/render", manifest(12))[1]["job_id"]
+    wait_for(lambda: any(e["type"] == "progress" and e["payload"]["progress"] > 0.3 for e in events(server, job_id)))
+    before = max(e["id"] for e in events(server, job_id))
+    server.signal(signal.SIGKILL)
+    server.wait()
+    job_dir = root / "output" / job_id
+    assert not (job_dir / "final.mp4").exists() and list(job_dir.glob(".*.part"))
+    assert our_ffmpegs(root), "the killed server's ffmpeg lives on as an orphan until the next start"
+
+    restarted = start(root)
+    try:
+        assert not our_ffmpegs(root)
+        wait_for(lambda: restarted.request("GET", f"/v1/jobs/{job_id}")[1]["data"]["status"] == "completed", 120)
+        after = events(restarted, job_id)
+        assert [e["id"] for e in after] == sorted({e["id"] for e in after})
+        recovered = [e for e in after if e["id"] > before]
+        assert recovered[0]["message"].startswith("The server stopped while this job ran")
+        assert abs(probe(job_dir / "final.mp4")["duration"] - 12) < 0.2
+        assert not list(job_dir.glob(".*.part"))
+    finally:
+        restarted.stop()
+    with database(root) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("select attempts from job where id=?", (job_id,)).fetchone()[0] == 2
+
+
+def test_sigkill_during_a_webhook_retry_still_delivers_after_restart(root):
+    with Receiver() as receiver:
+        receiver.responses = [(500, {}, 0)]
+        server = start(root)
+        job_id = server.request("POST", "/v1/videos/render",
+                                manifest(1, 90, 160, webhook_url=receiver.url, webhook_secret="s"))[1]["job_id"]
+        wait_for(lambda: receiver.received, 60)
+        server.signal(signal.SIGKILL)
+        server.wait()
+        with database(root) as conn:
+            state, attempts = conn.execute("select state, attempts from delivery").fetchone()
+        assert (state, attempts) == ("pending", 1)
+
+        restarted = start(root)
+        try:
+            wait_for(lambda: len(receiver.received) == 2, 30)
+            with database(root) as conn:
+                assert conn.execute("select state from delivery").fetchone()[0] == "delivered"
+        finally:
+            restarted.stop()
+    first, second = (json.loads(hit["body"]) for hit in receiver.received)
+    assert first == second and first["data"]["job_id"] == job_id and first["type"] == "video.render.completed"
+
+
+def test_a_full_disk_mid_render_fails_the_job_cleanly(root):
+    # The server and its ffmpeg may write files of at most 2 MB: the database fits, the video does not.
+    server = LiveServer(root, wrapper=["prlimit", f"--fsize={2 * 1024 * 1024}"], RUNNERS="real",
+                        MEDIA_DIR=root / "media", MONEYREELS_RATE_LIMIT=0).start()
+    try:
+        job_id = server.request("POST", "/v1/videos/render", manifest(20, 720, 1280))[1]["job_id"]
+        body = wait_for(lambda: (lambda b: b if b["data"]["status"] in ("completed", "failed") else None)(
+            server.request("GET", f"/v1/jobs/{job_id}")[1]), 120)
+        assert body["data"]["status"] == "failed" and body["error"]["code"] == "worker_crash"
+        job_dir = root / "output" / job_id
+        assert not (job_dir / "final.mp4").exists() and not list(job_dir.glob(".*.part"))
+        small = server.request("POST", "/v1/videos/render", manifest(1, 90, 160))[1]["job_id"]
+        wait_for(lambda: server.request("GET", f"/v1/jobs/{small}")[1]["data"]["status"] == "completed", 60)
+        assert server.request("GET", "/api/v1/health")[1]["database"] == "connected"
+    finally:
+        server.stop()
