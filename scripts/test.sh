@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install what the tests need and run them: Debian packages when missing (ffprobe checks
-# renders), a virtualenv with requirements.txt, then pytest with any arguments given.
+# renders, chromium runs the page tests), a virtualenv with requirements.txt, then pytest
+# with any arguments given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=()
 command -v ffprobe >/dev/null 2>&1 || packages+=(ffmpeg)
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 if ((${#packages[@]})); then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
