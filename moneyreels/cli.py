@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from . import create_app, default_runners
+from . import create_app, default_runners, events
 from .api.inputs import field_errors
 from .config import ConfigurationError, load_settings
 from .errors import JobCancelled, RenderError
@@ -49,6 +49,7 @@ def serve(settings, runners=None):
     def shutdown():
         log.info("stopping: no new jobs are claimed; running ones requeue at their next checkpoint")
         pool.stopping.set()
+        events.shut_down()
         server.close()
 
     on_signals(shutdown)

@@ -13,6 +13,8 @@ RECHECK_SECONDS = 0.5
 
 _changed = threading.Condition()
 _version = 0
+# Set when the server stops: long-polls and SSE streams end instead of holding their threads.
+stopping = threading.Event()
 
 
 def append(job_id, type="log", message="", *, level="info", payload=None) -> Event:
@@ -50,15 +52,21 @@ def latest_id(job_id) -> int:
     return row.id if row else 0
 
 
+def shut_down():
+    """End every wait now: the server is stopping."""
+    stopping.set()
+    notify()
+
+
 def wait(predicate, timeout: float):
-    """Block until predicate() is truthy or timeout seconds pass; return its last value."""
+    """Block until predicate() is truthy, timeout seconds pass or the server stops; return its last value."""
     deadline = time.monotonic() + timeout
     while True:
         with _changed:
             seen = _version
         result = predicate()
         remaining = deadline - time.monotonic()
-        if result or remaining <= 0:
+        if result or remaining <= 0 or stopping.is_set():
             return result
         with _changed:
             if _version == seen:

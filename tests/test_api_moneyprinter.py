@@ -32,7 +32,7 @@ def test_generate_queues_a_generate_job(client):
 def test_generate_accepts_topic_for_video_subject_and_a_script(client):
     response = client.post("/api/generate", json={"topic": "Bees"})
     assert jobs.get(response.json["jobId"]).request["topic"] == "Bees"
-    response = client.post("/api/generate", json={"script": "Bees dance. The dance says where flowers are.",
+    response = client.post("/api/generate", json={"script": "Bees dance to talk. The dance says where the flowers are and how far.",
                                                   "customPrompt": "Keep it light", "useMusic": True})
     job = jobs.get(response.json["jobId"])
     assert job.request["script"].startswith("Bees dance") and "topic" not in job.request

@@ -147,10 +147,34 @@ def test_sse_over_the_real_server_reads_a_whole_job_and_resumes(server):
 def test_disconnected_sse_clients_free_their_threads(tmp_path):
     live = LiveServer(tmp_path, TICKS=100_000, TICK_INTERVAL=0.05, THREADS=4).start()
     try:
-        job_id = live.request("POST", "/api/v1/jobs", {"script": "One two three. Four five six."})[1]["id"]
+        job_id = live.request("POST", "/api/v1/jobs", {"script": "One two three. Four five six. Seven eight nine."})[1]["id"]
         # More streams than threads, one after another: each must end when its client hangs up.
         for _ in range(6):
             assert sse_frames(live, f"/api/v1/jobs/{job_id}/events", limit=2)[0]["event"] == "job:snapshot"
         assert live.request("GET", f"/api/jobs/{job_id}", timeout=10)[0] == 200
     finally:
         live.stop()
+
+
+def test_sigterm_ends_open_streams_and_long_polls(tmp_path):
+    import http.client
+    import threading
+
+    live = LiveServer(tmp_path, TICKS=100_000, TICK_INTERVAL=0.5).start()
+    job_id = live.request("POST", "/api/v1/jobs", {"script": "One two three. Four five six. Seven eight nine."})[1]["id"]
+    connection = http.client.HTTPConnection("127.0.0.1", live.port, timeout=30)
+    connection.request("GET", f"/api/v1/jobs/{job_id}/events")
+    stream = connection.getresponse()
+    received = []
+    reader = threading.Thread(target=lambda: received.extend(iter(stream.fp.readline, b"")))
+    reader.start()
+    waiting = threading.Thread(target=lambda: received.append(
+        live.request("GET", f"/api/v1/jobs/{job_id}?wait=80s", timeout=60)[0]))
+    waiting.start()
+    time.sleep(1)
+    live.signal(signal.SIGTERM)
+    assert live.wait(30) == 0
+    reader.join(10)
+    waiting.join(10)
+    live.log.close()
+    assert b": server stopping\n" in received and 200 in received

@@ -14,7 +14,8 @@ MAX_WAIT_SECONDS = 90.0
 def field_errors(exc: ValidationError) -> list[dict]:
     """List pydantic's errors as {field, message}, never echoing the input (it may hold keys)."""
     return [
-        {"field": ".".join(str(part) for part in err["loc"]) or "(body)", "message": err["msg"]}
+        {"field": ".".join(str(part) for part in err["loc"]) or "(body)",
+         "message": err["msg"].removeprefix("Value error, ")}
         for err in exc.errors(include_input=False, include_url=False)
     ]
 

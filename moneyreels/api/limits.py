@@ -39,15 +39,16 @@ class RateLimiter:
             del self._hits[client]
 
 
-def limit_requests(name, limits):
+def limit_requests(name, limits, exempt=()):
     """A before_request hook limiting each key (or client address when open).
 
     `limits(settings)` gives (requests, window seconds); 0 requests turns the limit off.
+    Endpoints in `exempt` (cheap, static reads) are not counted.
     """
 
     def check():
         allowed, window = limits(current_app.config["SETTINGS"])
-        if not allowed:
+        if not allowed or request.endpoint in exempt:
             return
         limiters = current_app.extensions.setdefault("moneyreels.limiters", {})
         limiter = limiters.get(name)

@@ -60,6 +60,10 @@ def stream(job, owner, snapshot, last_event_id=None, heartbeat=HEARTBEAT_SECONDS
         if job.state in TERMINAL and not events.after(job.id, after, limit=1):
             yield frame(*terminal(job), after)
             return
+        if events.stopping.is_set():
+            # The client's EventSource reconnects with Last-Event-ID to the restarted server.
+            yield ": server stopping\n\n"
+            return
         if not fresh:
             if not events.wait(lambda: events.after(job.id, after, limit=1), heartbeat):
                 yield ": heartbeat\n\n"

@@ -4,11 +4,29 @@ from .. import jobs, keyring
 from ..errors import InvalidRequest
 from .catalog import ARCHETYPES, PACING, PLATFORMS, pick_archetype
 from .choices import check_named
+from .director import script_score
 from .request import GenerateRequest
 from .score import problems
 from .stages import initial
 
 KIND = "generate"
+
+
+def check_plan(request: GenerateRequest):
+    """Refuse now a score, or a script, that cannot make a reel on the chosen platform and pacing."""
+    if request.score is None and not request.script:
+        return
+    pacing = PACING[request.pacing or ARCHETYPES[request.archetype].scenePacing]
+    field = "score" if request.score is not None else "script"
+    try:
+        score = request.score or script_score(request.script, pacing, ARCHETYPES[request.archetype])
+    except InvalidRequest as exc:
+        found = [exc.message]
+    else:
+        found = problems(score, pacing, PLATFORMS[request.platform])
+    if found:
+        raise InvalidRequest(f"{field}: {found[0]}", code="validation_error",
+                             details={"errors": [{"field": field, "message": problem} for problem in found]})
 
 
 def create(request: GenerateRequest, owner="") -> jobs.Job:
@@ -18,12 +36,7 @@ def create(request: GenerateRequest, owner="") -> jobs.Job:
     archetype = request.archetype or (from_score if from_score in ARCHETYPES else None) \
         or pick_archetype(request.topic or request.script or "")
     request = request.model_copy(update={"archetype": archetype})
-    if request.score is not None:
-        pacing = PACING[request.pacing or ARCHETYPES[archetype].scenePacing]
-        found = problems(request.score, pacing, PLATFORMS[request.platform])
-        if found:
-            raise InvalidRequest(f"score: {found[0]}", code="validation_error",
-                                 details={"errors": [{"field": "score", "message": problem} for problem in found]})
+    check_plan(request)
     job = jobs.create(KIND, request.stored(), owner=owner, stages=initial())
     keyring.put(job.id, request.keys)
     return job

@@ -78,9 +78,9 @@ def keywords(line: str, limit=6) -> str:
     return " ".join(words[:limit]) or line[:60]
 
 
-def script_score(plan) -> DirectorScore:
+def script_score(script: str, pacing, archetype) -> DirectorScore:
     """Split the user's script into scenes, offline and deterministically."""
-    lines = group(sentences(plan.request.script), plan.pacing)
+    lines = group(sentences(script), pacing)
     if len(lines) < 3:
         raise InvalidRequest("The script is too short: it needs at least three words to make three scenes.",
                              code="script_too_short")
@@ -91,8 +91,8 @@ def script_score(plan) -> DirectorScore:
         prompt = keywords(line, limit=4 if visual == "text_card" else 6)
         scenes.append(Scene(script_line=line, visual_type=visual, visual_prompt=prompt,
                             motion=next(motions) if visual != "text_card" else "static", transition="crossfade"))
-    return DirectorScore(emotional_arc="as written", archetype=plan.archetype.name,
-                         music_mood=plan.archetype.mood, scenes=scenes)
+    return DirectorScore(emotional_arc="as written", archetype=archetype.name, music_mood=archetype.mood,
+                         scenes=scenes)
 
 
 def check(plan, score: DirectorScore):
@@ -108,7 +108,7 @@ def run(plan, llm) -> str:
     if plan.request.score is not None:
         score = plan.request.score
     elif plan.request.script:
-        score = script_score(plan)
+        score = script_score(plan.request.script, plan.pacing, plan.archetype)
     else:
         score = llm_score(plan, llm)
     check(plan, score)

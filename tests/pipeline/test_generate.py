@@ -282,3 +282,11 @@ def test_stock_scenes_use_the_stock_provider_when_it_answers(client, settings, r
     stock = [a for a in outputs(job_id)["assets"] if a["visualType"] == "stock_image"]
     assert stock and stock[0]["source"] == "pexels" and stock[0]["credit"] == "https://www.pexels.com/photo/7"
     assert outputs(job_id)["actualCost"]["breakdown"]["stock"] == 0
+
+
+@pytest.mark.parametrize("script, words", [(" ".join(["word"] * 200) + ".", "at most"), ("Hi.", "too short")])
+def test_a_script_that_cannot_fit_is_refused_at_creation(client, script, words):
+    response = client.post("/api/v1/jobs", json={"script": script})
+    assert response.status_code == 400
+    assert response.json["error"]["message"].startswith("script: ") and words in response.json["error"]["message"]
+    assert response.json["error"]["details"]["errors"][0]["field"] == "script"

@@ -88,12 +88,8 @@ def test_unknown_archetype_is_a_problem():
                     PLATFORMS["youtube"])
 
 
-class FakePlan:
-    def __init__(self, script, pacing="standard"):
-        self.request = GenerateRequest.model_validate({"script": script, "pacing": pacing})
-        self.pacing = PACING[pacing]
-        self.platform = PLATFORMS["youtube"]
-        self.archetype = ARCHETYPES["nature_calm"]
+def split(script, pacing="standard"):
+    return director.script_score(script, PACING[pacing], ARCHETYPES["nature_calm"])
 
 
 SCRIPT = ("Honey never spoils. Archaeologists found pots of it in Egyptian tombs. It was over three thousand "
@@ -102,20 +98,20 @@ SCRIPT = ("Honey never spoils. Archaeologists found pots of it in Egyptian tombs
 
 
 def test_script_director_keeps_every_word_in_order():
-    made = director.script_score(FakePlan(SCRIPT))
+    made = split(SCRIPT)
     assert " ".join(scene.script_line for scene in made.scenes) == " ".join(SCRIPT.split())
     assert 3 <= len(made.scenes) <= 16
     assert problems(made, PACING["standard"], PLATFORMS["youtube"]) == []
 
 
 def test_script_director_makes_at_least_three_scenes_from_one_sentence():
-    made = director.script_score(FakePlan("Octopuses have three hearts and blue blood"))
+    made = split("Octopuses have three hearts and blue blood")
     assert len(made.scenes) == 3
 
 
 def test_script_director_caps_scenes_at_sixteen():
     script = " ".join(f"Fact number {n} is short." for n in range(40))
-    assert len(director.script_score(FakePlan(script, "fast")).scenes) == 16
+    assert len(split(script, "fast").scenes) == 16
 
 
 class FakeLLM:
