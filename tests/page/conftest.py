@@ -1,8 +1,6 @@
 """The page in real headless Chromium against the real server (`python app.py serve`) in a subprocess."""
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -34,22 +32,8 @@ class AppServer(LiveServer):
         media = root / "media"
         media.mkdir(parents=True, exist_ok=True)
         noise_image(media / "pic.jpg")
-        super().__init__(root, MEDIA_DIR=media, MONEYREELS_OUTPUT_SCALE="0.25",
+        super().__init__(root, command=("app.py", "serve"), MEDIA_DIR=media, MONEYREELS_OUTPUT_SCALE="0.25",
                          MONEYREELS_OLLAMA_URL="http://127.0.0.1:9/v1", **NO_LLM)
-
-    def start(self, timeout=30):
-        self.log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "app.py", "serve"], cwd=ROOT, env=self.env,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                self.request("GET", "/api/jobs/none")
-                return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not start: {self.log_path.read_text()[-2000:]}")
 
     def request(self, method, path, body=None, timeout=30):
         """As LiveServer's, but waiting out the rate limit (/api/v1 allows 10 requests a second)."""
@@ -91,7 +75,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing (scripts/test.sh installs Debian's chromium)")
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

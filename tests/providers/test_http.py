@@ -9,22 +9,11 @@ import time
 import pytest
 
 from moneyreels.providers.http import EXCERPT_CHARS, ProviderClient, ProviderError
-from tests.providers.fakes import FakeServer, Reply
+from tests.providers.fakes import Reply
 
 TOKEN = "tok-5c1e9a07b2"  # not key-shaped: only the client's own knowledge can redact it
 API_KEY = "apikey-93d1f04e"
 EXTRA = "extra-secret-61ab"
-
-
-@pytest.fixture
-def fake():
-    with FakeServer() as server:
-        yield server
-
-
-@pytest.fixture
-def sleeps():
-    return []
 
 
 def client_for(url, sleeps, **options) -> ProviderClient:

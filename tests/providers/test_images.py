@@ -8,7 +8,7 @@ from PIL import Image
 
 from moneyreels.providers import images
 from tests.providers import remote_checks as checks
-from tests.providers.fakes import FakeServer, Reply
+from tests.providers.fakes import Reply
 
 # Not key-shaped: only the provider's own knowledge of its key can redact these.
 KEYS = {"OPENAI_API_KEY": "oai-key-3f9a27c1", "GEMINI_API_KEY": "gem-key-81d0e5b4"}
@@ -61,17 +61,6 @@ UNAUTHORIZED = [
     ("gemini", Reply(401, {"error": {"code": 401, "message": "Unauthorized", "status": "UNAUTHENTICATED"}})),
 ]
 KEY_OF = {"openai": KEYS["OPENAI_API_KEY"], "gemini": KEYS["GEMINI_API_KEY"]}
-
-
-@pytest.fixture
-def fake():
-    with FakeServer() as server:
-        yield server
-
-
-@pytest.fixture
-def sleeps():
-    return []
 
 
 def provider(name, fake, sleeps, **client_options):

@@ -116,17 +116,6 @@ GEMINI = Api("gemini", Gemini, "", "/v1beta/models/gemini-2.5-flash:generateCont
 APIS = pytest.mark.parametrize("api", [OPENAI, ANTHROPIC, GEMINI], ids=lambda api: api.name)
 
 
-@pytest.fixture
-def fake():
-    with FakeServer() as server:
-        yield server
-
-
-@pytest.fixture
-def sleeps():
-    return []
-
-
 def raised(call) -> ProviderError:
     with pytest.raises(ProviderError) as info:
         call()

@@ -14,7 +14,7 @@ from moneyreels.providers.tts import (
 )
 from moneyreels.providers.tts.kokoro import KokoroTTS
 from moneyreels.providers.tts.timing import align_sentences, from_spoken
-from tests.providers.fakes import FakeServer, Reply
+from tests.providers.fakes import Reply
 from tests.providers.tts_fakes import (
     APIS, ELEVENLABS, ELEVENLABS_KEY, GEMINI, INWORLD, OPENAI, b64, elevenlabs_reply, inworld_reply, say,
 )
@@ -22,17 +22,6 @@ from tests.providers.tts_fakes import (
 TEXT = "Saving money is about systems, not willpower. Start small today! Then automate everything you can."
 WORDS = TEXT.split()
 ALL = pytest.mark.parametrize("api", APIS, ids=lambda api: api.name)
-
-
-@pytest.fixture
-def fake():
-    with FakeServer() as server:
-        yield server
-
-
-@pytest.fixture
-def sleeps():
-    return []
 
 
 def raised(call, kind=ProviderError):

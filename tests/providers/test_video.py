@@ -90,17 +90,6 @@ def fal_routes(fake, job, finish=None):
 ROUTES = {"gemini": veo_routes, "fal": fal_routes}
 
 
-@pytest.fixture
-def fake():
-    with FakeServer() as server:
-        yield server
-
-
-@pytest.fixture
-def sleeps():
-    return []
-
-
 class Checkpoint:
     """Counts its calls; raises JobCancelled on call number `cancel_at`."""
 

@@ -23,9 +23,10 @@ def free_port() -> int:
 class LiveServer:
     """One `python -m tests.support.server` process and a tiny JSON client for it."""
 
-    def __init__(self, root: Path, wrapper=(), **env):
+    def __init__(self, root: Path, wrapper=(), command=("-m", "tests.support.server"), **env):
         self.root = root
         self.wrapper = list(wrapper)  # e.g. ["prlimit", "--fsize=..."] to start the server under limits
+        self.command = list(command)  # after the interpreter: the test server, or ["app.py", "serve"]
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -46,7 +47,7 @@ class LiveServer:
     def start(self, timeout=20):
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [*self.wrapper, sys.executable, "-m", "tests.support.server"], cwd=ROOT, env=self.env,
+            [*self.wrapper, sys.executable, *self.command], cwd=ROOT, env=self.env,
             stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
