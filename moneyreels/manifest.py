@@ -54,6 +54,8 @@ class Output(Model):
     width: PositiveInt
     height: PositiveInt
     fps: PositiveFloat
+    # Extension: normalise the final mix to this integrated loudness (LUFS), e.g. -14 for social video.
+    loudness_lufs: float | None = Field(None, ge=-40, le=-5)
 
 
 class Asset(Model):

@@ -11,6 +11,8 @@ from .score import DirectorScore
 MOTION_INTENSITY = {"low": 0.08, "medium": 0.14, "high": 0.22}
 TRANSITION_SECONDS = 0.4
 MUSIC_VOLUME = 0.14
+# Where short-video platforms normalise playback; a reel mixed there is not turned down or up.
+LOUDNESS_LUFS = -14
 SCALED_KEYS = ("font_size", "stroke_width", "shadow_blur", "shadow_offset_x", "shadow_offset_y")
 
 
@@ -67,7 +69,7 @@ def compile_manifest(plan) -> dict:
     words = [word for scene in narration["scenes"] for word in scene["words"]]
     return {
         "version": "v1",
-        "output": {"width": width, "height": height, "fps": plan.platform.fps},
+        "output": {"width": width, "height": height, "fps": plan.platform.fps, "loudness_lufs": LOUDNESS_LUFS},
         "assets": manifest_assets,
         "composition": {"timeline": timeline, "captions": [caption_track(plan, words)] if words else []},
     }

@@ -29,6 +29,11 @@ def mix_audio(g: Graph, plan: Plan, video_inputs: dict[str, int]) -> str:
     # normalize=0: each layer keeps exactly the volume the manifest gave it.
     mixed = voices[0] if len(voices) == 1 else g.chain(
         voices, [f"amix=inputs={len(voices)}:normalize=0:duration=longest:dropout_transition=0"], stem="a")
+    if plan.loudness_lufs is not None:
+        # One pass, dynamic mode: it reaches the target without reading the mix twice; loudnorm
+        # works at 192 kHz, so resample back.
+        mixed = g.chain([mixed], [f"loudnorm=I={plan.loudness_lufs:g}:TP=-1.5:LRA=11",
+                                  f"aresample={SAMPLE_RATE}"], stem="a")
     return g.chain([mixed], [f"apad=whole_dur={total}", f"atrim=duration={total}"], stem="a")
 
 

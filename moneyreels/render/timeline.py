@@ -48,6 +48,7 @@ class Plan:
     duration: float
     clips: list[Clip]  # every media layer, in stacking order (audio clips included)
     warnings: list[str]
+    loudness_lufs: float | None = None
 
     @property
     def frames(self) -> int:
@@ -96,7 +97,7 @@ def plan_timeline(manifest: Manifest, sources: dict[str, Source], limits: Limits
             )
     clipped = [_clip_to(clip, total) for clip in clips]
     clipped.sort(key=lambda clip: clip.z)
-    return Plan(width, height, output.fps, total, clipped, warnings)
+    return Plan(width, height, output.fps, total, clipped, warnings, output.loudness_lufs)
 
 
 def layout_box(layout: Layout, width: int, height: int) -> Box:

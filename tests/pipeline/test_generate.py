@@ -12,7 +12,7 @@ from moneyreels.pipeline import visuals as visual_stage
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES
 from moneyreels.providers.tts import EspeakTTS
 from moneyreels.worker import Worker
-from tests.render.render_helpers import frame_at, loudness, probe
+from tests.render.render_helpers import frame_at, integrated_loudness, loudness, probe
 
 SCRIPT = ("Honey never spoils. Archaeologists found pots of it in Egyptian tombs. It was over three thousand "
           "years old. And it was still perfectly edible. Bees make it from nectar. They fan it with their wings "
@@ -69,6 +69,7 @@ def test_script_job_through_moneyprinter_makes_a_narrated_captioned_reel(client,
     assert [w[0] for w in words] == SCRIPT.split()
     first = words[0]
     assert loudness(video, first[1], first[2] - first[1]) > 10 * loudness(video, narration["duration"] - 0.3, 0.25)
+    assert abs(integrated_loudness(video) - (-14)) < 2
 
     style = CAPTION_STYLES[ARCHETYPES[job.request["archetype"]].captionStyle]
     highlight = np.array([int(style.highlight_color[i:i + 2], 16) for i in (1, 3, 5)])

@@ -66,3 +66,11 @@ def assert_reel(path: Path, width=W, height=H, fps=FPS, duration=None):
     if duration is not None:
         assert abs(info["duration"] - duration) < 0.15, info["duration"]
     return info
+
+
+def integrated_loudness(path: Path) -> float:
+    """Return the output's integrated loudness in LUFS, as ffmpeg's EBU R128 meter reads it."""
+    text = subprocess.run([FFMPEG, "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128", "-f", "null", "-"],
+                          capture_output=True, text=True, check=True).stderr
+    summary = text[text.rindex("Integrated loudness:"):]
+    return float(summary.split("I:", 1)[1].split("LUFS", 1)[0])

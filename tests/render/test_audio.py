@@ -75,3 +75,18 @@ def test_auto_stitch_places_untimed_audio_back_to_back(render_reel, source_level
     result, out = render_reel(reel(untimed, ASSETS, auto_stitch=True))
     assert result.duration_seconds == pytest.approx(2, abs=0.1)
     assert loudness(out, 1.1, 0.8) == pytest.approx(source_level, rel=0.1)
+
+
+def test_loudness_extension_normalises_the_mix(render_reel):
+    from render_helpers import integrated_loudness
+
+    quiet = [{"id": "tone", "type": "audio", "asset_id": "tone", "media_settings": {"volume": 0.05, "loop": True},
+              "time": {"start_seconds": 0, "duration_seconds": 3}}]
+    assets = [{"id": "tone", "type": "audio", "url": "tone.wav"}]
+    _, plain = render_reel(reel(quiet, assets))
+    plain_lufs = integrated_loudness(plain)
+    plain.rename(plain.with_name("plain.mp4"))
+    _, loud = render_reel({**reel(quiet, assets), "output": {"width": 180, "height": 320, "fps": 15,
+                                                             "loudness_lufs": -14}})
+    assert plain_lufs < -30
+    assert abs(integrated_loudness(loud) - (-14)) < 1.5
