@@ -10,7 +10,7 @@ import time
 
 from . import events, jobs, netguard
 from .db import Job
-from .render.ffmpeg import reap_orphans
+from .render.ffmpeg import stop_renders_into
 from .webhooks import Dispatcher
 from .errors import JobCancelled, MoneyReelsError, WorkerStopping
 from .jobs import State
@@ -139,12 +139,13 @@ class WorkerPool:
         """Recover what a crash left running, then start the threads."""
         if not self.workers:
             return self
-        orphans = reap_orphans(self.settings.jobs_dir)
-        if orphans:
-            log.warning("killed %d ffmpeg process(es) a previous server left rendering", orphans)
         recovered = jobs.recover()
         if recovered:
             log.warning("recovered %d job(s) left running by a previous process", len(recovered))
+            # Before any worker starts: their old ffmpeg may still be writing into their folders.
+            orphans = stop_renders_into(jobs.job_dir(self.settings.jobs_dir, job.id) for job in recovered)
+            if orphans:
+                log.warning("stopped %d ffmpeg process(es) a previous server left rendering", orphans)
         jobs.sweep_orphans(self.settings.jobs_dir)
         loops = [(worker.run_forever, (), worker.name) for worker in self.workers]
         webhook_session = netguard.guarded_session(netguard.private_allowed(self.settings))

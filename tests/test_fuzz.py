@@ -22,7 +22,7 @@ from tests.support.media import image_manifest
 # fixture-based parametrize does not run on pytest 9.)
 OPERATIONS = [(method, openapi_path(rule)) for method, rule in ROUTES]
 SSE_PATH = "/api/v1/jobs/{job_id}/events"
-SCRIPT = "Bees dance to talk."
+SCRIPT = "Bees dance to talk. The dance points to flowers. Its length says how far they are."
 # Valid beyond what a schema can say (archetype names, reachable assets), so random bodies seldom are.
 BODIES = {("POST", "/api/v1/jobs"): {"script": SCRIPT}, ("POST", "/v1/videos/render"): image_manifest()}
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]

@@ -87,30 +87,32 @@ def _stop(process: subprocess.Popen):
 
 
 
-def reap_orphans(jobs_dir: Path) -> int:
-    """Kill ffmpegs a dead server left writing into jobs_dir, and remove their partial files.
+def stop_renders_into(folders) -> int:
+    """Kill ffmpegs still writing a partial file into these job folders, and remove those files.
 
-    Only orphans (their parent gone) whose output is a `.part` file under jobs_dir are
-    touched: never another program's ffmpeg, nor a live server's. Returns how many were killed.
+    Called at start-up for the jobs a dead server left running: their ffmpeg may outlive it
+    (reparented to init or to a subreaper), and no live job writes into those folders yet.
+    Returns how many were killed.
     """
-    root = Path(jobs_dir).resolve()
+    roots = [Path(folder).resolve() for folder in folders]
     killed = 0
-    for proc in Path("/proc").glob("[0-9]*"):
+    for proc in Path("/proc").glob("[0-9]*") if roots else ():
         try:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
-            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
             cwd = Path(os.readlink(proc / "cwd"))
-        except (OSError, ValueError, IndexError):
+        except OSError:
+            continue
+        if "ffmpeg" not in Path(argv[0].decode(errors="replace")).name:
             continue
         # Relative outputs are relative to the process's own working folder.
         outputs = [(cwd / arg.decode(errors="replace")).resolve() for arg in argv if arg.endswith(b".part")]
-        if parent == 1 and "ffmpeg" in Path(argv[0].decode(errors="replace")).name \
-                and any(path.is_relative_to(root) for path in outputs):
+        if any(output.is_relative_to(root) for output in outputs for root in roots):
             try:
                 os.kill(int(proc.name), signal.SIGKILL)
                 killed += 1
             except ProcessLookupError:
                 pass
-    for partial in root.glob("*/.*.part"):
-        partial.unlink(missing_ok=True)
+    for root in roots:
+        for partial in root.glob(".*.part"):
+            partial.unlink(missing_ok=True)
     return killed
