@@ -7,6 +7,7 @@ sleeps; `WorkerPool` runs `WORKERS` of them in threads until told to stop.
 import logging
 import threading
 import time
+from pathlib import Path
 
 from . import events, jobs, netguard
 from .db import Job
@@ -105,10 +106,9 @@ class Worker:
                 error={"code": "internal_error", "message": f"Internal error ({type(exc).__name__}).", "details": {}},
             )
         else:
-            jobs.transition(
-                job.id, State.COMPLETED, result_path=str(result_path) if result_path else None,
-                payload={"resultPath": str(result_path) if result_path else None},
-            )
+            # Absolute: MoneyPrinter's resultPath is a file path, valid whatever the reader's cwd.
+            path = str(Path(result_path).resolve()) if result_path else None
+            jobs.transition(job.id, State.COMPLETED, result_path=path, payload={"resultPath": path})
         jobs.prune(self.settings.max_jobs, self.settings.jobs_dir)
 
     def run_forever(self, idle_wait=1.0):

@@ -69,7 +69,8 @@ class Plan:
         self.ctx.log(message, level=level, payload=payload or None)
 
     def relative(self, path: Path) -> str:
-        return str(Path(path).relative_to(self.dir))
+        """A path inside the job folder, relative to it (either side may be relative to the cwd)."""
+        return str(Path(path).resolve().relative_to(self.dir.resolve()))
 
     def reload(self):
         self.outputs = dict(Job.get_by_id(self.job.id).outputs or {})

@@ -5,7 +5,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -65,7 +65,10 @@ def render(
     report = _Reporter(on_progress)
     check = checkpoint or (lambda: None)
     ffmpeg = options.ffmpeg or imageio_ffmpeg.get_ffmpeg_exe()
-    out_path = Path(out_path)
+    # Absolute paths: ffmpeg resolves the files named in a concat list against the list's own folder.
+    out_path = Path(out_path).resolve()
+    options = replace(options, work_dir=Path(options.work_dir).resolve(),
+                      media_dirs=[Path(folder).resolve() for folder in options.media_dirs])
 
     report(0.0, "Fetching assets")
     limits = FetchLimits(options.media_dirs, options.work_dir, options.max_asset_bytes, options.fetch_timeout, ffmpeg,

@@ -291,3 +291,20 @@ def test_a_script_that_cannot_fit_is_refused_at_creation(client, script, words):
     assert response.status_code == 400
     assert response.json["error"]["message"].startswith("script: ") and words in response.json["error"]["message"]
     assert response.json["error"]["details"]["errors"][0]["field"] == "script"
+
+
+def test_a_script_job_works_with_relative_folders_as_a_fresh_install_has_them(tmp_path, monkeypatch):
+    from moneyreels import create_app
+    from moneyreels.config import Settings
+
+    # The defaults: data/, output/ and media/ relative to where `python app.py` runs.
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(output_scale=0.125, ollama_url="http://127.0.0.1:9/v1", rate_limit=0, api_rate_limit=0)
+    client = create_app(settings).test_client()
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT}).json["id"]
+    Worker(settings, default_runners()).loop()
+    job = jobs.get(job_id)
+    assert job.state == "completed", job.error
+    assert job.result_path == str(tmp_path / "output" / job_id / "final.mp4")
+    assert client.get(f"/api/v1/jobs/{job_id}/artifacts/final.mp4").status_code == 200
+    assert client.get(f"/api/jobs/{job_id}").json["job"]["resultPath"] == job.result_path
