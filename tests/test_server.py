@@ -161,23 +161,25 @@ def test_sigterm_ends_open_streams_and_long_polls(tmp_path):
     import threading
 
     live = LiveServer(tmp_path, TICKS=100_000, TICK_INTERVAL=0.5).start()
-    job_id = live.request("POST", "/api/v1/jobs", {"script": "One two three. Four five six. Seven eight nine."})[1]["id"]
-    connection = http.client.HTTPConnection("127.0.0.1", live.port, timeout=30)
-    connection.request("GET", f"/api/v1/jobs/{job_id}/events")
-    stream = connection.getresponse()
-    received = []
-    reader = threading.Thread(target=lambda: received.extend(iter(stream.fp.readline, b"")))
-    reader.start()
-    waiting = threading.Thread(target=lambda: received.append(
-        live.request("GET", f"/api/v1/jobs/{job_id}?wait=80s", timeout=60)[0]))
-    waiting.start()
-    time.sleep(1)
-    live.signal(signal.SIGTERM)
-    assert live.wait(30) == 0
-    reader.join(10)
-    waiting.join(10)
-    live.log.close()
-    assert b": server stopping\n" in received and 200 in received
+    try:
+        job_id = live.request("POST", "/api/v1/jobs", {"script": "One two three. Four five six. Seven eight nine."})[1]["id"]
+        connection = http.client.HTTPConnection("127.0.0.1", live.port, timeout=30)
+        connection.request("GET", f"/api/v1/jobs/{job_id}/events")
+        stream = connection.getresponse()
+        received = []
+        reader = threading.Thread(target=lambda: received.extend(iter(stream.fp.readline, b"")))
+        reader.start()
+        waiting = threading.Thread(target=lambda: received.append(
+            live.request("GET", f"/api/v1/jobs/{job_id}?wait=80s", timeout=60)[0]))
+        waiting.start()
+        time.sleep(1)
+        live.signal(signal.SIGTERM)
+        assert live.wait(30) == 0
+        reader.join(10)
+        waiting.join(10)
+        assert b": server stopping\n" in received and 200 in received
+    finally:
+        live.stop()
 
 
 @pytest.fixture
