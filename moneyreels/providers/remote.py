@@ -72,8 +72,8 @@ class _DownloadSession(requests.Session):
                 prepared_request.headers.pop(name, None)
 
 
-def require_key(provider: type[RemoteProvider], keys: Mapping[str, str]) -> str:
-    """Return the provider's key, or fail naming the setting that would supply it (never a value)."""
+def require_key(provider: type, keys: Mapping[str, str]) -> str:
+    """Return a provider class's key (any of its `requires`), or fail naming the settings (never a value)."""
     value = next((keys[name] for name in provider.requires if keys.get(name)), None)
     if value is None:
         setting = " or ".join(provider.requires)

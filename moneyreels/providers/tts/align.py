@@ -63,14 +63,20 @@ def _fill_unmarked(starts: list[float | None], voiced_until: Callable[[float, fl
         previous, i = starts[run_end - 1], run_end
 
 
-def _voiced_end_finder(samples: np.ndarray, rate: int) -> Callable[[float, float], float]:
-    """Return f(start, stop): the end of the last voiced frame in [start, stop), or start if none."""
+def voiced_frames(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Return one bool per FRAME_SECONDS frame: whether it is louder than silence."""
     frame = max(1, round(rate * FRAME_SECONDS))
     count = samples.size // frame
     frames = samples[: count * frame].astype(np.float32).reshape(count, frame)
     rms = np.sqrt((frames ** 2).mean(axis=1))
     loud = np.percentile(rms, 90) if count else 0.0
-    voiced = np.flatnonzero(rms > max(SILENCE_FLOOR, SILENCE_RATIO * loud))
+    return rms > max(SILENCE_FLOOR, SILENCE_RATIO * loud)
+
+
+def _voiced_end_finder(samples: np.ndarray, rate: int) -> Callable[[float, float], float]:
+    """Return f(start, stop): the end of the last voiced frame in [start, stop), or start if none."""
+    frame = max(1, round(rate * FRAME_SECONDS))
+    voiced = np.flatnonzero(voiced_frames(samples, rate))
 
     def voiced_until(start: float, stop: float) -> float:
         first, last = int(start * rate) // frame, int(stop * rate) // frame

@@ -12,7 +12,8 @@ from typing import Any, Literal
 import imageio_ffmpeg
 import numpy as np
 
-from moneyreels.providers.http import ProviderClient, ProviderError
+from moneyreels.providers.http import ProviderClient
+from moneyreels.providers.remote import require_key
 from moneyreels.providers.tts.base import Speech, TTSError, Voice
 from moneyreels.providers.tts.timing import align_sentences, from_spoken
 
@@ -89,15 +90,6 @@ def finish(label: str, text: str, audio: Audio, out_path: Path, tempo: float = 1
     return Speech(Path(out_path), duration, words)
 
 
-def require_key(label: str, key: str, names: tuple[str, ...], keys: Mapping[str, str]) -> str:
-    """Return the first of names set in keys, or fail naming them (never a value)."""
-    value = next((keys[name] for name in names if keys.get(name)), None)
-    if value is None:
-        raise ProviderError(f"{label} needs {' or '.join(names)}: set it in the environment or send it with the job.",
-                            provider=key, code="missing_key", status=400, details={"key": names[0]})
-    return value
-
-
 class RemoteTTS(ABC):
     """A voice behind an HTTP API: one request per line, audio (and maybe timings) in its reply."""
 
@@ -107,7 +99,7 @@ class RemoteTTS(ABC):
     expect: Literal["json", "bytes"] = "json"
 
     def __init__(self, keys: Mapping[str, str], *, base_url: str | None = None, client_options: dict | None = None):
-        api_key = require_key(self.label, self.key, self.requires, keys)
+        api_key = require_key(type(self), keys)
         options = {"timeout": TTS_TIMEOUT, **(client_options or {})}
         self.client = ProviderClient(self.key, base_url or self.default_base_url, headers=self._headers(api_key),
                                      secrets=(api_key,), **options)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from moneyreels.providers.tts.align import FRAME_SECONDS, SILENCE_FLOOR, SILENCE_RATIO
+from moneyreels.providers.tts.align import FRAME_SECONDS, voiced_frames
 from moneyreels.providers.tts.base import WordTiming
 from moneyreels.providers.tts.espeak import EspeakTTS
 
@@ -62,7 +62,7 @@ def align_sentences(text: str, audio: np.ndarray, rate: int) -> list[WordTiming]
     duration = audio.size / rate
     estimate = _espeak_spans(text)
     breaks = [i for i in range(len(words) - 1) if _ends_sentence(words[i].group(), words[i + 1].group())]
-    voiced = _voiced(audio, rate)
+    voiced = voiced_frames(audio, rate)
     if voiced.any():
         first, last = np.flatnonzero(voiced)[[0, -1]]
         speech = (first * FRAME_SECONDS, (last + 1) * FRAME_SECONDS)
@@ -88,16 +88,6 @@ def _espeak_spans(text: str) -> list[Span]:
     with tempfile.TemporaryDirectory(prefix="moneyreels-align-") as folder:
         speech = EspeakTTS().synthesize(text, Path(folder) / "estimate.wav")
     return [(word.start, word.end) for word in speech.words]
-
-
-def _voiced(audio: np.ndarray, rate: int) -> np.ndarray:
-    """Return one bool per frame: louder than the level align.py calls voiced."""
-    frame = max(1, round(rate * FRAME_SECONDS))
-    count = audio.size // frame
-    frames = audio[: count * frame].astype(np.float32).reshape(count, frame)
-    rms = np.sqrt((frames ** 2).mean(axis=1))
-    loud = np.percentile(rms, 90) if count else 0.0
-    return rms > max(SILENCE_FLOOR, SILENCE_RATIO * loud)
 
 
 def _pauses(voiced: np.ndarray) -> list[Span]:
