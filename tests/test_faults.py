@@ -12,7 +12,7 @@ import pytest
 from tests.render.render_helpers import probe
 from tests.support.live import LiveServer
 from tests.support.media import noise_image
-from tests.support.receiver import Receiver
+from tests.support.fakes import Reply, WebhookReceiver
 
 pytestmark = [pytest.mark.server, pytest.mark.faults]
 
@@ -93,12 +93,12 @@ def test_sigkill_mid_render_requeues_and_renders_again_cleanly(root):
 
 
 def test_sigkill_during_a_webhook_retry_still_delivers_after_restart(root):
-    with Receiver() as receiver:
-        receiver.responses = [(500, {}, 0)]
+    with WebhookReceiver() as receiver:
+        receiver.script(Reply(500))
         server = start(root)
         job_id = server.request("POST", "/v1/videos/render",
-                                manifest(1, 90, 160, webhook_url=receiver.url, webhook_secret="s"))[1]["job_id"]
-        wait_for(lambda: receiver.received, 60)
+                                manifest(1, 90, 160, webhook_url=receiver.hook_url, webhook_secret="s"))[1]["job_id"]
+        wait_for(lambda: receiver.requests, 60)
         server.signal(signal.SIGKILL)
         server.wait()
         with database(root) as conn:
@@ -107,12 +107,12 @@ def test_sigkill_during_a_webhook_retry_still_delivers_after_restart(root):
 
         restarted = start(root)
         try:
-            wait_for(lambda: len(receiver.received) == 2, 30)
+            wait_for(lambda: len(receiver.requests) == 2, 30)
             with database(root) as conn:
                 assert conn.execute("select state from delivery").fetchone()[0] == "delivered"
         finally:
             restarted.stop()
-    first, second = (json.loads(hit["body"]) for hit in receiver.received)
+    first, second = (json.loads(hit.body) for hit in receiver.requests)
     assert first == second and first["data"]["job_id"] == job_id and first["type"] == "video.render.completed"
 
 

@@ -7,7 +7,7 @@ import requests
 
 from moneyreels import netguard
 from moneyreels.config import Settings
-from tests.support.receiver import Receiver
+from tests.support.fakes import WebhookReceiver
 
 
 @pytest.mark.parametrize("address, public", [
@@ -35,11 +35,11 @@ def test_private_hosts_are_refused_unless_allowed():
 
 
 def test_the_guarded_session_refuses_at_connect_time():
-    with Receiver() as receiver:
+    with WebhookReceiver() as receiver:
         with pytest.raises(requests.ConnectionError, match="private or reserved"):
-            netguard.guarded_session(allow_private=False).post(receiver.url, data=b"x", timeout=5)
-        assert receiver.received == []
-        assert netguard.guarded_session(allow_private=True).post(receiver.url, data=b"x", timeout=5).ok
+            netguard.guarded_session(allow_private=False).post(receiver.hook_url, data=b"x", timeout=5)
+        assert receiver.requests == []
+        assert netguard.guarded_session(allow_private=True).post(receiver.hook_url, data=b"x", timeout=5).ok
 
 
 def test_a_name_that_rebinds_to_loopback_is_caught_when_connecting(monkeypatch):

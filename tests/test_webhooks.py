@@ -12,7 +12,7 @@ from moneyreels.db import Delivery, Job
 from moneyreels.webhooks import Dispatcher
 from moneyreels.worker import Worker
 from tests.support.media import image_manifest
-from tests.support.receiver import Receiver
+from tests.support.fakes import Reply, WebhookReceiver
 
 
 class Clock:
@@ -25,12 +25,12 @@ class Clock:
 
 @pytest.fixture
 def receiver():
-    with Receiver() as running:
+    with WebhookReceiver() as running:
         yield running
 
 
 def render_with_hook(client, settings, receiver, **fields):
-    body = image_manifest(webhook_url=receiver.url, **fields)
+    body = image_manifest(webhook_url=receiver.hook_url, **fields)
     job_id = client.post("/v1/videos/render", json=body).json["job_id"]
     Worker(settings, default_runners()).loop()
     return job_id
@@ -42,13 +42,13 @@ def test_completed_render_posts_a_signed_envelope(client, settings, receiver):
         metadata={"scenario": "12345", "n": 3},
     )
     assert Dispatcher().loop() == 1
-    [hit] = receiver.received
-    headers = {name.lower(): value for name, value in hit["headers"].items()}
+    [hit] = receiver.requests
+    headers = hit.headers  # names lower-cased by the fake
     assert headers["content-type"] == "application/json"
     assert headers["user-agent"] == "ReelForge-Webhooks/1.0"
     assert headers["x-environment"] == "test"
-    assert headers["reelforge-signature"] == hmac.new(b"whsec_test", hit["body"], hashlib.sha256).hexdigest()
-    event = json.loads(hit["body"])
+    assert headers["reelforge-signature"] == hmac.new(b"whsec_test", hit.body, hashlib.sha256).hexdigest()
+    event = json.loads(hit.body)
     assert list(event) == ["id", "type", "data", "created_at"]
     assert re.match(r"^evt_[0-9a-f]{32}$", event["id"]) and event["type"] == "video.render.completed"
     assert event["data"] == {
@@ -62,19 +62,19 @@ def test_completed_render_posts_a_signed_envelope(client, settings, receiver):
 def test_failed_render_posts_video_render_failed_with_the_error(client, settings, receiver):
     render_with_hook(client, settings, receiver, assets=[{"id": "pic", "type": "image", "url": "missing.jpg"}])
     Dispatcher().loop()
-    event = json.loads(receiver.received[0]["body"])
+    event = json.loads(receiver.requests[0].body)
     assert event["type"] == "video.render.failed"
     assert event["data"]["status"] == "failed" and event["data"]["output_url"] is None
     assert event["data"]["error"]["code"] == "invalid_asset_url"
-    assert "reelforge-signature" not in {name.lower() for name in receiver.received[0]["headers"]}
+    assert "reelforge-signature" not in {name.lower() for name in receiver.requests[0].headers}
 
 
 def test_server_wide_secret_signs_when_the_request_has_none(settings, receiver):
     client = create_app(settings.model_copy(update={"webhook_secret": "whsec_server"})).test_client()
     render_with_hook(client, settings, receiver)
     Dispatcher().loop()
-    hit = receiver.received[0]
-    assert hit["headers"]["ReelForge-Signature"] == hmac.new(b"whsec_server", hit["body"], hashlib.sha256).hexdigest()
+    hit = receiver.requests[0]
+    assert hit.headers["reelforge-signature"] == hmac.new(b"whsec_server", hit.body, hashlib.sha256).hexdigest()
 
 
 def test_the_secret_is_never_shown_and_leaves_the_job(client, settings, receiver):
@@ -87,7 +87,7 @@ def test_the_secret_is_never_shown_and_leaves_the_job(client, settings, receiver
 
 
 def test_failures_retry_with_exponential_backoff_then_deliver(client, settings, receiver):
-    receiver.responses = [(500, {}, 0), (503, {}, 0)]
+    receiver.script(Reply(500), Reply(503))
     job_id = render_with_hook(client, settings, receiver)
     clock = Clock(Delivery.get().next_attempt_at)
     dispatcher = Dispatcher(clock=clock)
@@ -103,14 +103,14 @@ def test_failures_retry_with_exponential_backoff_then_deliver(client, settings, 
     assert dispatcher.loop() == 1
     delivery = Delivery.get()
     assert delivery.state == "delivered" and delivery.attempts == 3
-    assert len(receiver.received) == 3
-    assert len({hit["body"] for hit in receiver.received}) == 1
+    assert len(receiver.requests) == 3
+    assert len({hit.body for hit in receiver.requests}) == 1
     logged = [e.message for e in events.after(job_id) if e.type == "webhook"]
-    assert logged[-1] == f"Webhook delivered to {receiver.url.split('/')[2]}."
+    assert logged[-1] == f"Webhook delivered to {receiver.hook_url.split('/')[2]}."
 
 
 def test_five_failures_give_up(client, settings, receiver):
-    receiver.responses = [(500, {}, 0)] * 5
+    receiver.script(*[Reply(500)] * 5)
     render_with_hook(client, settings, receiver, webhook_secret="s")
     clock = Clock(Delivery.get().next_attempt_at)
     dispatcher = Dispatcher(clock=clock)
@@ -119,21 +119,21 @@ def test_five_failures_give_up(client, settings, receiver):
         clock.now += 100
     delivery = Delivery.get()
     assert delivery.state == "failed" and delivery.attempts == 5 and delivery.secret is None
-    assert len(receiver.received) == 5
+    assert len(receiver.requests) == 5
 
 
 def test_redirects_are_failures_and_not_followed(client, settings, receiver):
-    receiver.responses = [(302, {"Location": receiver.url + "/elsewhere"}, 0)]
+    receiver.script(Reply(302, headers={"Location": receiver.hook_url + "/elsewhere"}))
     render_with_hook(client, settings, receiver)
     Dispatcher().loop()
-    assert [hit["path"] for hit in receiver.received] == ["/hooks"]
+    assert [hit.path for hit in receiver.requests] == ["/hooks"]
     delivery = Delivery.get()
     assert delivery.state == "pending" and "redirects are not followed" in delivery.last_error
 
 
 def test_a_slow_receiver_times_out(client, settings, receiver, monkeypatch):
     monkeypatch.setattr(webhooks, "TIMEOUT", 0.2)
-    receiver.responses = [(200, {}, 1.0)]
+    receiver.script(Reply(200, delay=1.0))
     render_with_hook(client, settings, receiver)
     Dispatcher().loop()
     delivery = Delivery.get()
@@ -145,7 +145,7 @@ def test_a_pending_delivery_survives_a_restart(client, settings, receiver):
     db.database.close()
     db.connect(settings.database_path)
     assert Dispatcher().loop() == 1
-    assert len(receiver.received) == 1
+    assert len(receiver.requests) == 1
 
 
 def test_the_delivery_is_written_with_the_final_state_or_not_at_all(client, settings, receiver, monkeypatch):
@@ -153,7 +153,7 @@ def test_the_delivery_is_written_with_the_final_state_or_not_at_all(client, sett
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(webhooks, "schedule", broken)
-    job_id = client.post("/v1/videos/render", json=image_manifest(webhook_url=receiver.url)).json["job_id"]
+    job_id = client.post("/v1/videos/render", json=image_manifest(webhook_url=receiver.hook_url)).json["job_id"]
     jobs.claim("w")
     with pytest.raises(RuntimeError):
         jobs.transition(job_id, jobs.State.COMPLETED)
@@ -173,10 +173,10 @@ def test_backoff_doubles_from_five_seconds():
 
 def test_webhooks_to_private_addresses_are_refused_on_a_public_server(settings, receiver):
     public = create_app(settings.model_copy(update={"host": "0.0.0.0"})).test_client()
-    response = public.post("/v1/videos/render", json=image_manifest(webhook_url=receiver.url))
+    response = public.post("/v1/videos/render", json=image_manifest(webhook_url=receiver.hook_url))
     assert response.status_code == 400 and "private" in response.json["error"]["message"]
     allowed = create_app(settings.model_copy(update={"host": "0.0.0.0", "allow_private_urls": True})).test_client()
-    assert allowed.post("/v1/videos/render", json=image_manifest(webhook_url=receiver.url)).status_code == 202
+    assert allowed.post("/v1/videos/render", json=image_manifest(webhook_url=receiver.hook_url)).status_code == 202
 
 
 def test_the_dispatcher_checks_addresses_when_it_connects(client, settings, receiver):
@@ -184,5 +184,5 @@ def test_the_dispatcher_checks_addresses_when_it_connects(client, settings, rece
 
     render_with_hook(client, settings, receiver)
     Dispatcher(session=netguard.guarded_session(allow_private=False)).loop()
-    assert receiver.received == [] and Delivery.get().last_error == "refused: the URL resolves to a private address"
+    assert receiver.requests == [] and Delivery.get().last_error == "refused: the URL resolves to a private address"
     assert Delivery.get().attempts == 1

@@ -231,7 +231,7 @@ def test_a_named_remote_voice_without_its_key_is_refused_at_creation(client, mon
 
 
 def test_a_failing_remote_voice_falls_back_to_espeak(client, settings, run_jobs, monkeypatch):
-    from tests.providers.fakes import FakeServer, Reply
+    from tests.support.fakes import FakeServer, Reply
 
     with FakeServer() as fake:
         fake.route("POST", "/v1/audio/speech", lambda request: Reply(401, {"error": {"message": "bad key"}}))
@@ -247,7 +247,7 @@ def test_a_failing_remote_voice_falls_back_to_espeak(client, settings, run_jobs,
 
 
 def test_a_failing_image_provider_falls_back_to_drawn_art(client, settings, run_jobs, monkeypatch):
-    from tests.providers.fakes import FakeServer, Reply
+    from tests.support.fakes import FakeServer, Reply
 
     with FakeServer() as fake:
         fake.route("POST", "/v1/images/generations", lambda request: Reply(401, {"error": {"message": "no"}}))
@@ -265,7 +265,7 @@ def test_a_failing_image_provider_falls_back_to_drawn_art(client, settings, run_
 
 
 def test_stock_scenes_use_the_stock_provider_when_it_answers(client, settings, run_jobs, monkeypatch, tmp_path):
-    from tests.providers.fakes import FakeServer, Reply
+    from tests.support.fakes import FakeServer, Reply
     from tests.support.media import noise_image
 
     photo = noise_image(tmp_path / "photo.jpg", 1080, 1920).read_bytes()

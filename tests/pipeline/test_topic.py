@@ -7,7 +7,7 @@ import pytest
 
 from moneyreels import default_runners, jobs
 from moneyreels.worker import Worker
-from tests.providers.fakes import FakeServer, Reply
+from tests.support.fakes import FakeServer, Reply
 
 SECRET = "sk-byok-secret-0123456789"
 RESEARCH = {"summary": "Octopuses are clever.", "key_facts": ["Three hearts.", "Blue blood.", "Nine brains."],

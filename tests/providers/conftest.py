@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.providers.fakes import FakeServer
+from tests.support.fakes import FakeServer
 
 
 @pytest.fixture

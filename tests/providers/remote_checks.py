@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from moneyreels.providers.http import REDACTED, ProviderError
-from tests.providers.fakes import FakeServer, Reply
+from tests.support.fakes import FakeServer, Reply
 
 
 def raised(call: Callable, error: type[Exception] = ProviderError) -> Exception:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from moneyreels.providers.http import EXCERPT_CHARS, ProviderClient, ProviderError
-from tests.providers.fakes import Reply
+from tests.support.fakes import Reply
 
 TOKEN = "tok-5c1e9a07b2"  # not key-shaped: only the client's own knowledge can redact it
 API_KEY = "apikey-93d1f04e"

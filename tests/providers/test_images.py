@@ -8,7 +8,7 @@ from PIL import Image
 
 from moneyreels.providers import images
 from tests.providers import remote_checks as checks
-from tests.providers.fakes import Reply
+from tests.support.fakes import Reply
 
 # Not key-shaped: only the provider's own knowledge of its key can redact these.
 KEYS = {"OPENAI_API_KEY": "oai-key-3f9a27c1", "GEMINI_API_KEY": "gem-key-81d0e5b4"}

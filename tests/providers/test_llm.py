@@ -14,7 +14,7 @@ from moneyreels.providers.http import ProviderError
 from moneyreels.providers.llm import (
     Anthropic, Gemini, OpenAICompatible, available, from_settings, generate_json, merge_keys,
 )
-from tests.providers.fakes import FakeServer, Reply, Request
+from tests.support.fakes import FakeServer, Reply, Request
 
 # Not key-shaped on purpose: redaction must come from the client knowing its key.
 OPENAI_KEY = "test-openai-key-7f3a91"

@@ -5,7 +5,7 @@ import pytest
 from moneyreels.providers import stock
 from moneyreels.providers.stock import StockHit, StockFile, best_file
 from tests.providers import remote_checks as checks
-from tests.providers.fakes import Reply
+from tests.support.fakes import Reply
 
 KEYS = {"PEXELS_API_KEY": "pexels-key-7c41d2", "PIXABAY_API_KEY": "pixabay-key-2e90b7"}
 KEY_OF = {"pexels": KEYS["PEXELS_API_KEY"], "pixabay": KEYS["PIXABAY_API_KEY"]}

@@ -14,7 +14,7 @@ from moneyreels.providers.tts import (
 )
 from moneyreels.providers.tts.kokoro import KokoroTTS
 from moneyreels.providers.tts.timing import align_sentences, from_spoken
-from tests.providers.fakes import Reply
+from tests.support.fakes import Reply
 from tests.providers.tts_fakes import (
     APIS, ELEVENLABS, ELEVENLABS_KEY, GEMINI, INWORLD, OPENAI, b64, elevenlabs_reply, inworld_reply, say,
 )

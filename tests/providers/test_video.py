@@ -6,7 +6,7 @@ from moneyreels.errors import JobCancelled
 from moneyreels.providers import video
 from moneyreels.providers.video import veo_seconds
 from tests.providers import remote_checks as checks
-from tests.providers.fakes import FakeServer, Reply
+from tests.support.fakes import FakeServer, Reply
 
 KEYS = {"GEMINI_API_KEY": "gem-key-5a0c93e2", "FAL_KEY": "fal-key-1b7d44f0:9c2e"}
 KEY_OF = {"gemini": KEYS["GEMINI_API_KEY"], "fal": KEYS["FAL_KEY"]}

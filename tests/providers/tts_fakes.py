@@ -16,7 +16,7 @@ from moneyreels.providers.tts.elevenlabs import ElevenLabsTTS
 from moneyreels.providers.tts.gemini import GeminiTTS
 from moneyreels.providers.tts.inworld import InworldTTS
 from moneyreels.providers.tts.openai import OpenAITTS
-from tests.providers.fakes import FakeServer, Reply, Request
+from tests.support.fakes import FakeServer, Reply, Request
 
 # Not key-shaped on purpose: redaction must come from the client knowing its key.
 OPENAI_KEY = "test-openai-key-81c2d7"

@@ -128,3 +128,12 @@ class FakeServer:
         self.server.server_close()
         if self.errors and exc_type is None:
             raise self.errors[0]
+
+
+class WebhookReceiver(FakeServer):
+    """A fake that takes webhooks at POST /hooks with a 200; `hook_url` is where to send them."""
+
+    def __init__(self):
+        super().__init__()
+        self.route("POST", "/hooks", lambda request: Reply(200))
+        self.hook_url = self.url + "/hooks"
