@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.render.render_helpers import probe
+from tests.support.video import probe
 from tests.support.live import LiveServer
 from tests.support.media import noise_image
 from tests.support.fakes import Reply, WebhookReceiver

@@ -12,7 +12,7 @@ from moneyreels.pipeline import visuals as visual_stage
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES
 from moneyreels.providers.tts import EspeakTTS
 from moneyreels.worker import Worker
-from tests.render.render_helpers import frame_at, integrated_loudness, loudness, probe
+from tests.support.video import frame_at, integrated_loudness, loudness, probe
 
 SCRIPT = ("Honey never spoils. Archaeologists found pots of it in Egyptian tombs. It was over three thousand "
           "years old. And it was still perfectly edible. Bees make it from nectar. They fan it with their wings "

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from moneyreels.manifest import Manifest
 from moneyreels.render import RenderOptions, render
 
-from render_helpers import FFMPEG
+from tests.support.video import FFMPEG
 
 
 def _ffmpeg(*args):

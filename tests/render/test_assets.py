@@ -4,7 +4,7 @@ import os
 import subprocess
 
 import pytest
-from render_helpers import FFMPEG, assert_reel, reel
+from tests.support.video import FFMPEG, assert_reel, reel
 
 from moneyreels.errors import RenderError
 

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
-from render_helpers import FFMPEG, reel
+from tests.support.video import FFMPEG, reel
 
 from moneyreels.errors import JobCancelled, RenderError
 from moneyreels.manifest import Manifest

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from render_helpers import H, W, assert_reel, close, frame_at, pixel, reel
+from tests.support.video import H, W, assert_reel, close, frame_at, pixel, reel
 
 WHITE, BLACK, RED, GREEN, BLUE = (255, 255, 255), (0, 0, 0), (255, 0, 0), (0, 255, 0), (0, 0, 255)
 ASSETS = [{"id": name.split(".")[0], "type": kind, "url": name} for name, kind in [

@@ -4,7 +4,7 @@ import pytest
 
 from moneyreels.errors import RenderError
 from moneyreels.render.probe import parse_probe, probe
-from render_helpers import FFMPEG
+from tests.support.video import FFMPEG
 
 ROTATED = """Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'phone.mp4':
   Duration: 00:01:02.50, start: 0.000000, bitrate: 9000 kb/s

@@ -1,7 +1,7 @@
 """The five recipes of the Reel Forge docs, rendered small and checked frame by frame."""
 
 import numpy as np
-from render_helpers import H, W, assert_reel, close, frame_at, loudness, pixel, reel
+from tests.support.video import H, W, assert_reel, close, frame_at, loudness, pixel, reel
 
 RED, GREEN, BLUE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (0, 0, 0)
 
