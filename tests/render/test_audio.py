@@ -1,7 +1,7 @@
 """The audio mix: volume, timing, loops, fades, video sound, several layers."""
 
 import pytest
-from tests.support.video import assert_reel, loudness, reel
+from tests.support.video import assert_reel, integrated_loudness, loudness, reel
 
 ASSETS = [{"id": "tone", "type": "audio", "url": "tone.wav"},
           {"id": "pic", "type": "image", "url": "white.png"},
@@ -78,8 +78,6 @@ def test_auto_stitch_places_untimed_audio_back_to_back(render_reel, source_level
 
 
 def test_loudness_extension_normalises_the_mix(render_reel):
-    from tests.support.video import integrated_loudness
-
     quiet = [{"id": "tone", "type": "audio", "asset_id": "tone", "media_settings": {"volume": 0.05, "loop": True},
               "time": {"start_seconds": 0, "duration_seconds": 3}}]
     assets = [{"id": "tone", "type": "audio", "url": "tone.wav"}]
