@@ -152,7 +152,9 @@ def test_a_topic_without_an_llm_fails_at_once_naming_the_ways_out(client, run_jo
     assert job.state == "failed" and job.error["code"] == "no_llm"
     for way_out in ("ANTHROPIC_API_KEY", "Ollama", "script"):
         assert way_out in job.error["message"]
-    assert all(stage["status"] == "pending" for stage in job.stages.values())
+    # The stage that could not run says so; the rest never started.
+    assert job.stages["research"] == {"status": "error", "error": job.error["message"]}
+    assert all(job.stages[name]["status"] == "pending" for name in ("director", "tts", "visuals", "assembly", "critic"))
 
 
 def cancel_when_called(monkeypatch, target, name):
