@@ -25,7 +25,7 @@ from PIL import Image
 from tests.support.fakes import FakeServer, Reply, WebhookReceiver
 from tests.support.live import LiveServer
 from tests.support.video import FFMPEG, probe
-from tests.test_client_expectations import QUIET
+from tests.test_client_expectations import QUIET, SCRIPT, real  # noqa: F401 - `real` is a fixture
 
 pytestmark = pytest.mark.server
 
@@ -385,6 +385,45 @@ def test_openreels_artifact_examples_name_ids_of_another_format(server):
     for path in re.findall(r"^GET (/api/v1/jobs/1/artifacts/\S+?\.(?:mp4|png))", REST, re.M):
         status, body = server.request("GET", path)
         assert status == 400 and body["error"]["code"] == "invalid_id", path
+
+
+SSE_DOC = read("openreels-sse-events.md")
+# Documented stage events an offline job cannot send: research results need an LLM, and
+# music_generated an AI music provider (MoneyReels synthesizes its music).
+NOT_OFFLINE = {"results", "music_generated"}
+
+
+def documented_events() -> list[tuple[str, dict]]:
+    """Each `event:` / `data:` example of the SSE doc, its elisions (`[...]`, `{...}`) read as empty."""
+    found = []
+    for match in re.finditer(r"^event: (\S+)\ndata: (\{.*)$", SSE_DOC, re.M):
+        data = match.group(2).replace("[...]", "[]").replace("{...}", "{}")
+        found.append((match.group(1), json.JSONDecoder().raw_decode(data)[0]))
+    return found
+
+
+def test_openreels_sse_events_have_the_documented_shapes(real):
+    completed = real.request("POST", "/api/v1/jobs", {"script": SCRIPT})[1]["id"]
+    failed = real.request("POST", "/api/v1/jobs", {"topic": "Black holes"})[1]["id"]
+    streams = [real.sse(f"/api/v1/jobs/{job_id}/events?lastEventId=0", timeout=180) for job_id in (completed, failed)]
+    sent = [(name, data) for stream in streams for name, data in stream]
+    assert [stream[-1][0] for stream in streams] == ["job:completed", "job:failed"]
+    for name, documented in documented_events():
+        kind = documented.get("type")
+        if kind in NOT_OFFLINE:
+            continue
+        # Stage events match by their `type`: start, complete, error... are alike for every stage.
+        ours = [(event, data) for event, data in sent
+                if (event == name if kind is None else event.startswith("stage:") and data.get("type") == kind)]
+        assert ours, (name, kind)
+        if name == "job:snapshot":
+            # The doc's snapshot is of a job mid-research; the stage names are what every snapshot shares.
+            assert all(set(data["stages"]) == set(documented["stages"]) for _, data in ours)
+            documented = {key: value for key, value in documented.items() if key != "stages"}
+        for event, data in ours:
+            assert_shape(documented, data, f"{event} {kind or ''}")
+            if kind:
+                assert event == f"stage:{data['stage']}", (event, data)
 
 
 # -- OpenStory: the create call and the poll that follows.
