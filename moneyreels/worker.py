@@ -57,7 +57,8 @@ class JobContext:
         milestone = int(max(0.0, min(1.0, fraction)) * MILESTONES)
         if milestone > self._milestone:
             self._milestone = milestone
-            self.log(f"{message or 'Progress'}: {100 * milestone // MILESTONES}%", payload={"progress": milestone / MILESTONES})
+            share = milestone / MILESTONES
+            self.log(f"{message or 'Progress'}: {round(100 * share)}%", payload={"progress": share})
         now = time.monotonic()
         if fraction < 1 and now - self._last_progress < PROGRESS_INTERVAL:
             return

@@ -149,7 +149,7 @@ class JobCancelled(Strict):
 
 class Health(Strict):
     status: Literal["healthy", "degraded"]
-    redis: Literal["unused"] = Field(description="OpenReels' field: MoneyReels has no Redis, its queue is the database.")
+    redis: Literal["unused"] = Field(description="OpenReels' field; there is no Redis: the queue is the database.")
     database: Literal["connected", "unavailable"]
     worker: Literal["running", "stopped"]
     jobsDir: Literal["exists", "missing"]

@@ -14,10 +14,8 @@ from ..jobs import State
 HEARTBEAT_SECONDS = 15.0
 # Milliseconds an EventSource waits before reconnecting; the spec's default is left to each client.
 RETRY_MS = 3000
-# OpenReels documents two terminal events; a cancelled job ends with job:failed so that
-# clients closing on those stop reconnecting, after our own job:cancelled.
-TERMINAL = {State.COMPLETED.value: "job:completed", State.FAILED.value: "job:failed",
-            State.CANCELLED.value: "job:failed"}
+# The states whose stream ends with terminal() frames.
+TERMINAL = {State.COMPLETED.value, State.FAILED.value, State.CANCELLED.value}
 
 
 def frame(name, data, event_id=None) -> str:
@@ -26,7 +24,11 @@ def frame(name, data, event_id=None) -> str:
 
 
 def terminal(job) -> list[tuple[str, dict]]:
-    """The frames that end a finished job's stream."""
+    """The frames that end a finished job's stream.
+
+    OpenReels documents two terminal events, so a cancelled job's stream ends with job:failed
+    (after our own job:cancelled): clients closing on those stop instead of reconnecting.
+    """
     if job.state == State.CANCELLED.value:
         return [("job:cancelled", {}), ("job:failed", {"error": "The job was cancelled.", "cancelled": True})]
     if job.state == State.FAILED.value:
