@@ -24,8 +24,8 @@ MoneyReels makes vertical reels (1080x1920 MP4 with voice, captions, visuals and
    the job changes or finishes (at most 90 s); X-Wait-Changed and X-Wait-Done say which.
 3. Or follow it live: GET /api/v1/jobs/{id}/events is a Server-Sent Events stream: job:snapshot,
    stage and progress events, then job:completed or job:failed (a cancelled job sends job:cancelled,
-   then job:failed), and the stream closes. Reconnect with
-   Last-Event-ID to get exactly what you missed.
+   then job:failed), and the stream closes. Reconnect with Last-Event-ID to get exactly what you
+   missed.
 4. Fetch the video: a completed job's _links.video, under /api/v1/jobs/{id}/artifacts/.
 
 Authentication: when the server sets MONEYREELS_API_KEYS, send a key as `Authorization: Bearer <key>`
