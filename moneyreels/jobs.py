@@ -156,7 +156,9 @@ def request_cancel(job_id, owner=None) -> Job:
         if state in FINISHED:
             raise Conflict(f"Job is already {state.value}.", details={"job_id": job.id, "state": state.value})
         if state is State.QUEUED:
-            job = transition(job.id, State.CANCELLED, message="Job cancelled before it started.")
+            # cancel_requested stays true: MoneyPrinter's clients read it to confirm the request.
+            job = transition(job.id, State.CANCELLED, message="Job cancelled before it started.",
+                             cancel_requested=True)
         elif not job.cancel_requested:
             Job.update(cancel_requested=True, updated_at=time.time()).where(Job.id == job.id).execute()
             events.append(job.id, "log", "Cancellation requested.", level="warning")

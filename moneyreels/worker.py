@@ -19,6 +19,8 @@ from .jobs import State
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.25
+# Progress crossing each quarter is also told as a `log` event: MoneyPrinter's clients show only those.
+MILESTONES = 4
 
 
 class JobContext:
@@ -30,6 +32,7 @@ class JobContext:
         self.dir = jobs.job_dir(settings.jobs_dir, job.id)
         self._stopping = stopping
         self._last_progress = 0.0
+        self._milestone = 0
 
     def checkpoint(self):
         """Raise JobCancelled if the job's cancellation was requested, WorkerStopping on shutdown."""
@@ -51,6 +54,11 @@ class JobContext:
 
     def progress(self, fraction, message=""):
         """Record progress (0..1), at most every PROGRESS_INTERVAL seconds and always at 1."""
+        milestone = int(max(0.0, min(1.0, fraction)) * MILESTONES)
+        if milestone > self._milestone:
+            self._milestone = milestone
+            share = milestone / MILESTONES
+            self.log(f"{message or 'Progress'}: {round(100 * share)}%", payload={"progress": share})
         now = time.monotonic()
         if fraction < 1 and now - self._last_progress < PROGRESS_INTERVAL:
             return

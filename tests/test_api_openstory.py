@@ -28,7 +28,8 @@ def test_create_answers_202_with_status_urls_and_links(client):
     assert sequence["status"] == "draft" and sequence["statusUrl"] == f"/api/v1/sequences/{sequence['id']}"
     assert sequence["_links"]["self"]["method"] == "GET" and sequence["_links"]["poll"]["templated"] is True
     assert body["enhancedScript"] == SCRIPT and "_links" in body
-    job = jobs.get(sequence["id"])
+    assert sequence["id"].startswith("seq_")
+    job = jobs.get(sequence["workflowRunId"])
     assert job.request["script"] == SCRIPT and job.request["archetype"] == "cinematic_documentary"
     assert "Old Tom, The whale" in job.request["direction"] and job.request["title"] == "Sea Tale"
 
@@ -48,8 +49,9 @@ def test_status_document_derives_frames_and_counts_from_the_job(client, settings
 
 
 def test_wait_on_get_holds_until_a_change(client):
-    sequence_id = create(client)["sequences"][0]["id"]
-    threading.Timer(0.2, lambda: events.append(sequence_id, "log", "x")).start()
+    [sequence] = create(client)["sequences"]
+    sequence_id = sequence["id"]
+    threading.Timer(0.2, lambda: events.append(sequence["workflowRunId"], "log", "x")).start()
     response = client.get(f"/api/v1/sequences/{sequence_id}?wait=5s")
     assert response.headers["X-Wait-Changed"] == "true" and response.headers["X-Wait-Done"] == "false"
     assert client.get(f"/api/v1/sequences/{sequence_id}?wait=1e9").status_code == 400
@@ -63,8 +65,7 @@ def test_wait_on_post_embeds_the_first_progress_snapshot(client):
 
 
 def test_enhance_always_asks_the_llm_to_expand_the_script(client):
-    sequence_id = create(client, enhance="always")["sequences"][0]["id"]
-    job = jobs.get(sequence_id)
+    job = jobs.get(create(client, enhance="always")["sequences"][0]["workflowRunId"])
     assert "script" not in job.request and job.request["topic"] == SCRIPT
     assert job.request["direction"].startswith("Expand this script:")
 

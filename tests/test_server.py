@@ -119,7 +119,7 @@ def sse_frames(server, path, headers=None, limit=None):
         if not line:
             break
         if line == "\n":
-            if current:
+            if "data" in current:  # as an EventSource: a block of only `retry:` is no event
                 frames.append(current)
             current = {}
         elif not line.startswith(":"):

@@ -1,4 +1,7 @@
-"""Discovery: GET /api/v1 and GET /api/v1/openapi.json, open without a key so tools can start here."""
+"""Discovery: GET /api/v1 and the OpenAPI document, open without a key so tools can start here.
+
+The document is at /api/v1/openapi.json (OpenStory's place) and /v1/openapi.json (Reel Forge's).
+"""
 
 from flask import Blueprint, current_app
 
@@ -8,7 +11,7 @@ from .openreels import link
 from .openstory import SequenceRequest
 
 # No authenticate or rate-limit hooks: this blueprint is open by design.
-bp = Blueprint("discovery", __name__, url_prefix="/api/v1")
+bp = Blueprint("discovery", __name__)
 
 INSTRUCTIONS = """\
 MoneyReels makes vertical reels (1080x1920 MP4 with voice, captions, visuals and music).
@@ -20,8 +23,9 @@ MoneyReels makes vertical reels (1080x1920 MP4 with voice, captions, visuals and
 2. Poll: GET /api/v1/jobs/{id}?wait=60s (or /api/v1/sequences/{id}?wait=60s) holds the request until
    the job changes or finishes (at most 90 s); X-Wait-Changed and X-Wait-Done say which.
 3. Or follow it live: GET /api/v1/jobs/{id}/events is a Server-Sent Events stream: job:snapshot,
-   stage and progress events, then job:completed, job:failed or job:cancelled. Reconnect with
-   Last-Event-ID to get exactly what you missed.
+   stage and progress events, then job:completed or job:failed (a cancelled job sends job:cancelled,
+   then job:failed), and the stream closes. Reconnect with Last-Event-ID to get exactly what you
+   missed.
 4. Fetch the video: a completed job's _links.video, under /api/v1/jobs/{id}/artifacts/.
 
 Authentication: when the server sets MONEYREELS_API_KEYS, send a key as `Authorization: Bearer <key>`
@@ -47,7 +51,7 @@ def catalog(document) -> dict:
     return links
 
 
-@bp.get("")
+@bp.get("/api/v1")
 def root():
     return {
         "instructions": INSTRUCTIONS,
@@ -57,6 +61,12 @@ def root():
     }
 
 
-@bp.get("/openapi.json")
+@bp.get("/api/v1/openapi.json")
 def openapi_json():
+    return openapi.document(current_app)
+
+
+@bp.get("/v1/openapi.json")
+def reelforge_openapi():
+    """The same document where Reel Forge's clients look for it (its own operation id)."""
     return openapi.document(current_app)

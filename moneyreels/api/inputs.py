@@ -69,9 +69,12 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
 
 
 def wait_seconds(name="wait") -> float:
-    """Read a long-poll duration (60s, 30, 2m, 1500ms), capped at MAX_WAIT_SECONDS; 0 if absent."""
+    """Read a long-poll duration (60s, 30, 2m, 1500ms), capped at MAX_WAIT_SECONDS; 0 if absent.
+
+    An empty value is malformed too: OpenStory refuses it rather than answer without waiting.
+    """
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return 0.0
     match = _DURATION.match(raw)
     if not match:

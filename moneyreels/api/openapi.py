@@ -149,6 +149,7 @@ class JobCancelled(Strict):
 
 class Health(Strict):
     status: Literal["healthy", "degraded"]
+    redis: Literal["unused"] = Field(description="OpenReels' field; there is no Redis: the queue is the database.")
     database: Literal["connected", "unavailable"]
     worker: Literal["running", "stopped"]
     jobsDir: Literal["exists", "missing"]
@@ -190,7 +191,6 @@ class ProviderList(Strict):
     stock: list[Provider]
     video: list[Provider]
     music: list[Provider]
-    links: Links = links()
 
 
 class Media(Strict):
@@ -297,10 +297,17 @@ class RenderJob(Strict):
     credit_cost: int
 
 
+class KeyWarning(Strict):
+    field: str
+    message: str
+    suggestion: str | None
+
+
 class RenderSubmitted(Strict):
     success: Literal[True]
     job_id: str
     request_id: str
+    warnings: list[KeyWarning] | SkipJsonSchema[None] = absent("Unknown keys that were ignored, when there are any.")
 
 
 class Deduped(Strict):
@@ -335,7 +342,8 @@ class OpenApiDocument(RootModel[dict[str, Any]]):
 UUID = {"type": "string", "format": "uuid"}
 PATH_PARAMS = {
     "job_id": ("The job's id.", UUID),
-    "sequence_id": ("The sequence's id (its job's id).", UUID),
+    "sequence_id": ("The sequence's id: `seq_` and its job's id in hex (a plain job id works too).",
+                    {"type": "string", "pattern": "^(seq_[0-9a-f]{32}|[0-9a-fA-F-]{36})$"}),
     "name": ("A file in the job's folder, e.g. final.mp4.", {"type": "string", "minLength": 1}),
     "filename": ("A file of the page.", {"type": "string", "minLength": 1}),
 }
@@ -346,6 +354,9 @@ AFTER = {"name": "after", "in": "query", "description": "Only events with a grea
          "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "default": 0}}
 LIMIT = {"name": "limit", "in": "query", "description": "Jobs per page; more than 100 reads as 100.",
          "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "default": 20}}
+KIND = {"name": "kind", "in": "query", "description": "Which jobs: `generate` (OpenReels' jobs, the default), "
+        "`render` (Reel Forge renders) or `all`.", "schema": {"type": "string", "enum": ["generate", "render", "all"],
+                                                               "default": "generate"}}
 OFFSET = {"name": "offset", "in": "query", "description": "Jobs to skip, newest first.",
           "schema": {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0}}
 RESUME = ({"name": "lastEventId", "in": "query", "description": "Resume after this event id (as Last-Event-ID does).",
@@ -392,6 +403,8 @@ def download(description, content) -> dict:
 ROUTES = {
     ("GET", "/api/v1"): Route("API root: instructions, request schemas, links", {200: ("The root.", Discovery)}),
     ("GET", "/api/v1/openapi.json"): Route("This OpenAPI document", {200: ("The document.", OpenApiDocument)}),
+    ("GET", "/v1/openapi.json"): Route("This OpenAPI document, where Reel Forge clients look for it",
+                                       {200: ("The document.", OpenApiDocument)}),
     ("GET", "/api/v1/health"): Route("Health of the database, worker and jobs folder", {200: ("Health.", Health)}),
     ("GET", "/api/v1/stats"): Route("Job counts and cost totals", {200: ("The caller's totals.", Stats)}),
     ("POST", "/api/v1/jobs"): Route(
@@ -399,7 +412,8 @@ ROUTES = {
         errors=INVALID, body=(GenerateRequest,)),
     ("GET", "/api/v1/jobs"): Route(
         "List the caller's jobs, newest first", {200: ("A page of jobs.", JobList)},
-        errors={400: "limit or offset is not a non-negative integer."}, params=(LIMIT, OFFSET)),
+        errors={400: "limit or offset is not a non-negative integer, or kind is unknown."},
+        params=(LIMIT, OFFSET, KIND)),
     ("GET", "/api/v1/jobs/<job_id>"): Route(
         "Read a job", {200: ("The job.", JobSnapshot)}, errors=BAD_ID, params=(WAIT,)),
     ("DELETE", "/api/v1/jobs/<job_id>"): Route(
@@ -415,7 +429,8 @@ ROUTES = {
                 409: "Not a generate job, or not failed or cancelled."}),
     ("GET", "/api/v1/jobs/<job_id>/events"): Route(
         "Follow a job as Server-Sent Events", {200: ("job:snapshot, then stage/log/progress events, then a "
-                                                     "terminal job:completed, job:failed or job:cancelled.", SSE)},
+                                                     "terminal job:completed or job:failed (a cancelled job: "
+                                                     "job:cancelled, then job:failed).", SSE)},
         errors=BAD_ID, params=RESUME),
     ("GET", "/api/v1/jobs/<job_id>/artifacts/<anypath:name>"): Route(
         "Download a file of the job (the video, the score, images...), with Range requests",

@@ -48,6 +48,8 @@ bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0), exemp
 ENV_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "ELEVENLABS_API_KEY", "INWORLD_TTS_API_KEY",
             "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
 MAX_LIMIT = 100
+# What GET /api/v1/jobs lists by `kind`: OpenReels clients expect generate jobs only.
+LIST_KINDS = {"generate": (pipeline.KIND,), "render": ("render",), "all": None}
 
 
 def link(href, method="GET", **extra) -> dict:
@@ -128,6 +130,8 @@ def health():
     healthy = database == "connected" and (worker == "running" or settings.workers == 0)
     return {
         "status": "healthy" if healthy else "degraded",
+        # OpenReels' clients read `redis`; there is none to connect to: the queue is the database.
+        "redis": "unused",
         "database": database,
         "worker": worker,
         "jobsDir": "exists" if Path(settings.jobs_dir).is_dir() else "missing",
@@ -162,18 +166,28 @@ def create_job():
     return body, 201, {"Location": f"/api/v1/jobs/{job.id}"}
 
 
+def page_href(limit, offset, kind) -> str:
+    return f"/api/v1/jobs?limit={limit}&offset={offset}" + ("" if kind == pipeline.KIND else f"&kind={kind}")
+
+
 @bp.get("/jobs")
 def list_jobs():
     limit = min(non_negative_int("limit", 20), MAX_LIMIT)
     offset = non_negative_int("offset", 0, maximum=10**9)
+    kind = request.args.get("kind") or pipeline.KIND
+    if kind not in LIST_KINDS:
+        raise InvalidRequest(f"Invalid 'kind' parameter: one of {', '.join(LIST_KINDS)}.", code="invalid_parameter",
+                             details={"parameter": "kind"})
     owned = jobs.Job.select().where(jobs.Job.owner == current_owner())
+    if LIST_KINDS[kind]:
+        owned = owned.where(jobs.Job.kind.in_(LIST_KINDS[kind]))
     page = owned.order_by(jobs.Job.created_at.desc(), jobs.Job.id).limit(limit).offset(offset)
-    links = {"self": link(f"/api/v1/jobs?limit={limit}&offset={offset}"), "create": link("/api/v1/jobs", "POST")}
+    links = {"self": link(page_href(limit, offset, kind)), "create": link("/api/v1/jobs", "POST")}
     total = owned.count()
     if offset + limit < total:
-        links["next"] = link(f"/api/v1/jobs?limit={limit}&offset={offset + limit}")
+        links["next"] = link(page_href(limit, offset + limit, kind))
     if offset:
-        links["prev"] = link(f"/api/v1/jobs?limit={limit}&offset={max(0, offset - limit)}")
+        links["prev"] = link(page_href(limit, max(0, offset - limit), kind))
     return {"jobs": [{**summary(job), "_links": {"self": link(f"/api/v1/jobs/{job.id}")}} for job in page],
             "total": total, "limit": limit, "offset": offset, "_links": links}
 
@@ -274,7 +288,7 @@ def voices_of(name, keys) -> list[dict]:
 
 
 def listing(items, path):
-    """A JSON array as OpenReels documents it; its HAL link goes in a Link header instead."""
+    """A JSON document as OpenReels documents it, with no room for `_links`: a Link header instead."""
     return items, 200, {"Link": f'<{path}>; rel="self"'}
 
 
@@ -290,10 +304,11 @@ def platforms():
 
 @bp.get("/providers")
 def providers():
+    """Providers by category; only categories are keys, so the HAL link goes in a Link header."""
     usable = llms.available(os.environ)
     keys = choices.provider_keys({})
     speakers = tts.available(keys)
-    return {
+    return listing({
         "llm": [{**entry, "available": usable.get(entry["key"], False)} for entry in llms.PROVIDERS],
         "tts": [{**entry, "requires": list(entry["requires"]), "available": speakers[entry["key"]],
                  "voices": voices_of(entry["key"], keys) if speakers[entry["key"]] else []}
@@ -304,5 +319,4 @@ def providers():
                                                  "requires": [], "available": True}],
         "video": remote_entries(video, keys),
         "music": [{"key": "bundled", "label": "Synthesized per mood", "requires": [], "available": True}],
-        "_links": {"self": link("/api/v1/providers")},
-    }
+    }, "/api/v1/providers")

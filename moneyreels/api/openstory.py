@@ -5,12 +5,15 @@ A sequence is a generate job seen through OpenStory's conventions
 derived from the database with per-frame (scene) status, and ?wait on both routes.
 """
 
+import re
+import uuid
 from typing import Literal
 
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import jobs, pipeline
+from ..errors import InvalidRequest
 from ..jobs import State
 from ..pipeline.catalog import ARCHETYPES
 from ..pipeline.request import GenerateRequest
@@ -88,8 +91,26 @@ class SequenceRequest(BaseModel):
         return {**body, "script": self.script}
 
 
+SEQUENCE_ID = re.compile(r"^seq_([0-9a-f]{32})$")
+
+
+def public_id(job) -> str:
+    """OpenStory's `seq_…` form of a job id: the prefix and the UUID's hex."""
+    return f"seq_{uuid.UUID(job.id).hex}"
+
+
+def find_sequence(raw):
+    """The caller's sequence by `seq_…` id, or by the plain job UUID ids were before; 400 for neither form."""
+    match = SEQUENCE_ID.match(raw)
+    if match:
+        return jobs.get(str(uuid.UUID(match.group(1))), current_owner())
+    if raw.startswith("seq_"):
+        raise InvalidRequest("Invalid sequence id format: expected seq_ and 32 hex digits.", code="invalid_id")
+    return find(raw)
+
+
 def status_links(job) -> dict:
-    base = f"/api/v1/sequences/{job.id}"
+    base = f"/api/v1/sequences/{public_id(job)}"
     return {"self": link(base), "poll": link(base + "{?wait}", templated=True),
             "job": link(f"/api/v1/jobs/{job.id}")}
 
@@ -123,7 +144,7 @@ def document(job) -> dict:
         out.get("videoPath") else None
     music = out.get("musicTrack")
     return {
-        "id": job.id,
+        "id": public_id(job),
         "title": job.request.get("title"),
         "status": STATUSES[State(job.state)],
         "frames": listed,
@@ -148,8 +169,8 @@ def create():
     body = parse_body(SequenceRequest)
     wait = wait_seconds()  # a malformed ?wait is refused before anything is created
     job = pipeline.create(parse_body(GenerateRequest, body.generate_request()), owner=current_owner())
-    entry = {"id": job.id, "status": STATUSES[State(job.state)], "workflowRunId": job.id,
-             "statusUrl": f"/api/v1/sequences/{job.id}", "_links": status_links(job)}
+    entry = {"id": public_id(job), "status": STATUSES[State(job.state)], "workflowRunId": job.id,
+             "statusUrl": f"/api/v1/sequences/{public_id(job)}", "_links": status_links(job)}
     if wait:
         waited, headers = wait_for_change(job, current_owner())
         entry.update(progress=document(waited), waitChanged=headers["X-Wait-Changed"] == "true",
@@ -161,5 +182,5 @@ def create():
 
 @bp.get("/<sequence_id>")
 def status(sequence_id):
-    job, headers = wait_for_change(find(sequence_id), current_owner())
+    job, headers = wait_for_change(find_sequence(sequence_id), current_owner())
     return document(job), 200, headers

@@ -21,6 +21,7 @@ from .auth import authenticate, current_owner
 from .errors import dialect
 from .inputs import field_errors, json_object
 from .limits import limit_requests
+from .unknown_keys import unknown_keys
 
 bp = Blueprint("reelforge", __name__, url_prefix="/v1")
 bp.before_request(authenticate)
@@ -153,7 +154,11 @@ def submit():
     except IntegrityError:
         # Another request with this key won the race a moment ago.
         return replay(key, digest)
-    return {"success": True, "job_id": job.id, "request_id": g.request_id}, 202
+    answer = {"success": True, "job_id": job.id, "request_id": g.request_id}
+    warnings = unknown_keys(Manifest, body, extra=DELIVERY_FIELDS)
+    if warnings:
+        answer["warnings"] = warnings
+    return answer, 202
 
 
 @bp.get("/jobs/<job_id>")

@@ -12,8 +12,10 @@ from ..errors import NotFound
 from ..jobs import State
 
 HEARTBEAT_SECONDS = 15.0
-TERMINAL = {State.COMPLETED.value: "job:completed", State.FAILED.value: "job:failed",
-            State.CANCELLED.value: "job:cancelled"}
+# Milliseconds an EventSource waits before reconnecting; the spec's default is left to each client.
+RETRY_MS = 3000
+# The states whose stream ends with terminal() frames.
+TERMINAL = {State.COMPLETED.value, State.FAILED.value, State.CANCELLED.value}
 
 
 def frame(name, data, event_id=None) -> str:
@@ -21,11 +23,17 @@ def frame(name, data, event_id=None) -> str:
     return f"{head}event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def terminal(job) -> tuple[str, dict]:
-    name = TERMINAL[job.state]
+def terminal(job) -> list[tuple[str, dict]]:
+    """The frames that end a finished job's stream.
+
+    OpenReels documents two terminal events, so a cancelled job's stream ends with job:failed
+    (after our own job:cancelled): clients closing on those stop instead of reconnecting.
+    """
+    if job.state == State.CANCELLED.value:
+        return [("job:cancelled", {}), ("job:failed", {"error": "The job was cancelled.", "cancelled": True})]
     if job.state == State.FAILED.value:
-        return name, {"error": (job.error or {}).get("message", "failed")}
-    return name, {}
+        return [("job:failed", {"error": (job.error or {}).get("message", "failed")})]
+    return [("job:completed", {})]
 
 
 def translate(event) -> tuple[str, dict] | None:
@@ -43,6 +51,7 @@ def translate(event) -> tuple[str, dict] | None:
 def stream(job, owner, snapshot, last_event_id=None, heartbeat=HEARTBEAT_SECONDS):
     """Yield the frames of one job's stream until it ends."""
     snapshot_id = events.latest_id(job.id)
+    yield f"retry: {RETRY_MS}\n\n"
     yield frame("job:snapshot", snapshot(job), snapshot_id)
     after = snapshot_id if last_event_id is None else min(last_event_id, snapshot_id)
     while True:
@@ -58,7 +67,8 @@ def stream(job, owner, snapshot, last_event_id=None, heartbeat=HEARTBEAT_SECONDS
             yield frame("job:deleted", {}, after)
             return
         if job.state in TERMINAL and not events.after(job.id, after, limit=1):
-            yield frame(*terminal(job), after)
+            for name, data in terminal(job):
+                yield frame(name, data, after)
             return
         if events.stopping.is_set():
             # The client's EventSource reconnects with Last-Event-ID to the restarted server.

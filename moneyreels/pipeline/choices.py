@@ -1,13 +1,15 @@
 """Pick each category's provider for a job: the one named, or the first usable one.
 
 Usable means a key is configured (in the environment or sent with the job), or a local
-model is present; otherwise each category falls back to its local default.
+model is present; otherwise each category falls back to its local default. A named provider
+whose key is missing is not refused (OpenReels' own example names five with two keys): the
+category's local default runs instead, and the job says so.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, MoneyReelsError
 from ..providers import images, stock, video
 from ..providers import llm as llms
 from ..providers import tts as voices
@@ -15,6 +17,7 @@ from ..providers import tts as voices
 MUSIC = ("bundled",)
 # When no TTS is named: a voice the user has a key for, then a local Kokoro model, then espeak.
 TTS_PREFERENCE = ("elevenlabs", "openai-tts", "gemini-tts", "inworld", "kokoro", "espeak")
+LOCAL_TTS = "espeak"
 TTS_SETTINGS = ("MONEYREELS_KOKORO_MODEL", "MONEYREELS_KOKORO_VOICES")
 # Remote categories whose local default is "local" (drawn art, MEDIA_DIR) or nothing (video).
 REMOTE = {"image": (images, "local"), "stock": (stock, "local"), "video": (video, None)}
@@ -32,7 +35,22 @@ def refuse(category, name, message, code, **details):
                          details={"category": category, "provider": name, **details})
 
 
-def tts_name(request, keys) -> str:
+@dataclass(frozen=True)
+class Fallback:
+    """A named provider that cannot run here for want of a key, and what runs instead."""
+
+    category: str
+    requested: str
+    used: str | None
+    needs: str
+
+    @property
+    def message(self) -> str:
+        return (f"providers.{self.category}: '{self.requested}' needs {self.needs} (in the environment or in "
+                f"`keys`); using {self.used or 'none'} instead.")
+
+
+def tts_name(request, keys, fallbacks=None) -> str:
     usable = voices.available(keys)
     name = request.providers.tts
     if name is None:
@@ -41,11 +59,17 @@ def tts_name(request, keys) -> str:
         refuse("tts", name, f"'{name}' is not a TTS provider; one of: {', '.join(usable)}.", "provider_unavailable")
     if not usable[name]:
         needs = " or ".join(voices.TTS_PROVIDERS[name].requires) or "MONEYREELS_KOKORO_MODEL"
-        refuse("tts", name, f"'{name}' needs {needs} (in the environment or in `keys`).", "missing_key", needs=needs)
+        _note(fallbacks, Fallback("tts", name, LOCAL_TTS, needs))
+        return LOCAL_TTS
     return name
 
 
-def remote_name(category, request, keys) -> str | None:
+def _note(fallbacks, fallback):
+    if fallbacks is not None:
+        fallbacks.append(fallback)
+
+
+def remote_name(category, request, keys, fallbacks=None) -> str | None:
     """The named provider of a remote category, the first usable one, or its local default."""
     module, local = REMOTE[category]
     if category == "video" and request.noVideo:
@@ -61,13 +85,27 @@ def remote_name(category, request, keys) -> str | None:
         refuse(category, name, f"'{name}' is not available; one of: {known}.", "provider_unavailable")
     if not usable[name]:
         needs = " or ".join(next(spec["requires"] for spec in module.PROVIDERS if spec["key"] == name))
-        refuse(category, name, f"'{name}' needs {needs} (in the environment or in `keys`).", "missing_key",
-               needs=needs)
+        _note(fallbacks, Fallback(category, name, local, needs))
+        return local
     return name
 
 
+def llm_of(request, keys: dict, settings, fallbacks):
+    """The named LLM; one whose key is missing gives way to the default choice (a keyed one, else Ollama)."""
+    merged = llms.merge_keys(os.environ, keys)
+    try:
+        return llms.from_settings(request.providers.llm, merged, ollama_url=settings.ollama_url)
+    except MoneyReelsError as exc:
+        if exc.code != "missing_key":
+            raise
+    llm = llms.from_settings(None, merged, ollama_url=settings.ollama_url)
+    needs = " or ".join(next(spec["requires"] for spec in llms.PROVIDERS if spec["key"] == request.providers.llm))
+    fallbacks.append(Fallback("llm", request.providers.llm, getattr(llm, "key", None), needs))
+    return llm
+
+
 def check_named(request, keys: dict):
-    """Refuse, before a job exists, a provider this build cannot use or lacks a key for."""
+    """Refuse, before a job exists, a provider this build does not have (one merely lacking a key is fine)."""
     merged = provider_keys(keys)
     tts_name(request, merged)
     for category in REMOTE:
@@ -85,18 +123,22 @@ class Choices:
     stock: object  # a remote provider, or None for MEDIA_DIR
     video: object  # a remote provider, or None
     names: dict
+    fallbacks: list[Fallback] = field(default_factory=list)
 
     def record(self) -> dict:
+        """Which provider runs in each category: what the job JSON shows."""
         return {"llm": getattr(self.llm, "key", None), "tts": self.tts.key, **self.names}
 
 
 def resolve(request, keys: dict, settings) -> Choices:
     """Choose and build this job's providers; the LLM may be None (a script job needs none)."""
     check_named(request, keys)
-    llm = llms.from_settings(request.providers.llm, llms.merge_keys(os.environ, keys), ollama_url=settings.ollama_url)
+    fallbacks = []
+    llm = llm_of(request, keys, settings, fallbacks)
     merged = provider_keys(keys)
-    names = {category: remote_name(category, request, merged) for category in REMOTE}
+    names = {category: remote_name(category, request, merged, fallbacks) for category in REMOTE}
     built = {category: REMOTE[category][0].build(name, merged) if name not in (None, "local") else None
              for category, name in names.items()}
     names["music"] = None if request.noMusic else "bundled"
-    return Choices(llm=llm, tts=voices.build(tts_name(request, merged), merged), names=names, **built)
+    speaker = voices.build(tts_name(request, merged, fallbacks), merged)
+    return Choices(llm=llm, tts=speaker, names=names, fallbacks=fallbacks, **built)

@@ -1,7 +1,7 @@
 """The `generate` job kind: research -> director -> tts -> visuals -> assembly -> critic."""
 
 from .. import keyring
-from ..errors import JobFailed
+from ..errors import JobCancelled, JobFailed
 from . import assembly, choices, costs, critic, director, narration, research, visuals
 from .plan import Plan
 from .score import DirectorScore
@@ -26,11 +26,19 @@ def skip_reason(name, plan) -> str | None:
         return "Score provided"
     if name == "research" and request.script:
         return "Script provided"
-    if name == "director" and request.score is not None:
+    # OpenReels: a replayed score skips research, director and critic.
+    if name in ("director", "critic") and request.score is not None:
         return "Score provided"
     if name in ("tts", "visuals", "assembly", "critic") and request.dryRun:
         return "Dry run mode"
     return None
+
+
+def estimate_cost(plan, chosen):
+    score = DirectorScore.model_validate(plan.outputs["score"])
+    estimate = costs.estimate(chosen, score, plan.pacing, plan.request.providers.videoModel)
+    plan.save(costEstimate=estimate)
+    plan.stages.emit("director", "cost_estimate", f"Estimated cost: ${estimate['totalCost']:.2f}.", estimate=estimate)
 
 
 def keys_for(ctx) -> dict:
@@ -41,11 +49,36 @@ def keys_for(ctx) -> dict:
     return keys
 
 
+# The stage whose detail tells that a category's named provider gave way to its default.
+FALLBACK_STAGE = {"llm": "director", "tts": "tts", "image": "visuals", "stock": "visuals", "video": "visuals"}
+
+
 def run(ctx):
-    """Run (or resume) the six stages; return the video's path, or None for a dry run."""
-    plan = Plan(ctx, keys_for(ctx))
+    """Run (or resume) the six stages; return the video's path, or None for a dry run.
+
+    A failure outside a stage's own body (no LLM, lost keys) marks the stage it stopped
+    before as `error`, so every failed job names its failing stage before job:failed.
+    """
+    plan = Plan(ctx, {})
+    try:
+        plan.keys = keys_for(ctx)
+        return run_stages(plan)
+    except JobCancelled:
+        raise
+    except Exception as exc:
+        name = plan.stages.first_unfinished()
+        if name and plan.stages.state[name]["status"] != "error":
+            plan.stages.fail(name, getattr(exc, "message", None) or "internal error")
+        raise
+
+
+def run_stages(plan):
+    ctx = plan.ctx
     chosen = choices.resolve(plan.request, plan.keys, plan.settings)
     plan.save(providers=chosen.record(), archetype=plan.archetype.name)
+    for fallback in chosen.fallbacks:
+        plan.log(fallback.message, level="warning", category=fallback.category, requested=fallback.requested,
+                 used=fallback.used)
     if chosen.llm is None and not plan.request.script and plan.request.score is None:
         raise JobFailed(NO_LLM, code="no_llm")
     if plan.request.score is not None:
@@ -60,12 +93,12 @@ def run(ctx):
             continue
         with plan.stages.run(name) as result:
             result["detail"] = step(plan, chosen)
-        if name == "director":
-            score = DirectorScore.model_validate(plan.outputs["score"])
-            estimate = costs.estimate(chosen, score, plan.pacing, plan.request.providers.videoModel)
-            plan.save(costEstimate=estimate)
-            plan.stages.emit("director", "cost_estimate", f"Estimated cost: ${estimate['totalCost']:.2f}.",
-                             estimate=estimate)
+            if name == "director":
+                estimate_cost(plan, chosen)
+            notes = [f"{f.used or 'none'}: {f.requested} needs {f.needs}" for f in chosen.fallbacks
+                     if FALLBACK_STAGE[f.category] == name]
+            if notes:
+                result["detail"] += f" ({'; '.join(notes)})"
     costs.add_llm(plan.ledger, chosen.llm)
     plan.save(actualCost=plan.ledger.summary())
     return None if plan.request.dryRun else ctx.dir / plan.outputs["videoPath"]

@@ -26,9 +26,15 @@ class Stages:
         return self.state[name]["status"] in FINISHED
 
     def emit(self, name, kind, message="", level="info", **data):
-        """Write a `stage:<name>` event whose payload is OpenReels' SSE data."""
+        """Write a `stage:<name>` event whose payload is OpenReels' SSE data, and its `log` twin.
+
+        MoneyPrinter's clients show only `log` events, so each stage step is told there too.
+        """
         events.append(self.job_id, f"stage:{name}", message, level=level,
                       payload={"stage": name, "type": kind, **data})
+        if message:
+            detail = {key: data[key] for key in ("detail", "durationSec", "reason", "error") if key in data}
+            events.append(self.job_id, "log", message, level=level, payload={"stage": name, "type": kind, **detail})
 
     def _set(self, name, status, kind, message, level="info", **data):
         fields = {"status": status, **{k: v for k, v in data.items() if k in ("detail", "durationSec", "reason", "error")}}
@@ -37,6 +43,13 @@ class Stages:
             Job.update(stages=self.state, updated_at=time.time()).where(Job.id == self.job_id).execute()
             self.emit(name, kind, message, level, **data)
         events.notify()
+
+    def fail(self, name, message):
+        """Mark a stage `error` for a failure raised outside its body (the job fails with it)."""
+        self._set(name, "error", "error", f"{name.capitalize()} failed: {message}", level="error", error=message)
+
+    def first_unfinished(self) -> str | None:
+        return next((name for name in STAGES if not self.finished(name)), None)
 
     def skip(self, name, reason):
         self._set(name, "skipped", "skipped", f"{name.capitalize()} skipped: {reason}", reason=reason)
@@ -53,8 +66,7 @@ class Stages:
             self._set(name, "pending", "cancelled", f"{name.capitalize()} stopped: cancelled.", level="warning")
             raise
         except Exception as exc:
-            message = getattr(exc, "message", None) or "internal error"
-            self._set(name, "error", "error", f"{name.capitalize()} failed: {message}", level="error", error=message)
+            self.fail(name, getattr(exc, "message", None) or "internal error")
             raise
         duration = round(time.monotonic() - started, 2)
         self._set(name, "done", "complete", f"{name.capitalize()} done: {result['detail']}", level="success",

@@ -178,8 +178,9 @@ def _over_blurred(g: Graph, label: str, size: tuple[int, int], target: tuple[int
     (cw, ch), (tw, th) = size, target
     fg, bg = g.label("fg"), g.label("bg")
     g.chains.append(f"[{label}]split[{fg}][{bg}]")
-    # Even sizes: a 4:2:0 crop of odd (or 1 pixel) size leaves a chroma plane of size 0.
-    sw, sh = max(4, tw // BLUR_DOWNSCALE // 2 * 2), max(4, th // BLUR_DOWNSCALE // 2 * 2)
+    # Even sizes: a 4:2:0 crop of odd (or 1 pixel) size leaves a chroma plane of size 0; and at
+    # least 8, as boxblur refuses even radius 1 on a 4x4 picture (a logo's box in a small output).
+    sw, sh = max(8, tw // BLUR_DOWNSCALE // 2 * 2), max(8, th // BLUR_DOWNSCALE // 2 * 2)
     radius = max(1, min(4, min(sw, sh) // 4 - 1))  # boxblur caps the radius by the chroma plane size
     small = g.chain([bg], [f"scale={sw}:{sh}:force_original_aspect_ratio=increase", f"crop={sw}:{sh}",
                            f"boxblur={radius}:2", "format=yuv420p"])

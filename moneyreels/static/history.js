@@ -13,7 +13,7 @@ let onDeleted = () => {};
 export async function refreshJobs() {
   const error = $("#jobs-error");
   try {
-    const page = await get(`/api/v1/jobs?limit=${PAGE_SIZE}&offset=${offset}`);
+    const page = await get(`/api/v1/jobs?limit=${PAGE_SIZE}&offset=${offset}&kind=all`);
     if (!page.jobs.length && offset > 0) {
       offset = Math.max(0, offset - PAGE_SIZE);
       return refreshJobs();

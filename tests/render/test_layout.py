@@ -60,6 +60,15 @@ def test_blurred_background_is_a_blurred_copy(render_reel):
     assert detail(bar) < detail(picture) / 4
 
 
+def test_a_tiny_box_with_a_blurred_background_renders(render_reel):
+    # The docs' logo layout (15% x 10%) in a 108x192 output: a 16x19 box, blurred by default.
+    layout = {"x": "80%", "y": "5%", "width": "15%", "height": "10%", "fit": "contain"}
+    result, out = render_reel(reel([image("halves", layout=layout)], ASSETS, width=108, height=192))
+    assert_reel(out, width=108, height=192, duration=1)
+    frame = frame_at(out, 0.5)
+    assert close(pixel(frame, 90, 19), RED, tolerance=90) and close(pixel(frame, 40, 100), BLACK)
+
+
 def test_transparent_background_shows_lower_layers(render_reel):
     timeline = [video("red_land", layout={"fit": "cover"}),
                 image("logo", background_mode="transparent", layout={"x": 40, "y": 100, "width": 100, "height": 100})]

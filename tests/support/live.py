@@ -72,6 +72,35 @@ class LiveServer:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())
 
+    def exchange(self, method, path, body: bytes | None = None, headers=None, timeout=30):
+        """Send raw bytes as a client would; return (status, headers, body bytes), errors included."""
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def sse(self, path, headers=None, timeout=60) -> list[tuple[str, dict]]:
+        """Read a Server-Sent Events stream to its end as an EventSource would: [(event, data)], `retry`s too."""
+        request = urllib.request.Request(self.url + path, headers={"Accept": "text/event-stream", **(headers or {})})
+        received, fields = [], {}
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            for raw in response:
+                line = raw.decode().rstrip("\n")
+                if line.startswith(":"):
+                    continue
+                if line:
+                    name, _, value = line.partition(": ")
+                    fields[name] = value
+                    continue
+                if "retry" in fields:
+                    received.append(("retry", {"retry": int(fields["retry"])}))
+                if "data" in fields:
+                    received.append((fields.get("event", "message"), json.loads(fields["data"])))
+                fields = {}
+        return received
+
     def signal(self, signum):
         self.process.send_signal(signum)
 

@@ -1,8 +1,8 @@
 """Run the real server (waitress, signals, worker) for tests and benchmarks.
 
 `python -m tests.support.server`: by default `generate` jobs run a test ticker (TICKS ticks,
-TICK_INTERVAL apart) so tests control how long a job runs; with RUNNERS=real, the product's
-own job kinds run instead.
+TICK_INTERVAL apart) so tests control how long a job runs, and renders render; with
+RUNNERS=real, generate jobs run the real pipeline too.
 """
 
 import functools
@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 
+from moneyreels import default_runners
 from moneyreels.cli import serve
 from moneyreels.config import load_settings
 from tests.support.runners import ticker
@@ -21,5 +22,5 @@ if __name__ == "__main__":
         runner = functools.partial(
             ticker, ticks=int(os.environ.get("TICKS", "400")), interval=float(os.environ.get("TICK_INTERVAL", "0.02"))
         )
-        runners = {"generate": runner}
+        runners = {**default_runners(), "generate": runner}
     sys.exit(serve(load_settings(), runners=runners))
