@@ -13,9 +13,10 @@ from ..providers import llm as llms
 from ..providers import tts as voices
 
 MUSIC = ("bundled",)
-# When no TTS is named: a voice the user has a key for, then a local Kokoro model, then espeak.
-TTS_PREFERENCE = ("elevenlabs", "openai-tts", "gemini-tts", "inworld", "kokoro", "espeak")
-TTS_SETTINGS = ("MONEYREELS_KOKORO_MODEL", "MONEYREELS_KOKORO_VOICES")
+# When no TTS and no local voice is named: a voice the user has a key for, then a local Kokoro
+# model, then Piper's neural voice, then espeak.
+TTS_PREFERENCE = ("elevenlabs", "openai-tts", "gemini-tts", "inworld", "kokoro", "piper", "espeak")
+TTS_SETTINGS = ("MONEYREELS_KOKORO_MODEL", "MONEYREELS_KOKORO_VOICES", "MONEYREELS_PIPER_VOICES_DIR")
 # Remote categories whose local default is "local" (drawn art, MEDIA_DIR) or nothing (video).
 REMOTE = {"image": (images, "local"), "stock": (stock, "local"), "video": (video, None)}
 
@@ -36,7 +37,9 @@ def tts_name(request, keys) -> str:
     usable = voices.available(keys)
     name = request.providers.tts
     if name is None:
-        return next(candidate for candidate in TTS_PREFERENCE if usable.get(candidate))
+        # A voice name picks the local provider that speaks it: "en_US-joe-medium" Piper, "fr" eSpeak NG.
+        speaker = voices.local_provider(request.voice, keys) if request.voice else None
+        return speaker or next(candidate for candidate in TTS_PREFERENCE if usable.get(candidate))
     if name not in usable:
         refuse("tts", name, f"'{name}' is not a TTS provider; one of: {', '.join(usable)}.", "provider_unavailable")
     if not usable[name]:

@@ -79,8 +79,10 @@ def narrate(plan, tts, voice) -> str:
         })
         clips.append((start, speech.path))
         start += duration
-    voice = folder / "voice.wav"
-    lay_out(clips, start, voice)
-    plan.save(narration={"scenes": scenes, "duration": round(start, 3), "voice": plan.relative(voice),
-                         "provider": tts.key})
+    track = folder / "voice.wav"
+    lay_out(clips, start, track)
+    spoken_by = {"provider": tts.key, "name": voice or getattr(tts, "default_voice", None)}
+    plan.save(narration={"scenes": scenes, "duration": round(start, 3), "voice": plan.relative(track),
+                         "provider": tts.key, "speaker": spoken_by},
+              providers={**plan.outputs.get("providers", {}), "tts": tts.key, "voice": spoken_by["name"]})
     return f"{start:.0f}s audio"
