@@ -1,5 +1,6 @@
 """Script and topic jobs end to end through the worker: stages, events, the reel, cancels, retry."""
 
+import json
 import re
 import threading
 
@@ -39,7 +40,7 @@ def outputs(job_id):
     return Job.get_by_id(job_id).outputs
 
 
-def test_script_job_through_moneyprinter_makes_a_narrated_captioned_reel(client, settings, run_jobs):
+def test_script_job_through_moneyprinter_makes_a_narrated_captioned_reel(client, settings, run_jobs, piper_voice):
     job_id = client.post("/api/generate", json={"script": SCRIPT, "useMusic": True}).json["jobId"]
     run_jobs()
     job = jobs.get(job_id)
@@ -65,11 +66,18 @@ def test_script_job_through_moneyprinter_makes_a_narrated_captioned_reel(client,
     narration = outputs(job_id)["narration"]
     assert abs(info["duration"] - narration["duration"]) < 0.2
 
+    # The default voice spoke it, and the job and its manifest say so.
+    assert narration["speaker"] == {"provider": "piper", "name": "en_US-joe-medium"}
+    assert outputs(job_id)["providers"]["tts"] == "piper" and outputs(job_id)["providers"]["voice"] == "en_US-joe-medium"
+    manifest = json.loads((settings.jobs_dir / job_id / "manifest.json").read_text())
+    assert manifest["metadata"] == {"voice_provider": "piper", "voice": "en_US-joe-medium"}
+    assert manifest["composition"]["timeline"][-1]["media_settings"]["duck_under"]["layer"] == "voice"
+
     words = [word for scene in narration["scenes"] for word in scene["words"]]
     assert [w[0] for w in words] == SCRIPT.split()
     first = words[0]
     assert loudness(video, first[1], first[2] - first[1]) > 10 * loudness(video, narration["duration"] - 0.3, 0.25)
-    assert abs(integrated_loudness(video) - (-14)) < 2
+    assert abs(integrated_loudness(video) - (-14)) <= 1
 
     style = CAPTION_STYLES[ARCHETYPES[job.request["archetype"]].captionStyle]
     highlight = np.array([int(style.highlight_color[i:i + 2], 16) for i in (1, 3, 5)])
