@@ -12,6 +12,7 @@ from moneyreels.db import Job
 from moneyreels.pipeline import visuals as visual_stage
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES
 from moneyreels.providers.tts import EspeakTTS
+from moneyreels.providers.tts.piper import VOICES_SETTING, PiperTTS
 from moneyreels.worker import Worker
 from tests.support.video import frame_at, integrated_loudness, loudness, probe
 
@@ -252,6 +253,31 @@ def test_a_failing_remote_voice_falls_back_to_espeak(client, settings, run_jobs,
     assert job.stages["tts"]["detail"].endswith("(espeak fallback)")
     assert ("stage:tts", "error") in stage_events(job_id)
     assert outputs(job_id)["narration"]["provider"] == "espeak"
+
+
+def test_a_piper_voice_that_cannot_load_falls_back_to_espeak(client, settings, run_jobs, monkeypatch, tmp_path,
+                                                             piper_voice):
+    folder = tmp_path / "voices"
+    folder.mkdir()
+    (folder / "en_GB-broken-low.onnx").write_bytes(b"not a model")
+    (folder / "en_GB-broken-low.onnx.json").write_text("{}")
+    monkeypatch.setenv(VOICES_SETTING, str(folder))
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT, "voice": "en_GB-broken-low", "noMusic": True}).json["id"]
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "completed", job.error
+    assert job.stages["tts"]["detail"].endswith("(espeak fallback)")
+    assert outputs(job_id)["narration"]["speaker"] == {"provider": "espeak", "name": "en-us"}
+    assert outputs(job_id)["providers"]["tts"] == "espeak"
+
+
+def test_cancel_while_piper_speaks_stops_before_the_next_line(client, settings, run_jobs, monkeypatch, piper_voice):
+    cancel_when_called(monkeypatch, PiperTTS, "synthesize")
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT}).json["id"]
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "cancelled" and job.stages["tts"]["status"] == "pending"
+    assert len(list((settings.jobs_dir / job_id / "tts").glob("scene-*.wav"))) == 1  # one line, then the checkpoint
 
 
 def test_a_failing_image_provider_falls_back_to_drawn_art(client, settings, run_jobs, monkeypatch):
