@@ -79,7 +79,7 @@ class PiperTTS:
         name = voice or DEFAULT_VOICE
         if name not in self.files:
             raise self._error(f"unknown voice {name!r}; installed: {', '.join(self.files) or 'none'}")
-        model = self._model(name)
+        model = self.load(name)
         from piper import SynthesisConfig
 
         length = model.config.length_scale / min(SPEED_RANGE[1], max(SPEED_RANGE[0], speed))
@@ -105,8 +105,8 @@ class PiperTTS:
             words = match_words(text, [_said(model, word) for word in text.split()], heard, duration)
         return Speech(Path(out_path), duration, words)
 
-    def _model(self, name: str):
-        """Return the loaded voice, loading it on first use in this process."""
+    def load(self, name: str = DEFAULT_VOICE):
+        """Return the named installed voice's model, loading it on first use in this process."""
         model_path, config_path = self.files[name]
         with _lock:
             if model_path not in _loaded:
