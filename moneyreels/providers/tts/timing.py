@@ -42,17 +42,25 @@ def match_words(text: str, expected: Sequence[Sequence[str]], heard: Sequence[tu
     """Time each whitespace-separated word of text from the words a voice said, timed.
 
     expected holds, per word of text, the keys it should sound as ("$5" may be two: "five",
-    "dollars"); heard, each key the voice said with its (start, end). A diff pairs them, so a word
-    said otherwise than expected loses only its own time: it shares the gap between its neighbours.
+    "dollars"); heard, each key the voice said with its (start, end). A diff pairs them: keys that
+    differ in the middle of one word's ("e.g." said "for example") still time that word, and words
+    the diff cannot place share the gap between their neighbours.
     """
     words = list(re.finditer(r"\S+", text))
     flat = [(index, key) for index, keys in enumerate(expected) for key in keys]
     # Keys, not characters: a character diff of a long script takes seconds.
     matcher = difflib.SequenceMatcher(None, [key for _, key in flat], [key for key, _, _ in heard], autojunk=False)
     spans: list[Span | None] = [None] * len(words)
-    for a, b, size in matcher.get_matching_blocks():
-        for k in range(size):
-            index, (_, start, end) = flat[a + k][0], heard[b + k]
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        owners = {index for index, _ in flat[a0:a1]}
+        if tag == "equal":
+            pairs = [(flat[a0 + k][0], heard[b0 + k]) for k in range(a1 - a0)]
+        elif tag == "replace" and len(owners) == 1:
+            (owner,) = owners
+            pairs = [(owner, said) for said in heard[b0:b1]]
+        else:
+            continue
+        for index, (_, start, end) in pairs:
             known = spans[index]
             spans[index] = (start, end) if known is None else (min(known[0], start), max(known[1], end))
     return _tidy(words, _fill(spans, [len(word.group()) for word in words], duration), duration)
