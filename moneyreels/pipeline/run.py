@@ -45,7 +45,9 @@ def run(ctx):
     """Run (or resume) the six stages; return the video's path, or None for a dry run."""
     plan = Plan(ctx, keys_for(ctx))
     chosen = choices.resolve(plan.request, plan.keys, plan.settings)
-    plan.save(providers=chosen.record(), archetype=plan.archetype.name)
+    speaker = (plan.outputs.get("narration") or {}).get("speaker")  # a resumed job keeps the voice it spoke with
+    plan.save(providers=chosen.record() | ({"tts": speaker["provider"], "voice": speaker["name"]} if speaker else {}),
+              archetype=plan.archetype.name)
     if chosen.llm is None and not plan.request.script and plan.request.score is None:
         raise JobFailed(NO_LLM, code="no_llm")
     if plan.request.score is not None:

@@ -217,6 +217,7 @@ def test_retry_resumes_from_the_first_unfinished_stage(client, run_jobs, monkeyp
     assert job.state == "completed"
     assert stage_events(job_id).count(("stage:tts", "start")) == tts_starts
     assert stage_events(job_id).count(("stage:visuals", "start")) == 2
+    assert outputs(job_id)["providers"]["voice"] == "en-us"  # the voice it spoke with, before the retry
 
 
 def test_retry_refuses_jobs_that_did_not_fail(client):
