@@ -61,7 +61,8 @@ def main():
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"\nreel {duration:.1f} s at {settings.output_scale:g}x scale; wall {wall:.1f} s = "
-              f"{wall / duration:.2f}x its duration (target <= 1.0x); peak RSS python {own:.0f} MB, ffmpeg {peak:.0f} MB")
+              f"{wall / duration:.2f}x its duration (target <= 1.0x); peak RSS python {own:.0f} MB, "
+              f"ffmpeg {peak:.0f} MB")
 
 
 if __name__ == "__main__":

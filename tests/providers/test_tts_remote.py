@@ -397,7 +397,8 @@ def test_available_follows_keys_and_the_kokoro_model(kokoro_files):
     assert available({}) == {"piper": False, "espeak": True, "kokoro": False, "openai-tts": False,
                              "elevenlabs": False, "gemini-tts": False, "inworld": False}
     assert available({"GEMINI_API_KEY": "k", "ELEVENLABS_API_KEY": "k", **kokoro_files}) == {
-        "piper": False, "espeak": True, "kokoro": True, "openai-tts": False, "elevenlabs": True, "gemini-tts": True, "inworld": False}
+        "piper": False, "espeak": True, "kokoro": True, "openai-tts": False, "elevenlabs": True, "gemini-tts": True,
+        "inworld": False}
 
 
 def test_build_makes_each_provider_or_says_why_not(kokoro_files):

@@ -20,7 +20,7 @@ PROVIDERS = [{"key": cls.key, "label": cls.label, "requires": cls.requires} for 
 
 
 def available(keys: Mapping[str, str]) -> dict[str, bool]:
-    """Return, per provider key, whether it can be built: espeak always, piper and kokoro with a model, others with a key."""
+    """Return per provider whether it can be built: espeak always, piper and kokoro with a model, others with a key."""
     return {
         name: True if cls is EspeakTTS
         else piper.usable(keys) if cls is PiperTTS
