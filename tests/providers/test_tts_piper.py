@@ -44,7 +44,8 @@ def onsets_after_pauses(path) -> list[float]:
 def test_is_a_local_tts_provider_offering_the_bundled_voice(tts):
     assert isinstance(tts, TTSProvider)
     assert (tts.key, tts.requires) == ("piper", ())
-    assert [(voice.id, voice.language) for voice in tts.voices()] == [(DEFAULT_VOICE, "en")]
+    assert [(voice.id, voice.label, voice.language) for voice in tts.voices()] == [
+        (DEFAULT_VOICE, "Joe (en_US, medium)", "en")]
 
 
 def test_writes_mono_16_bit_wav_as_long_as_reported(paused):

@@ -68,7 +68,7 @@ class PiperTTS:
 
     def voices(self) -> list[Voice]:
         """Return the installed voices, e.g. en_US-joe-medium, each with its language."""
-        return [Voice(name, name, _language(config)) for name, (_, config) in self.files.items()]
+        return [Voice(name, _label(name), _language(config)) for name, (_, config) in self.files.items()]
 
     def synthesize(self, text: str, out_path: Path, voice: str | None = None, speed: float = 1.0) -> Speech:
         """Speak text into a mono 16-bit WAV at out_path and time every whitespace-separated word."""
@@ -123,6 +123,12 @@ class PiperTTS:
 
     def _error(self, message: str) -> TTSError:
         return TTSError(message, provider=self.label)
+
+
+def _label(name: str) -> str:
+    """Return a readable name from Piper's language_REGION-speaker-quality naming: "Joe (en_US, medium)"."""
+    parts = name.split("-")
+    return f"{parts[1].replace('_', ' ').title()} ({parts[0]}, {parts[2]})" if len(parts) == 3 else name
 
 
 def _language(config: Path) -> str:
