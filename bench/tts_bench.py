@@ -1,7 +1,8 @@
-"""Benchmark the offline TTS (eSpeak NG): seconds of speech made per second of wall time.
+"""Benchmark the offline voices (Piper, eSpeak NG): seconds of speech made per second of wall time.
 
 Cases: a ~75-word reel script in one call, and 10 short sentences in 10 calls (how a pipeline
-that speaks scene by scene uses it). The library's one-time start-up is reported apart.
+that speaks scene by scene uses it). Each voice's one-time start-up (Piper: loading and patching
+the model, and its first, slower inference) is reported apart.
 
 Run: python bench/tts_bench.py  (prints a table; no assertions)
 """
@@ -15,7 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from moneyreels.providers.tts import EspeakTTS  # noqa: E402
+from moneyreels.providers.tts import EspeakTTS, TTSProvider  # noqa: E402
+from moneyreels.providers.tts.piper import PiperTTS  # noqa: E402
 
 RUNS = 5
 SCRIPT = (
@@ -32,7 +34,7 @@ SENTENCES = [
 ]
 
 
-def speak_all(tts: EspeakTTS, texts: list[str], folder: Path) -> tuple[float, float]:
+def speak_all(tts: TTSProvider, texts: list[str], folder: Path) -> tuple[float, float]:
     """Speak texts one call each; return (seconds of speech, seconds of wall time)."""
     started = time.perf_counter()
     speech = sum(tts.synthesize(text, folder / f"{i}.wav").duration for i, text in enumerate(texts))
@@ -40,20 +42,25 @@ def speak_all(tts: EspeakTTS, texts: list[str], folder: Path) -> tuple[float, fl
 
 
 def main():
-    tts = EspeakTTS()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        piper = PiperTTS({})
         started = time.perf_counter()
-        tts.voices()
-        startup = time.perf_counter() - started
-        print(f"library start-up (once per process): {startup * 1000:.1f} ms\n")
-        print(f"{'case':<28}{'words':>6}{'speech s':>10}{'wall ms':>10}{'x real time':>13}")
-        for name, texts in [("75-word script, 1 call", [SCRIPT]), ("10 sentences, 10 calls", SENTENCES)]:
-            runs = [speak_all(tts, texts, folder) for _ in range(RUNS)]
-            speech = runs[0][0]
-            wall = statistics.median(w for _, w in runs)
-            words = sum(len(t.split()) for t in texts)
-            print(f"{name:<28}{words:>6}{speech:>10.1f}{wall * 1000:>10.1f}{speech / wall:>13.0f}")
+        piper.load()
+        print(f"Piper: loading en_US-joe-medium, patched for alignments: {time.perf_counter() - started:.2f} s")
+        for tts in (piper, EspeakTTS()):
+            started = time.perf_counter()
+            tts.synthesize("Hello.", folder / "warm.wav")
+            startup = time.perf_counter() - started
+            print(f"{tts.label}: start-up and first word (once per process): {startup * 1000:.0f} ms")
+            print(f"{'case':<28}{'words':>6}{'speech s':>10}{'wall ms':>10}{'x real time':>13}")
+            for name, texts in [("75-word script, 1 call", [SCRIPT]), ("10 sentences, 10 calls", SENTENCES)]:
+                runs = [speak_all(tts, texts, folder) for _ in range(RUNS)]
+                speech = runs[0][0]
+                wall = statistics.median(w for _, w in runs)
+                words = sum(len(t.split()) for t in texts)
+                print(f"{name:<28}{words:>6}{speech:>10.1f}{wall * 1000:>10.1f}{speech / wall:>13.1f}")
+            print()
 
 
 if __name__ == "__main__":

@@ -106,11 +106,21 @@ class MediaStyle(Model):
     box_shadow: Annotated[str, AfterValidator(_check_box_shadow)] | None = None
 
 
+class Ducking(Model):
+    """Extension: lower this layer's sound while another layer sounds (music under a voice)."""
+
+    layer: str = Field(min_length=1, max_length=200)  # id of the audio or video layer to duck under
+    depth_db: float = Field(12.0, ge=1, le=40)  # how much lower while that layer sounds
+    attack_ms: float = Field(50.0, ge=1, le=2000)  # how fast it dips when that layer starts
+    release_ms: float = Field(400.0, ge=10, le=9000)  # how fast it comes back in a pause
+
+
 class MediaSettings(Model):
     volume: NonNegativeFloat = 1.0
     loop: bool = False
     fade_in_seconds: NonNegativeFloat = 0.0
     fade_out_seconds: NonNegativeFloat = 0.0
+    duck_under: Ducking | None = None
 
 
 class Motion(Model):
@@ -262,6 +272,24 @@ class Manifest(Model):
                 )
             if layer.time is None and not self.composition.auto_stitch:
                 raise ValueError(f"{where}.time is required unless composition.auto_stitch is true")
+        return self
+
+    @model_validator(mode="after")
+    def _ducking_resolves(self):
+        """Each duck_under names another sounding layer that does not itself duck."""
+        layers = {layer.id: layer for layer in self.composition.timeline}
+        for index, layer in enumerate(self.composition.timeline):
+            ducking = layer.media_settings.duck_under
+            if ducking is None:
+                continue
+            where = f"composition.timeline.{index}.media_settings.duck_under"
+            if layer.type == "image":
+                raise ValueError(f"{where}: an image layer has no sound to duck")
+            target = layers.get(ducking.layer)
+            if target is None or target.type == "image" or target is layer:
+                raise ValueError(f"{where}.layer: no other audio or video layer has id {ducking.layer!r}")
+            if target.media_settings.duck_under is not None:
+                raise ValueError(f"{where}.layer: layer {ducking.layer!r} ducks under another layer itself")
         return self
 
     def asset(self, asset_id: str) -> Asset:

@@ -29,6 +29,21 @@ def no_internet(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", loopback_only)
 
 
+@pytest.fixture(autouse=True)
+def espeak_by_default(request, monkeypatch):
+    """Speak with eSpeak NG unless a test asks for `piper_voice`: Piper takes seconds a job, espeak milliseconds.
+
+    A test that is not about the voice stays fast; tests of the default voice take `piper_voice`.
+    """
+    if "piper_voice" not in request.fixturenames:
+        monkeypatch.setattr("moneyreels.providers.tts.piper.usable", lambda keys: False)
+
+
+@pytest.fixture
+def piper_voice():
+    """Let Piper be the default voice, as it is outside tests (its model loads once per test run)."""
+
+
 @pytest.fixture
 def settings(tmp_path):
     """Settings on a temporary folder, whose media folder holds pic.jpg (see support/media.py)."""

@@ -17,16 +17,22 @@ def create(client, **body):
     return response.json["jobId"]
 
 
-def test_generate_queues_a_generate_job(client):
+def test_generate_queues_a_generate_job(client, piper_voice):
     response = client.post("/api/generate", json={"videoSubject": "Octopuses", "paragraphNumber": 2, "voice": "en_us_001"})
     assert response.status_code == 200
     assert response.json["status"] == "success"
     job = jobs.get(response.json["jobId"])
     assert job.kind == "generate" and job.state == "queued"
     assert job.request["topic"] == "Octopuses"
-    assert job.request["voice"] == "en-us"  # MoneyPrinter's TikTok voice id, spoken by espeak
+    assert job.request["voice"] == "en_US-joe-medium"  # MoneyPrinter's English TikTok voice id, spoken by Piper
     assert job.request["noMusic"] is True  # MoneyPrinter's useMusic defaults to false
     assert set(job.stages) == {"research", "director", "tts", "visuals", "assembly", "critic"}
+
+
+def test_tiktok_voice_ids_of_other_languages_go_to_espeak(client):
+    response = client.post("/api/generate", json={"videoSubject": "Octopuses", "voice": "fr_001"})
+    assert response.status_code == 200
+    assert jobs.get(response.json["jobId"]).request["voice"] == "fr"  # no French Piper voice is installed
 
 
 def test_generate_accepts_topic_for_video_subject_and_a_script(client):

@@ -260,3 +260,14 @@ def test_rate_limiter_window_slides():
     assert limiter.hit("c") == pytest.approx(0.5)
     now[0] = 10.01
     assert limiter.hit("c") == 0
+
+
+def test_duck_under_an_unknown_layer_is_400_naming_the_field(client):
+    manifest = image_manifest()
+    manifest["assets"].append({"id": "song", "type": "audio", "url": "song.mp3"})
+    manifest["composition"]["timeline"].append({
+        "id": "music", "type": "audio", "asset_id": "song", "time": {"start_seconds": 0, "duration_seconds": 1},
+        "media_settings": {"duck_under": {"layer": "voice", "depth_db": 14}}})
+    error = assert_error(submit(client, manifest), 400, "validation_error")
+    assert "media_settings.duck_under.layer" in error["message"] and "'voice'" in error["message"]
+    assert Job.select().count() == 0

@@ -10,7 +10,9 @@ from flask import Blueprint
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from .. import events, jobs, pipeline
+from ..providers import tts
 from ..errors import InvalidRequest
+from ..pipeline import choices
 from ..pipeline.request import GenerateRequest
 from .auth import authenticate, current_owner
 from .errors import dialect
@@ -48,21 +50,22 @@ class GenerateBody(BaseModel):
         return {
             "topic": self.video_subject,
             "script": self.script,
-            "voice": espeak_voice(self.voice),
+            "voice": local_voice(self.voice),
             "direction": self.custom_prompt,
             "noMusic": not self.use_music,
         }
 
 
-# MoneyPrinter's TikTok voice ids (en_us_001, fr_001, ...) name a language; espeak speaks it.
+# MoneyPrinter's TikTok voice ids (en_us_001, fr_001, ...) name a language: a Piper voice speaks
+# it when one is installed for it (English always), else eSpeak NG.
 _TIKTOK_LANGUAGES = {"en_us": "en-us", "en_uk": "en-gb", "en_au": "en", "jp": "ja", "kr": "ko", "br": "pt-br"}
 
 
-def espeak_voice(voice):
+def local_voice(voice):
     if not voice or not re.fullmatch(r"[a-z]{2}(_[a-z]{2})?_\d{3}", voice):
         return voice
     prefix = voice.rsplit("_", 1)[0]
-    return _TIKTOK_LANGUAGES.get(prefix, prefix.split("_")[0])
+    return tts.language_voice(_TIKTOK_LANGUAGES.get(prefix, prefix.split("_")[0]), choices.provider_keys({}))
 
 
 def present(job) -> dict:

@@ -15,10 +15,12 @@ from ..providers import llm as llms
 from ..providers import tts as voices
 
 MUSIC = ("bundled",)
-# When no TTS is named: a voice the user has a key for, then a local Kokoro model, then espeak.
-TTS_PREFERENCE = ("elevenlabs", "openai-tts", "gemini-tts", "inworld", "kokoro", "espeak")
-LOCAL_TTS = "espeak"
-TTS_SETTINGS = ("MONEYREELS_KOKORO_MODEL", "MONEYREELS_KOKORO_VOICES")
+# When no TTS and no local voice is named: a voice the user has a key for, then a local Kokoro
+# model, then Piper's neural voice, then espeak.
+TTS_PREFERENCE = ("elevenlabs", "openai-tts", "gemini-tts", "inworld", "kokoro", "piper", "espeak")
+# What a named voice without its key gives way to: Piper's voice, or espeak where Piper cannot load.
+LOCAL_TTS = ("piper", "espeak")
+TTS_SETTINGS = ("MONEYREELS_KOKORO_MODEL", "MONEYREELS_KOKORO_VOICES", "MONEYREELS_PIPER_VOICES_DIR")
 # Remote categories whose local default is "local" (drawn art, MEDIA_DIR) or nothing (video).
 REMOTE = {"image": (images, "local"), "stock": (stock, "local"), "video": (video, None)}
 
@@ -54,13 +56,16 @@ def tts_name(request, keys, fallbacks=None) -> str:
     usable = voices.available(keys)
     name = request.providers.tts
     if name is None:
-        return next(candidate for candidate in TTS_PREFERENCE if usable.get(candidate))
+        # A voice name picks the local provider that speaks it: "en_US-joe-medium" Piper, "fr" eSpeak NG.
+        speaker = voices.local_provider(request.voice, keys) if request.voice else None
+        return speaker or next(candidate for candidate in TTS_PREFERENCE if usable.get(candidate))
     if name not in usable:
         refuse("tts", name, f"'{name}' is not a TTS provider; one of: {', '.join(usable)}.", "provider_unavailable")
     if not usable[name]:
         needs = " or ".join(voices.TTS_PROVIDERS[name].requires) or "MONEYREELS_KOKORO_MODEL"
-        _note(fallbacks, Fallback("tts", name, LOCAL_TTS, needs))
-        return LOCAL_TTS
+        local = next(candidate for candidate in LOCAL_TTS if usable.get(candidate))
+        _note(fallbacks, Fallback("tts", name, local, needs))
+        return local
     return name
 
 

@@ -9,6 +9,10 @@ from ..providers.tts import EspeakTTS
 from .score import SCENE_GAP, TAIL, DirectorScore
 
 MIN_SCENE_SECONDS = 1.5
+# The voice's loudest peaks are lowered this much: speech peaks ~20 dB over its loudness, and the
+# mix's -1.5 dBTP ceiling would otherwise keep a -14 LUFS target out of reach (Piper's reached -17).
+PEAK_REDUCTION_DB = 12
+LIMITER_FRAME_SECONDS = 0.005
 # Words per second a voice speaks at speed 1.0 (espeak's 175 words a minute, and most voices).
 NATURAL_WORDS_PER_SECOND = 2.9
 
@@ -30,8 +34,27 @@ def write_wav(path, rate, samples):
         target.writeframes(samples.astype(np.int16).tobytes())
 
 
+def even_peaks(samples: np.ndarray, rate: int, reduction_db: float = PEAK_REDUCTION_DB) -> np.ndarray:
+    """Lower the peaks over the loudest level less reduction_db, then restore the old peak: a look-ahead limiter.
+
+    Each 5 ms frame's gain brings the highest peak of it and its neighbours under the ceiling;
+    gains are interpolated sample by sample, so no sample's gain exceeds what its frame needs.
+    """
+    level = np.abs(samples.astype(np.float32))
+    top = float(level.max()) if level.size else 0.0
+    if top == 0:
+        return samples
+    frame = max(1, round(rate * LIMITER_FRAME_SECONDS))
+    count = -(-level.size // frame)
+    peaks = np.pad(level, (0, count * frame - level.size)).reshape(count, frame).max(axis=1)
+    near = np.maximum(peaks, np.maximum(np.r_[peaks[1:], 0], np.r_[0, peaks[:-1]]))
+    gains = np.minimum(1.0, top * 10 ** (-reduction_db / 20) / np.maximum(near, 1e-9))
+    limited = samples * np.interp(np.arange(level.size), (np.arange(count) + 0.5) * frame, gains)
+    return limited * (top / max(float(np.abs(limited).max()), 1e-9))
+
+
 def lay_out(clips, total, path):
-    """Write one mono track of `total` seconds with each (start, wav path) clip in place."""
+    """Write one mono track of `total` seconds with each (start, wav path) clip in place, its peaks evened."""
     rate = read_wav(clips[0][1])[0]
     track = np.zeros(int(round(total * rate)) + 1, dtype=np.int16)
     for start, clip in clips:
@@ -41,7 +64,7 @@ def lay_out(clips, total, path):
         offset = int(round(start * rate))
         samples = samples[: len(track) - offset]
         track[offset: offset + len(samples)] = samples
-    write_wav(path, rate, track)
+    write_wav(path, rate, np.round(even_peaks(track, rate)))
 
 
 def run(plan, tts) -> str:
@@ -79,8 +102,10 @@ def narrate(plan, tts, voice) -> str:
         })
         clips.append((start, speech.path))
         start += duration
-    voice = folder / "voice.wav"
-    lay_out(clips, start, voice)
-    plan.save(narration={"scenes": scenes, "duration": round(start, 3), "voice": plan.relative(voice),
-                         "provider": tts.key})
+    track = folder / "voice.wav"
+    lay_out(clips, start, track)
+    spoken_by = {"provider": tts.key, "name": voice or getattr(tts, "default_voice", None)}
+    plan.save(narration={"scenes": scenes, "duration": round(start, 3), "voice": plan.relative(track),
+                         "provider": tts.key, "speaker": spoken_by},
+              providers={**plan.outputs.get("providers", {}), "tts": tts.key, "voice": spoken_by["name"]})
     return f"{start:.0f}s audio"

@@ -75,7 +75,9 @@ def run(ctx):
 def run_stages(plan):
     ctx = plan.ctx
     chosen = choices.resolve(plan.request, plan.keys, plan.settings)
-    plan.save(providers=chosen.record(), archetype=plan.archetype.name)
+    speaker = (plan.outputs.get("narration") or {}).get("speaker")  # a resumed job keeps the voice it spoke with
+    plan.save(providers=chosen.record() | ({"tts": speaker["provider"], "voice": speaker["name"]} if speaker else {}),
+              archetype=plan.archetype.name)
     for fallback in chosen.fallbacks:
         plan.log(fallback.message, level="warning", category=fallback.category, requested=fallback.requested,
                  used=fallback.used)

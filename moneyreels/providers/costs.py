@@ -18,7 +18,7 @@ Sources, as known in October 2025 (check them before trusting an estimate):
   at GA, Veo 3 Fast $0.15/s); Kling 2.1 on fal.ai/models pages ($0.25 per 5 s standard,
   $0.45 per 5 s pro, +$0.05 / $0.09 a second beyond).
 
-Local providers (Ollama, espeak, Kokoro, drawn art and MEDIA_DIR, bundled music) cost nothing.
+Local providers (Ollama, Piper, espeak, Kokoro, drawn art and MEDIA_DIR, bundled music) cost nothing.
 Anything else unknown is priced at zero, and a Ledger says so in a note.
 """
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 CATEGORIES = ("llm", "tts", "image", "stock", "video", "music")
-LOCAL = frozenset({"ollama", "espeak", "kokoro", "local", "bundled"})
+LOCAL = frozenset({"ollama", "piper", "espeak", "kokoro", "local", "bundled"})
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ export function describeOffline() {
   const mode = document.querySelector('input[name="mode"]:checked')?.value;
   note.classList.toggle("warn", mode === "topic" && !llms.length);
   if (mode === "script") {
-    note.textContent = "A script works fully offline, as is: eSpeak NG speaks it, each scene gets a picture " +
+    note.textContent = "A script works fully offline, as is: the Piper voice speaks it, each scene gets a picture " +
       "(from MEDIA_DIR, or drawn in the archetype's palette), and music is synthesized. " +
       (llms.length ? `The critic asks ${llms[0]}.` : "The critic reviews it with local checks.");
   } else if (llms.length) {

@@ -1,5 +1,6 @@
 """Script and topic jobs end to end through the worker: stages, events, the reel, cancels, retry."""
 
+import json
 import re
 import threading
 
@@ -11,6 +12,7 @@ from moneyreels.db import Job
 from moneyreels.pipeline import visuals as visual_stage
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES
 from moneyreels.providers.tts import EspeakTTS
+from moneyreels.providers.tts.piper import VOICES_SETTING, PiperTTS
 from moneyreels.worker import Worker
 from tests.support.video import frame_at, integrated_loudness, loudness, probe
 
@@ -39,7 +41,7 @@ def outputs(job_id):
     return Job.get_by_id(job_id).outputs
 
 
-def test_script_job_through_moneyprinter_makes_a_narrated_captioned_reel(client, settings, run_jobs):
+def test_script_job_through_moneyprinter_makes_a_narrated_captioned_reel(client, settings, run_jobs, piper_voice):
     job_id = client.post("/api/generate", json={"script": SCRIPT, "useMusic": True}).json["jobId"]
     run_jobs()
     job = jobs.get(job_id)
@@ -65,11 +67,18 @@ def test_script_job_through_moneyprinter_makes_a_narrated_captioned_reel(client,
     narration = outputs(job_id)["narration"]
     assert abs(info["duration"] - narration["duration"]) < 0.2
 
+    # The default voice spoke it, and the job and its manifest say so.
+    assert narration["speaker"] == {"provider": "piper", "name": "en_US-joe-medium"}
+    assert outputs(job_id)["providers"].items() >= {"tts": "piper", "voice": "en_US-joe-medium"}.items()
+    manifest = json.loads((settings.jobs_dir / job_id / "manifest.json").read_text())
+    assert manifest["metadata"] == {"voice_provider": "piper", "voice": "en_US-joe-medium"}
+    assert manifest["composition"]["timeline"][-1]["media_settings"]["duck_under"]["layer"] == "voice"
+
     words = [word for scene in narration["scenes"] for word in scene["words"]]
     assert [w[0] for w in words] == SCRIPT.split()
     first = words[0]
     assert loudness(video, first[1], first[2] - first[1]) > 10 * loudness(video, narration["duration"] - 0.3, 0.25)
-    assert abs(integrated_loudness(video) - (-14)) < 2
+    assert abs(integrated_loudness(video) - (-14)) <= 1
 
     style = CAPTION_STYLES[ARCHETYPES[job.request["archetype"]].captionStyle]
     highlight = np.array([int(style.highlight_color[i:i + 2], 16) for i in (1, 3, 5)])
@@ -210,6 +219,7 @@ def test_retry_resumes_from_the_first_unfinished_stage(client, run_jobs, monkeyp
     assert job.state == "completed"
     assert stage_events(job_id).count(("stage:tts", "start")) == tts_starts
     assert stage_events(job_id).count(("stage:visuals", "start")) == 2
+    assert outputs(job_id)["providers"]["voice"] == "en-us"  # the voice it spoke with, before the retry
 
 
 def test_retry_refuses_jobs_that_did_not_fail(client):
@@ -249,6 +259,32 @@ def test_a_failing_remote_voice_falls_back_to_espeak(client, settings, run_jobs,
     assert job.stages["tts"]["detail"].endswith("(espeak fallback)")
     assert ("stage:tts", "error") in stage_events(job_id)
     assert outputs(job_id)["narration"]["provider"] == "espeak"
+
+
+def test_a_piper_voice_that_cannot_load_falls_back_to_espeak(client, settings, run_jobs, monkeypatch, tmp_path,
+                                                             piper_voice):
+    folder = tmp_path / "voices"
+    folder.mkdir()
+    (folder / "en_GB-broken-low.onnx").write_bytes(b"not a model")
+    (folder / "en_GB-broken-low.onnx.json").write_text("{}")
+    monkeypatch.setenv(VOICES_SETTING, str(folder))
+    body = {"script": SCRIPT, "voice": "en_GB-broken-low", "noMusic": True}
+    job_id = client.post("/api/v1/jobs", json=body).json["id"]
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "completed", job.error
+    assert job.stages["tts"]["detail"].endswith("(espeak fallback)")
+    assert outputs(job_id)["narration"]["speaker"] == {"provider": "espeak", "name": "en-us"}
+    assert outputs(job_id)["providers"]["tts"] == "espeak"
+
+
+def test_cancel_while_piper_speaks_stops_before_the_next_line(client, settings, run_jobs, monkeypatch, piper_voice):
+    cancel_when_called(monkeypatch, PiperTTS, "synthesize")
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT}).json["id"]
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "cancelled" and job.stages["tts"]["status"] == "pending"
+    assert len(list((settings.jobs_dir / job_id / "tts").glob("scene-*.wav"))) == 1  # one line, then the checkpoint
 
 
 def test_a_failing_image_provider_falls_back_to_drawn_art(client, settings, run_jobs, monkeypatch):

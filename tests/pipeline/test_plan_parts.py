@@ -1,10 +1,12 @@
 """The pipeline's pure parts: requests, scores, the script director, costs, the critic's rules."""
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
 from moneyreels.pipeline import costs, critic, director
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES, PACING, PALETTES, PLATFORMS, pick_archetype
+from moneyreels.pipeline.narration import even_peaks
 from moneyreels.pipeline.request import GenerateRequest
 from moneyreels.pipeline.score import DirectorScore, problems
 from moneyreels.providers.costs import Ledger
@@ -176,3 +178,15 @@ def test_heuristic_critic_names_each_weakness(change, words):
     review = critic.heuristic({**FACTS, **change})
     assert any(words in weakness for weakness in review.weaknesses)
     assert review.score < critic.heuristic(FACTS).score
+
+
+def test_even_peaks_lowers_only_the_loudest_peaks():
+    rate = 22050
+    track = 3000 * np.sin(2 * np.pi * 200 * np.arange(rate) / rate)
+    track[11025:11025 + 220] *= 10  # a 10 ms peak 20 dB over the rest
+    evened = even_peaks(track, rate, reduction_db=12)
+    assert np.abs(evened).max() == pytest.approx(30000, rel=1e-3)  # the peak level is kept...
+    # ...and the rest is raised by the 12 dB the peak lost, evenly: its shape is untouched.
+    assert np.allclose(evened[:10000], track[:10000] * 10 ** (12 / 20), atol=1)
+    # The peak stands 8 dB over the rest now, not 20.
+    assert np.abs(evened).max() / np.abs(evened[:10000]).max() == pytest.approx(10 ** (8 / 20), rel=0.01)

@@ -388,15 +388,17 @@ def test_kokoro_speaks_through_kokoro_onnx(kokoro_files, tmp_path, monkeypatch):
 # --- the registry ------------------------------------------------------------------------------
 
 def test_registry_lists_every_provider():
-    assert list(TTS_PROVIDERS) == ["espeak", "kokoro", "openai-tts", "elevenlabs", "gemini-tts", "inworld"]
+    assert list(TTS_PROVIDERS) == ["piper", "espeak", "kokoro", "openai-tts", "elevenlabs", "gemini-tts", "inworld"]
     assert {spec["key"]: spec["requires"] for spec in PROVIDERS}["gemini-tts"] == ("GOOGLE_API_KEY", "GEMINI_API_KEY")
 
 
 def test_available_follows_keys_and_the_kokoro_model(kokoro_files):
-    assert available({}) == {"espeak": True, "kokoro": False, "openai-tts": False, "elevenlabs": False,
-                             "gemini-tts": False, "inworld": False}
+    # Piper is off in tests not about it (tests/conftest.py).
+    assert available({}) == {"piper": False, "espeak": True, "kokoro": False, "openai-tts": False,
+                             "elevenlabs": False, "gemini-tts": False, "inworld": False}
     assert available({"GEMINI_API_KEY": "k", "ELEVENLABS_API_KEY": "k", **kokoro_files}) == {
-        "espeak": True, "kokoro": True, "openai-tts": False, "elevenlabs": True, "gemini-tts": True, "inworld": False}
+        "piper": False, "espeak": True, "kokoro": True, "openai-tts": False, "elevenlabs": True, "gemini-tts": True,
+        "inworld": False}
 
 
 def test_build_makes_each_provider_or_says_why_not(kokoro_files):

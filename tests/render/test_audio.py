@@ -1,7 +1,11 @@
 """The audio mix: volume, timing, loops, fades, video sound, several layers."""
 
+import subprocess
+import wave
+
+import numpy as np
 import pytest
-from tests.support.video import assert_reel, integrated_loudness, loudness, reel
+from tests.support.video import FFMPEG, assert_reel, integrated_loudness, loudness, reel
 
 ASSETS = [{"id": "tone", "type": "audio", "url": "tone.wav"},
           {"id": "pic", "type": "image", "url": "white.png"},
@@ -88,3 +92,74 @@ def test_loudness_extension_normalises_the_mix(render_reel):
                                                              "loudness_lufs": -14}})
     assert plain_lufs < -30
     assert abs(integrated_loudness(loud) - (-14)) < 1.5
+
+
+# Ducking: a voice-like track (a 120 Hz buzz with harmonics to 5 kHz) speaks in [0.5, 1.5) and
+# [2.7, 3.7); the "music" is a 13 kHz tone, a pitch the voice never reaches, so a band-pass of the
+# final mix around 13 kHz reads the music's level alone while the voice speaks and in its pauses.
+SPEAKING = ((0.5, 1.5), (2.7, 3.7))
+MUSIC_HZ = 13000
+
+
+@pytest.fixture(scope="module")
+def duck_media(media):
+    rate = 22050
+    t = np.arange(int(4.5 * rate)) / rate
+    buzz = sum(np.sin(2 * np.pi * 120 * k * t) / k for k in range(1, 40))
+    speaking = np.zeros_like(t, dtype=bool)
+    for start, end in SPEAKING:
+        speaking |= (t >= start) & (t < end)
+    write_wav(media / "voice_like.wav", rate, np.where(speaking, 0.3 * buzz / np.abs(buzz).max(), 0))
+    write_wav(media / "high_tone.wav", 48000, 0.2 * np.sin(2 * np.pi * MUSIC_HZ * np.arange(48000) / 48000))
+    return [{"id": "voice", "type": "audio", "url": "voice_like.wav"},
+            {"id": "music", "type": "audio", "url": "high_tone.wav"},
+            {"id": "pic", "type": "image", "url": "white.png"}]
+
+
+def write_wav(path, rate, samples):
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+def band_level_db(path, start, duration, centre=MUSIC_HZ, width=500) -> float:
+    """Return the output's level in dB within centre +- width Hz over [start, start+duration)."""
+    raw = subprocess.run([FFMPEG, "-v", "error", "-ss", str(start), "-t", str(duration), "-i", str(path), "-vn",
+                          "-ac", "1", "-ar", "48000", "-f", "f32le", "-"], capture_output=True, check=True).stdout
+    samples = np.frombuffer(raw, np.float32)
+    window = np.hanning(samples.size)
+    # Divided by the window's energy and length: the same tone reads the same over any duration.
+    power = np.abs(np.fft.rfft(samples * window)) ** 2 / (samples.size * (window ** 2).sum())
+    freqs = np.fft.rfftfreq(samples.size, 1 / 48000)
+    return float(10 * np.log10(power[np.abs(freqs - centre) < width].sum() + 1e-20))
+
+
+def ducked_reel(assets, **ducking):
+    voice = {"id": "voice", "type": "audio", "asset_id": "voice", "time": {"start_seconds": 0, "duration_seconds": 4.5}}
+    music = {"id": "music", "type": "audio", "asset_id": "music", "time": {"start_seconds": 0, "duration_seconds": 4.5},
+             "media_settings": {"loop": True, "volume": 0.5, **({"duck_under": ducking} if ducking else {})}}
+    manifest = reel([picture(4.5), voice, music], assets)
+    manifest["output"]["loudness_lufs"] = -14
+    return manifest
+
+
+def speech_and_pause_levels(out) -> tuple[float, float]:
+    """The music's level while the voice speaks, and in the middle of the pause between."""
+    speaking = np.mean([band_level_db(out, start + 0.2, end - start - 0.3) for start, end in SPEAKING])
+    return float(speaking), band_level_db(out, 1.5 + 0.6, 0.5)
+
+
+def test_music_ducks_under_the_voice_by_its_depth(render_reel, duck_media):
+    _, out = render_reel(ducked_reel(duck_media, layer="voice", depth_db=14, attack_ms=30, release_ms=300))
+    speaking, pause = speech_and_pause_levels(out)
+    assert pause - speaking >= 10, (speaking, pause)
+    assert pause - speaking <= 20  # the depth asked for, not silence
+    assert abs(integrated_loudness(out) - (-14)) <= 1
+
+
+def test_without_ducking_the_music_holds_its_level(render_reel, duck_media):
+    _, out = render_reel(ducked_reel(duck_media))
+    speaking, pause = speech_and_pause_levels(out)
+    assert abs(pause - speaking) < 3, (speaking, pause)

@@ -132,3 +132,42 @@ def test_local_style_keys_win_over_global_ones():
     layout = overlay.layout.merged_over(composition.global_layouts.text)
     assert (style.color, style.font_size) == ("#FFD700", 40)
     assert (layout.y, layout.height) == ("30%", "10%")
+
+
+def ducking_manifest(**duck):
+    data = variant(lambda d: d["assets"].append({"id": "song", "type": "audio", "url": "https://example.com/s.mp3"}))
+    data["composition"]["timeline"].append({"id": "music", "type": "audio", "asset_id": "song",
+                                            "time": {"start_seconds": 0, "duration_seconds": 5},
+                                            "media_settings": {"duck_under": duck}})
+    return data
+
+
+def test_duck_under_defaults_and_names_a_sounding_layer():
+    ducking = Manifest.model_validate(ducking_manifest(layer="v")).composition.timeline[1].media_settings.duck_under
+    assert (ducking.layer, ducking.depth_db, ducking.attack_ms, ducking.release_ms) == ("v", 12, 50, 400)
+
+
+@pytest.mark.parametrize("duck, field", [
+    ({"layer": "nobody"}, "composition.timeline.1.media_settings.duck_under.layer"),
+    ({"layer": "music"}, "composition.timeline.1.media_settings.duck_under.layer"),
+    ({"layer": ""}, "media_settings.duck_under.layer"),
+    ({}, "media_settings.duck_under.layer"),
+    ({"layer": "v", "depth_db": 0}, "media_settings.duck_under.depth_db"),
+    ({"layer": "v", "depth_db": 41}, "media_settings.duck_under.depth_db"),
+    ({"layer": "v", "attack_ms": 0}, "media_settings.duck_under.attack_ms"),
+    ({"layer": "v", "release_ms": 10000}, "media_settings.duck_under.release_ms"),
+    ({"layer": "v", "release_ms": "slow"}, "media_settings.duck_under.release_ms"),
+])
+def test_bad_duck_under_names_the_field(duck, field):
+    message = errors_of(ducking_manifest(**duck))
+    assert field in message, message
+
+
+def test_duck_under_refuses_images_and_chains():
+    data = ducking_manifest(layer="v")
+    data["composition"]["timeline"][0]["media_settings"] = {"duck_under": {"layer": "music"}}
+    assert "layer 'music' ducks under another layer itself" in errors_of(data)
+    data = ducking_manifest(layer="pic")
+    data["composition"]["timeline"].append({"id": "pic", "type": "image", "asset_id": "pic",
+                                            "time": {"start_seconds": 0, "duration_seconds": 1}})
+    assert "no other audio or video layer has id 'pic'" in errors_of(data)

@@ -67,11 +67,12 @@ _started: "_Engine | None" = None
 
 
 class EspeakTTS:
-    """The offline default voice: eSpeak NG, about a thousand times faster than real time."""
+    """The offline voice for every language: eSpeak NG, about a thousand times faster than real time."""
 
     key = "espeak"
     label = "eSpeak NG (local)"
     requires: tuple[str, ...] = ()
+    default_voice = DEFAULT_VOICE
 
     def voices(self) -> list[Voice]:
         """Return the installed voices, one per language code: en-us, en-gb, de, fr-fr..."""

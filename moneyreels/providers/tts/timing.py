@@ -1,7 +1,7 @@
 """Word timings for voices that give few or none: from a provider's own times, or from the audio.
 
-`from_spoken` maps what a provider says it spoke (characters or words, each timed) onto the
-input's words. `align_sentences` needs only the audio: sentence ends sit on its longest pauses,
+`from_spoken` and `match_words` map what a voice says it spoke (characters, words or phonemes,
+each timed) onto the input's words. `align_sentences` needs only the audio: sentence ends sit on its longest pauses,
 and eSpeak NG, whose word timings are exact for its own voice, weights the words in between.
 """
 
@@ -32,16 +32,37 @@ def from_spoken(text: str, spoken: Sequence[tuple[str, float, float]], duration:
     """
     said = "".join(piece for piece, _, _ in spoken)
     times = [(start, end) for piece, start, end in spoken for _ in piece]
-    heard = list(re.finditer(r"\S+", said))
+    heard = [(_folded(word.group()), min(s for s, _ in times[word.start():word.end()]),
+              max(e for _, e in times[word.start():word.end()])) for word in re.finditer(r"\S+", said)]
+    return match_words(text, [[_folded(word)] for word in text.split()], heard, duration)
+
+
+def match_words(text: str, expected: Sequence[Sequence[str]], heard: Sequence[tuple[str, float, float]],
+                duration: float) -> list[WordTiming]:
+    """Time each whitespace-separated word of text from the words a voice said, timed.
+
+    expected holds, per word of text, the keys it should sound as ("$5" may be two: "five",
+    "dollars"); heard, each key the voice said with its (start, end). A diff pairs them: keys that
+    differ in the middle of one word's ("e.g." said "for example") still time that word, and words
+    the diff cannot place share the gap between their neighbours.
+    """
     words = list(re.finditer(r"\S+", text))
-    # Words, not characters: a character diff of a long script takes seconds.
-    matcher = difflib.SequenceMatcher(None, [_folded(w.group()) for w in words], [_folded(h.group()) for h in heard],
-                                      autojunk=False)
+    flat = [(index, key) for index, keys in enumerate(expected) for key in keys]
+    # Keys, not characters: a character diff of a long script takes seconds.
+    matcher = difflib.SequenceMatcher(None, [key for _, key in flat], [key for key, _, _ in heard], autojunk=False)
     spans: list[Span | None] = [None] * len(words)
-    for a, b, size in matcher.get_matching_blocks():
-        for k in range(size):
-            word_times = times[heard[b + k].start():heard[b + k].end()]
-            spans[a + k] = (min(s for s, _ in word_times), max(e for _, e in word_times))
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        owners = {index for index, _ in flat[a0:a1]}
+        if tag == "equal":
+            pairs = [(flat[a0 + k][0], heard[b0 + k]) for k in range(a1 - a0)]
+        elif tag == "replace" and len(owners) == 1:
+            (owner,) = owners
+            pairs = [(owner, said) for said in heard[b0:b1]]
+        else:
+            continue
+        for index, (_, start, end) in pairs:
+            known = spans[index]
+            spans[index] = (start, end) if known is None else (min(known[0], start), max(known[1], end))
     return _tidy(words, _fill(spans, [len(word.group()) for word in words], duration), duration)
 
 
