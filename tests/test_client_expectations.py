@@ -192,14 +192,14 @@ def test_named_providers_without_keys_give_way_to_the_local_defaults(real):
     assert status == 201
     job = finish(real, created["id"])
     assert job["status"] == "completed", job["error"]
-    assert job["providers"] == {"llm": None, "tts": "espeak", "image": "local", "stock": "local", "video": None,
-                                "music": None}
-    assert "espeak: elevenlabs needs ELEVENLABS_API_KEY" in job["stages"]["tts"]["detail"]
+    assert job["providers"] == {"llm": None, "tts": "piper", "voice": "en_US-joe-medium", "image": "local",
+                                "stock": "local", "video": None, "music": None}
+    assert "piper: elevenlabs needs ELEVENLABS_API_KEY" in job["stages"]["tts"]["detail"]
     assert "local: pexels needs PEXELS_API_KEY" in job["stages"]["visuals"]["detail"]
     warnings = [e for e in printer_events(real, created["id"]) if e["type"] == "log" and e["level"] == "warning"]
     said = {(e["payload"]["category"], e["payload"]["requested"], e["payload"]["used"])
             for e in warnings if e["payload"] and "category" in e["payload"]}
-    assert said == {("tts", "elevenlabs", "espeak"), ("image", "gemini", "local"), ("stock", "pexels", "local"),
+    assert said == {("tts", "elevenlabs", "piper"), ("image", "gemini", "local"), ("stock", "pexels", "local"),
                     ("video", "gemini", None)}
 
 
