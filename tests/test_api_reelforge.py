@@ -131,6 +131,9 @@ def test_running_is_processing_and_cancelled_reads_as_failed(client):
         (lambda m: m.update(webhook_headers={"Bad Header": "x"}), "webhook_headers"),
         (lambda m: m.update(webhook_headers={"User-Agent": "x"}), "webhook_headers"),
         (lambda m: m.update(webhook_headers={"X-A": "x\r\nInjected: 1"}), "webhook_headers"),
+        (lambda m: m.update(webhook_headers={"X-A": "snow \u2603"}), "webhook_headers"),
+        (lambda m: m.update(webhook_headers={"X-A": "bell \x07"}), "webhook_headers"),
+        (lambda m: m.update(webhook_headers={f"X-{n}": "v" * 1000 for n in range(9)}), "webhook_headers"),
         (lambda m: m.update(idempotency_key=""), "idempotency_key"),
     ],
 )

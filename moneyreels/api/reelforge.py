@@ -33,6 +33,9 @@ files = Blueprint("reelforge_files", __name__, url_prefix="/v1/files")
 DELIVERY_FIELDS = ("webhook_url", "webhook_headers", "webhook_secret", "idempotency_key", "metadata")
 RESERVED_HEADERS = {"content-type", "content-length", "host", "user-agent", "reelforge-signature", "transfer-encoding"}
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
+# A header value the HTTP client can send as it is: printable Latin-1 (tab allowed), no CR/LF.
+HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\xa0-\xff]{0,1000}$")
+MAX_HEADER_BYTES = 8 * 1024  # all custom headers together
 
 
 @dialect("/v1")
@@ -63,8 +66,10 @@ class DeliveryOptions(BaseModel):
                 raise ValueError(f"invalid header name {name!r}")
             if name.lower() in RESERVED_HEADERS:
                 raise ValueError(f"header {name!r} is set by the webhook sender")
-            if len(value) > 1000 or "\r" in value or "\n" in value:
-                raise ValueError(f"invalid value for header {name!r}")
+            if not HEADER_VALUE.match(value):
+                raise ValueError(f"invalid value for header {name!r}: at most 1000 printable Latin-1 characters")
+        if sum(len(name) + len(value) for name, value in (headers or {}).items()) > MAX_HEADER_BYTES:
+            raise ValueError(f"headers are over {MAX_HEADER_BYTES} bytes in all")
         return headers
 
     @field_validator("metadata")
