@@ -58,10 +58,16 @@ class Output(Model):
     loudness_lufs: float | None = Field(None, ge=-40, le=-5)
 
 
+def _no_control_characters(value: str) -> str:
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValueError("must not contain control characters (NUL, newlines, ...)")
+    return value
+
+
 class Asset(Model):
     id: str = Field(min_length=1)
     type: MediaType
-    url: str = Field(min_length=1)
+    url: Annotated[str, AfterValidator(_no_control_characters)] = Field(min_length=1, max_length=8192)
 
 
 class TimeSpan(Model):

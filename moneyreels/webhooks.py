@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import requests
 
 from . import events
-from .db import Delivery, database
+from .db import Delivery, checkpoint, database
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,9 @@ class Dispatcher:
             events.append(delivery.job_id, "webhook", message, level=level,
                           payload={"attempt": attempts, "state": changes.get("state", "pending")})
         events.notify()
+        if "secret" in changes and delivery.secret and not checkpoint():
+            log.warning("webhook %s: the WAL could not be emptied yet; the secret leaves it at the next checkpoint",
+                        delivery.id)
         if problem:
             log.warning("webhook %s attempt %d: %s", delivery.id, attempts, problem)
 

@@ -201,3 +201,14 @@ def test_a_delivery_that_cannot_be_sent_fails_alone_and_the_next_is_delivered(cl
     assert failed.state == "pending" and failed.attempts == 1
     assert failed.last_error == "could not send (UnicodeEncodeError)"
     assert failed.next_attempt_at > good.next_attempt_at
+
+
+def test_the_scrubbed_secret_leaves_the_database_and_its_wal(client, settings, receiver):
+    secret = "whsec_" + "q7" * 20
+    render_with_hook(client, settings, receiver, webhook_secret=secret)
+    files = [settings.database_path, settings.database_path.with_name(settings.database_path.name + "-wal")]
+    assert any(secret.encode() in path.read_bytes() for path in files if path.exists())
+    Dispatcher().loop()
+    assert Delivery.get().state == "delivered"
+    for path in files:
+        assert not path.exists() or secret.encode() not in path.read_bytes(), path.name

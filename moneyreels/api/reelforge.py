@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from flask import Blueprint, current_app, g, request, send_file
+from flask import Blueprint, current_app, g, request
 from peewee import IntegrityError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -20,6 +20,7 @@ from ..manifest import Manifest
 from .auth import authenticate, current_owner
 from .errors import dialect
 from .inputs import field_errors, json_object
+from .jobfiles import send_job_file
 from .limits import limit_requests
 
 bp = Blueprint("reelforge", __name__, url_prefix="/v1")
@@ -181,4 +182,4 @@ def output(job_id, name):
     path = Path(job.result_path)
     if not path.is_file():
         raise NotFound("File not found.")
-    return send_file(path, mimetype="video/mp4", conditional=True, max_age=3600)
+    return send_job_file(path, mimetype="video/mp4", max_age=3600)
