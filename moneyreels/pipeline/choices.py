@@ -45,6 +45,14 @@ def tts_name(request, keys) -> str:
     return name
 
 
+def check_voice(voice, name, keys):
+    """Refuse a voice the chosen TTS provider does not list (a local voice library is C code)."""
+    problem = voices.voice_problem(name, voice, keys)
+    if problem:
+        raise InvalidRequest(f"voice: {problem}", code="validation_error",
+                             details={"errors": [{"field": "voice", "message": problem}], "provider": name})
+
+
 def remote_name(category, request, keys) -> str | None:
     """The named provider of a remote category, the first usable one, or its local default."""
     module, local = REMOTE[category]
@@ -69,7 +77,7 @@ def remote_name(category, request, keys) -> str | None:
 def check_named(request, keys: dict):
     """Refuse, before a job exists, a provider this build cannot use or lacks a key for."""
     merged = provider_keys(keys)
-    tts_name(request, merged)
+    check_voice(request.voice, tts_name(request, merged), merged)
     for category in REMOTE:
         remote_name(category, request, merged)
     if request.providers.music not in (None, *MUSIC):

@@ -5,6 +5,6 @@ from moneyreels.providers.tts.espeak import EspeakTTS
 
 __all__ = ["EspeakTTS", "Speech", "TTSError", "TTSProvider", "Voice", "WordTiming"]
 
-from moneyreels.providers.tts.registry import PROVIDERS, TTS_PROVIDERS, available, build
+from moneyreels.providers.tts.registry import PROVIDERS, TTS_PROVIDERS, available, build, voice_problem
 
-__all__ += ["PROVIDERS", "TTS_PROVIDERS", "available", "build"]
+__all__ += ["PROVIDERS", "TTS_PROVIDERS", "available", "build", "voice_problem"]
