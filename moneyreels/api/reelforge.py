@@ -37,6 +37,7 @@ HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 # A header value the HTTP client can send as it is: printable Latin-1 (tab allowed), no CR/LF.
 HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\xa0-\xff]{0,1000}$")
 MAX_HEADER_BYTES = 8 * 1024  # all custom headers together
+MAX_METADATA_NUMBER = 2**53  # what every JSON reader holds exactly
 
 
 @dialect("/v1")
@@ -79,6 +80,8 @@ class DeliveryOptions(BaseModel):
         for key, value in (metadata or {}).items():
             if len(key) > 500 or len(str(value)) > 500:
                 raise ValueError(f"metadata {key[:40]!r}: keys and values are at most 500 characters")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_METADATA_NUMBER:
+                raise ValueError(f"metadata {key[:40]!r}: numbers are at most {MAX_METADATA_NUMBER} in size")
         return metadata
 
 
