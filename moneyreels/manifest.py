@@ -85,7 +85,7 @@ class Model(BaseModel):
 class Output(Model):
     width: int = Field(gt=0, le=MAX_SIDE)
     height: int = Field(gt=0, le=MAX_SIDE)
-    fps: Bounded(0, MAX_FPS, above=True)
+    fps: Bounded(1, MAX_FPS)
     # Extension: normalise the final mix to this integrated loudness (LUFS), e.g. -14 for social video.
     loudness_lufs: Bounded(-40, -5) | None = None
 
@@ -197,7 +197,7 @@ class Layer(Model):
 class TextStyle(Model):
     """Reel Forge text style keys; unset keys fall back to global_styles.text, then defaults."""
 
-    font_size: Bounded(0, MAX_FONT_SIZE, above=True) | None = None
+    font_size: Bounded(1, MAX_FONT_SIZE) | None = None
     font_family: str | None = Field(None, max_length=200)
     font_weight: int | None = Field(None, ge=1, le=1000)
     color: Color | None = None
