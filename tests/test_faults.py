@@ -108,8 +108,13 @@ def test_sigkill_during_a_webhook_retry_still_delivers_after_restart(root):
         restarted = start(root)
         try:
             wait_for(lambda: len(receiver.requests) == 2, 30)
-            with database(root) as conn:
-                assert conn.execute("select state from delivery").fetchone()[0] == "delivered"
+
+            def state():
+                with database(root) as conn:
+                    return conn.execute("select state from delivery").fetchone()[0]
+
+            # The receiver has the request a moment before the server records its answer.
+            assert wait_for(lambda: state() == "delivered", 10)
         finally:
             restarted.stop()
     first, second = (json.loads(hit.body) for hit in receiver.requests)
