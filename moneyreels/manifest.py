@@ -61,7 +61,8 @@ def _check_length(value):
     number = abs(parse_length(value, 100))  # a percentage of 100 px is the percentage itself
     limit = MAX_LENGTH_PERCENT if isinstance(value, str) and value.strip().endswith("%") else MAX_LENGTH_PX
     if number > limit:
-        raise ValueError(f"length {value!r} is beyond the limit of {limit:g}{'%' if limit == MAX_LENGTH_PERCENT else 'px'}")
+        unit = "%" if limit == MAX_LENGTH_PERCENT else "px"
+        raise ValueError(f"length {value!r} is beyond the limit of {limit:g}{unit}")
     return value
 
 
@@ -69,7 +70,8 @@ def _check_box_shadow(value):
     from moneyreels.render.shapes import parse_box_shadow
 
     shadow = parse_box_shadow(value)
-    if shadow and (shadow.blur > MAX_BLUR or max(abs(shadow.offset_x), abs(shadow.offset_y), abs(shadow.spread)) > MAX_OFFSET):
+    reach = max(abs(shadow.offset_x), abs(shadow.offset_y), abs(shadow.spread)) if shadow else 0
+    if shadow and (shadow.blur > MAX_BLUR or reach > MAX_OFFSET):
         raise ValueError(f"box_shadow: blur is at most {MAX_BLUR}px and offsets and spread at most {MAX_OFFSET}px")
     return value
 

@@ -80,7 +80,8 @@ class DeliveryOptions(BaseModel):
         for key, value in (metadata or {}).items():
             if len(key) > 500 or len(str(value)) > 500:
                 raise ValueError(f"metadata {key[:40]!r}: keys and values are at most 500 characters")
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_METADATA_NUMBER:
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if number and not abs(value) <= MAX_METADATA_NUMBER:
                 raise ValueError(f"metadata {key[:40]!r}: numbers are at most {MAX_METADATA_NUMBER} in size")
         return metadata
 
