@@ -10,7 +10,7 @@ from moneyreels import default_runners, events, jobs, keyring
 from moneyreels.db import Job
 from moneyreels.pipeline import visuals as visual_stage
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES
-from moneyreels.providers.tts import EspeakTTS
+from moneyreels.providers.tts import EspeakTTS, TTSError
 from moneyreels.worker import Worker
 from tests.support.video import frame_at, integrated_loudness, loudness, probe
 
@@ -239,6 +239,22 @@ def test_voices_and_variants_espeak_lists_are_accepted_and_spoken(voice, tmp_pat
 
     assert voice_problem("espeak", voice, {}) is None
     assert EspeakTTS().synthesize("Hello there.", tmp_path / "v.wav", voice=voice).duration > 0.3
+
+
+def test_a_stored_job_with_a_voice_espeak_lacks_fails_cleanly(client, run_jobs):
+    # Queued before voices were checked at creation: the provider check runs again when the job does.
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT, "providers": {"tts": "espeak"}}).json["id"]
+    stored = {**Job.get_by_id(job_id).request, "voice": "en-us+" + "A" * 60}
+    Job.update(request=stored).where(Job.id == job_id).execute()
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "failed" and job.error["code"] == "validation_error"
+    assert job.error["message"].startswith("voice: unknown voice")
+
+
+def test_the_engine_itself_never_hands_an_unlisted_variant_to_the_library(tmp_path):
+    with pytest.raises(TTSError, match="unknown voice"):
+        EspeakTTS().synthesize("Hello.", tmp_path / "v.wav", voice="en-us+" + "A" * 60)
 
 
 def test_a_remote_voice_name_is_left_to_its_service(client, monkeypatch):
