@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from . import create_app, default_runners, events
+from . import crashes, create_app, default_runners, events
 from .api.inputs import field_errors
 from .config import ConfigurationError, load_settings
 from .errors import JobCancelled, RenderError
@@ -43,6 +43,7 @@ def serve(settings, runners=None):
 
     app = create_app(settings)
     pool = WorkerPool(settings, default_runners() if runners is None else runners).start()
+    crashes.watch(settings.data_dir)  # after recovery has read the reports of dead processes
     app.extensions["moneyreels.pool"] = pool
     server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads)
 
@@ -70,6 +71,7 @@ def work(settings):
     """Run the worker threads alone until SIGINT/SIGTERM."""
     create_app(settings)
     pool = WorkerPool(settings, default_runners()).start()
+    crashes.watch(settings.data_dir)
     done = threading.Event()
     on_signals(done.set)
     while not done.wait(1.0):

@@ -24,6 +24,7 @@ ENVIRONMENT = {
     "MONEYREELS_PUBLIC_URL": "public_url",
     "MONEYREELS_MAX_DURATION": "max_duration_seconds",
     "MONEYREELS_MAX_ASSET_BYTES": "max_asset_bytes",
+    "MONEYREELS_RENDER_MEMORY_MB": "render_memory_mb",
     "MONEYREELS_PRESET": "preset",
     "MONEYREELS_OUTPUT_SCALE": "output_scale",
     "MONEYREELS_OLLAMA_URL": "ollama_url",
@@ -53,6 +54,7 @@ class Settings(BaseModel):
     public_url: str | None = Field(None, description="base of absolute URLs handed out, when behind a proxy")
     max_duration_seconds: float = Field(60.0, gt=0)
     max_asset_bytes: int = Field(500_000_000, gt=0)
+    render_memory_mb: int = Field(4096, ge=0, description="address space each render's ffmpeg may use; 0: no cap")
     allow_private_urls: bool | None = Field(
         None, description="let asset and webhook URLs reach private addresses; unset: only when HOST is loopback"
     )

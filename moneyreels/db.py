@@ -32,6 +32,8 @@ PRAGMAS = {
     # WAL + NORMAL never corrupts and survives a killed process; only an OS crash can
     # lose the last commits.
     "synchronous": "normal",
+    # Deleted and overwritten content is zeroed, so a scrubbed secret leaves no bytes behind.
+    "secure_delete": 1,
 }
 
 
@@ -124,6 +126,12 @@ def connect(path) -> SqliteDatabase:
     with database.connection_context():
         database.create_tables(MODELS)
     return database
+
+
+def checkpoint():
+    """Copy the WAL into the database file and empty it, so overwritten values leave the WAL too."""
+    busy, _, _ = database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy
 
 
 def integrity_ok() -> bool:

@@ -12,7 +12,7 @@ import socket
 import time
 from pathlib import Path
 
-from . import events
+from . import crashes, events
 from .db import Job, database
 from .errors import Conflict, IllegalTransition, NotFound
 
@@ -214,23 +214,36 @@ def _owner_alive(claimed_by) -> bool:
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
         return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return crashes.running(int(pid_text))
 
 
-def recover() -> list[Job]:
-    """Requeue, cancel or fail the jobs a dead process left running; return them."""
+def recover(crash_report=lambda claimed_by: None) -> list[Job]:
+    """Requeue, cancel or fail the jobs a dead process left running; return them.
+
+    crash_report(claimed_by) gives the fatal-signal report of the process that held a job, if it
+    crashed: that job is quarantined (failed) at once instead of being run into the same crash.
+    """
     recovered = []
     for job in Job.select().where(Job.state == State.RUNNING.value):
         if _owner_alive(job.claimed_by):
             continue
+        report = crash_report(job.claimed_by)
         if job.cancel_requested:
             job = transition(job.id, State.CANCELLED, message="Job cancelled: the server stopped while it ran.")
+        elif report:
+            log.error("job %s crashed its worker process; quarantined. Crash report:\n%s", job.id, report)
+            reason = report.splitlines()[0]
+            job = transition(
+                job.id,
+                State.FAILED,
+                message=f"Job failed: the worker process crashed while running it ({reason}); it is not run again.",
+                error={
+                    "code": "worker_crashed",
+                    "message": "The worker process crashed while running this job, so it is not run again: "
+                               "running it again would most likely crash the server again.",
+                    "details": {"reason": reason, "attempts": job.attempts},
+                },
+            )
         elif job.attempts >= MAX_ATTEMPTS:
             job = transition(
                 job.id,

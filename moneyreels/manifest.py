@@ -7,18 +7,43 @@ Whether assets exist, decode, or fit the timeline is checked later by the render
 
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    NonNegativeFloat,
-    PositiveFloat,
-    PositiveInt,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 MediaType = Literal["video", "audio", "image"]
+
+# Upper bounds on every number and count, checked before a job exists so that no request buys
+# unbounded time or memory. docs/manifest-extensions.md lists them ("Limits"); keep it in step.
+MAX_SECONDS = 3600.0  # any time or duration; the render's own limit (MAX_DURATION) is lower
+MAX_SIDE = 4096  # output width and height, px
+MAX_FPS = 60
+MAX_PIXELS_PER_SECOND = 1080 * 1920 * 60  # width x height x fps: a 1080x1920 reel at 60 fps
+MAX_LENGTH_PX, MAX_LENGTH_PERCENT = 4096, 200  # any layout length
+MAX_FONT_SIZE = 500  # px
+MAX_STROKE = 50  # px, text stroke_width
+MAX_BLUR = 100  # px, text shadow_blur and box_shadow blur (a Gaussian over the sprite)
+MAX_OFFSET = 1000  # px, shadow offsets, box_shadow spread, letter_spacing
+MAX_VOLUME = 10.0
+MAX_ASSETS = MAX_LAYERS = MAX_TEXT_OVERLAYS = 100
+MAX_CAPTION_TRACKS, MAX_CAPTION_WORDS, MAX_WORDS_PER_PAGE = 10, 2000, 20
+MAX_TEXT_CHARS, MAX_WORD_CHARS = 2000, 100
+MAX_ID_CHARS, MAX_URL_CHARS = 200, 8192
+
+
+def Bounded(low: float, high: float, *, above: bool = False):
+    """A finite float in [low, high] ((low, high] with above=True)."""
+    return Annotated[float, Field(gt=low, le=high, allow_inf_nan=False) if above else
+                     Field(ge=low, le=high, allow_inf_nan=False)]
+
+
+def Count(item, maximum: int, minimum: int = 0):
+    """A list of at most `maximum` items."""
+    return Annotated[list[item], Field(min_length=minimum, max_length=maximum)]
+
+
+Seconds = Bounded(0, MAX_SECONDS)
+PositiveSeconds = Bounded(0, MAX_SECONDS, above=True)
+Offset = Bounded(-MAX_OFFSET, MAX_OFFSET)
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
 
 
 def _check_color(value):
@@ -31,18 +56,27 @@ def _check_color(value):
 def _check_length(value):
     from moneyreels.render.shapes import parse_length
 
-    parse_length(value, 100)
+    if isinstance(value, str) and len(value) > 50:
+        raise ValueError("a length is at most 50 characters")
+    number = abs(parse_length(value, 100))  # a percentage of 100 px is the percentage itself
+    limit = MAX_LENGTH_PERCENT if isinstance(value, str) and value.strip().endswith("%") else MAX_LENGTH_PX
+    if number > limit:
+        unit = "%" if limit == MAX_LENGTH_PERCENT else "px"
+        raise ValueError(f"length {value!r} is beyond the limit of {limit:g}{unit}")
     return value
 
 
 def _check_box_shadow(value):
     from moneyreels.render.shapes import parse_box_shadow
 
-    parse_box_shadow(value)
+    shadow = parse_box_shadow(value)
+    reach = max(abs(shadow.offset_x), abs(shadow.offset_y), abs(shadow.spread)) if shadow else 0
+    if shadow and (shadow.blur > MAX_BLUR or reach > MAX_OFFSET):
+        raise ValueError(f"box_shadow: blur is at most {MAX_BLUR}px and offsets and spread at most {MAX_OFFSET}px")
     return value
 
 
-Color = Annotated[str, AfterValidator(_check_color)]
+Color = Annotated[str, Field(max_length=100), AfterValidator(_check_color)]
 Length = Annotated[str | float, AfterValidator(_check_length)]
 
 
@@ -51,26 +85,39 @@ class Model(BaseModel):
 
 
 class Output(Model):
-    width: PositiveInt
-    height: PositiveInt
-    fps: PositiveFloat
+    width: int = Field(gt=0, le=MAX_SIDE)
+    height: int = Field(gt=0, le=MAX_SIDE)
+    fps: Bounded(1, MAX_FPS)
     # Extension: normalise the final mix to this integrated loudness (LUFS), e.g. -14 for social video.
-    loudness_lufs: float | None = Field(None, ge=-40, le=-5)
+    loudness_lufs: Bounded(-40, -5) | None = None
+
+    @model_validator(mode="after")
+    def _pixel_rate(self):
+        if self.width * self.height * self.fps > MAX_PIXELS_PER_SECOND:
+            raise ValueError(f"width x height x fps is {self.width * self.height * self.fps:.0f} pixels a second, over "
+                             f"the limit of {MAX_PIXELS_PER_SECOND} (1080x1920 at 60 fps)")
+        return self
+
+
+def _no_control_characters(value: str) -> str:
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValueError("must not contain control characters (NUL, newlines, ...)")
+    return value
 
 
 class Asset(Model):
-    id: str = Field(min_length=1)
+    id: Id
     type: MediaType
-    url: str = Field(min_length=1)
+    url: Annotated[str, AfterValidator(_no_control_characters)] = Field(min_length=1, max_length=MAX_URL_CHARS)
 
 
 class TimeSpan(Model):
-    start_seconds: NonNegativeFloat = 0.0
-    duration_seconds: PositiveFloat | None = None
+    start_seconds: Seconds = 0.0
+    duration_seconds: PositiveSeconds | None = None
 
 
 class Trim(Model):
-    start_seconds: NonNegativeFloat = 0.0
+    start_seconds: Seconds = 0.0
 
 
 class Layout(Model):
@@ -81,7 +128,7 @@ class Layout(Model):
     width: Length | None = None
     height: Length | None = None
     fit: Literal["cover", "contain"] | None = None
-    z_index: int | None = None
+    z_index: int | None = Field(None, ge=-1000, le=1000)
 
     @model_validator(mode="after")
     def _positive_size(self):
@@ -101,7 +148,7 @@ class Layout(Model):
 
 
 class MediaStyle(Model):
-    opacity: float = Field(1.0, ge=0, le=1)
+    opacity: Bounded(0, 1) = 1.0
     border_radius: Length | None = None
     box_shadow: Annotated[str, AfterValidator(_check_box_shadow)] | None = None
 
@@ -116,10 +163,10 @@ class Ducking(Model):
 
 
 class MediaSettings(Model):
-    volume: NonNegativeFloat = 1.0
+    volume: Bounded(0, MAX_VOLUME) = 1.0
     loop: bool = False
-    fade_in_seconds: NonNegativeFloat = 0.0
-    fade_out_seconds: NonNegativeFloat = 0.0
+    fade_in_seconds: Seconds = 0.0
+    fade_out_seconds: Seconds = 0.0
     duck_under: Ducking | None = None
 
 
@@ -127,20 +174,20 @@ class Motion(Model):
     """Extension: Ken Burns movement of an image layer."""
 
     type: Literal["zoom_in", "zoom_out", "pan_left", "pan_right", "static"]
-    intensity: float = Field(0.15, gt=0, le=1)
+    intensity: Bounded(0, 1, above=True) = 0.15
 
 
 class Transition(Model):
     """Extension: how a layer replaces the previous consecutive layer."""
 
     type: Literal["crossfade", "slide", "wipe"]
-    duration_seconds: PositiveFloat = 0.5
+    duration_seconds: PositiveSeconds = 0.5
 
 
 class Layer(Model):
-    id: str = Field(min_length=1)
+    id: Id
     type: MediaType
-    asset_id: str = Field(min_length=1)
+    asset_id: Id
     time: TimeSpan | None = None
     trim: Trim | None = None
     layout: Layout = Field(default_factory=Layout)
@@ -162,19 +209,19 @@ class Layer(Model):
 class TextStyle(Model):
     """Reel Forge text style keys; unset keys fall back to global_styles.text, then defaults."""
 
-    font_size: PositiveFloat | None = None
-    font_family: str | None = None
+    font_size: Bounded(1, MAX_FONT_SIZE) | None = None
+    font_family: str | None = Field(None, max_length=200)
     font_weight: int | None = Field(None, ge=1, le=1000)
     color: Color | None = None
     text_align: Literal["left", "center", "right", "justify"] | None = None
-    letter_spacing: float | None = None
-    line_height: PositiveFloat | None = None
+    letter_spacing: Offset | None = None
+    line_height: Bounded(0, 10, above=True) | None = None
     stroke_color: Color | None = None
-    stroke_width: NonNegativeFloat | None = None
+    stroke_width: Bounded(0, MAX_STROKE) | None = None
     shadow_color: Color | None = None
-    shadow_blur: NonNegativeFloat | None = None
-    shadow_offset_x: float | None = None
-    shadow_offset_y: float | None = None
+    shadow_blur: Bounded(0, MAX_BLUR) | None = None
+    shadow_offset_x: Offset | None = None
+    shadow_offset_y: Offset | None = None
 
     def merged_over(self, base: "TextStyle | None") -> "TextStyle":
         """Return base with this style's set keys winning."""
@@ -184,21 +231,21 @@ class TextStyle(Model):
 
 
 class TextTime(TimeSpan):
-    duration_seconds: PositiveFloat
+    duration_seconds: PositiveSeconds
 
 
 class TextOverlay(Model):
-    id: str | None = None
-    content: str
+    id: Id | None = None
+    content: str = Field(max_length=MAX_TEXT_CHARS)
     time: TextTime
     layout: Layout = Field(default_factory=Layout)
     style: TextStyle = Field(default_factory=TextStyle)
 
 
 class CaptionWord(Model):
-    text: str
-    start_seconds: NonNegativeFloat
-    end_seconds: PositiveFloat
+    text: str = Field(max_length=MAX_WORD_CHARS)
+    start_seconds: Seconds
+    end_seconds: PositiveSeconds
 
     @model_validator(mode="after")
     def _ends_after_start(self):
@@ -210,12 +257,12 @@ class CaptionWord(Model):
 class CaptionTrack(Model):
     """Extension: word-by-word captions, a page of words at a time with the spoken word highlighted."""
 
-    id: str | None = None
-    words: list[CaptionWord] = Field(min_length=1)
+    id: Id | None = None
+    words: Count(CaptionWord, MAX_CAPTION_WORDS, minimum=1)
     layout: Layout = Field(default_factory=Layout)
     style: TextStyle = Field(default_factory=TextStyle)
     highlight_color: Color = "#FFD700"
-    max_words_per_page: PositiveInt = 3
+    max_words_per_page: int = Field(3, ge=1, le=MAX_WORDS_PER_PAGE)
 
     @model_validator(mode="after")
     def _words_in_order(self):
@@ -235,17 +282,17 @@ class GlobalLayouts(Model):
 
 class Composition(Model):
     auto_stitch: bool = False
-    timeline: list[Layer] = Field(default_factory=list)
-    text_overlays: list[TextOverlay] = Field(default_factory=list)
-    captions: list[CaptionTrack] = Field(default_factory=list)
+    timeline: Count(Layer, MAX_LAYERS) = Field(default_factory=list)
+    text_overlays: Count(TextOverlay, MAX_TEXT_OVERLAYS) = Field(default_factory=list)
+    captions: Count(CaptionTrack, MAX_CAPTION_TRACKS) = Field(default_factory=list)
     global_styles: GlobalStyles = Field(default_factory=GlobalStyles)
     global_layouts: GlobalLayouts = Field(default_factory=GlobalLayouts)
 
 
 class Manifest(Model):
-    version: str = Field(min_length=1)
+    version: str = Field(min_length=1, max_length=50)
     output: Output
-    assets: list[Asset] = Field(default_factory=list)
+    assets: Count(Asset, MAX_ASSETS) = Field(default_factory=list)
     composition: Composition = Field(default_factory=Composition)
 
     @model_validator(mode="after")
@@ -275,21 +322,20 @@ class Manifest(Model):
         return self
 
     @model_validator(mode="after")
-    def _ducking_resolves(self):
-        """Each duck_under names another sounding layer that does not itself duck."""
-        layers = {layer.id: layer for layer in self.composition.timeline}
-        for index, layer in enumerate(self.composition.timeline):
-            ducking = layer.media_settings.duck_under
-            if ducking is None:
-                continue
-            where = f"composition.timeline.{index}.media_settings.duck_under"
-            if layer.type == "image":
-                raise ValueError(f"{where}: an image layer has no sound to duck")
-            target = layers.get(ducking.layer)
-            if target is None or target.type == "image" or target is layer:
-                raise ValueError(f"{where}.layer: no other audio or video layer has id {ducking.layer!r}")
-            if target.media_settings.duck_under is not None:
-                raise ValueError(f"{where}.layer: layer {ducking.layer!r} ducks under another layer itself")
+    def _boxes_fit(self):
+        """Refuse a box over MAX_SIDE a side: text, shadows and masks are drawn at its size in memory."""
+        from moneyreels.render.timeline import layout_box
+
+        composition, output = self.composition, self.output
+        text_base = composition.global_layouts.text
+        placed = [(f"composition.timeline.{i}", layer.layout) for i, layer in enumerate(composition.timeline)]
+        placed += [(f"composition.{kind}.{i}", item.layout.merged_over(text_base))
+                   for kind in ("text_overlays", "captions") for i, item in enumerate(getattr(composition, kind))]
+        for where, layout in placed:
+            box = layout_box(layout, output.width, output.height)
+            if max(box.w, box.h) > MAX_SIDE:
+                raise ValueError(f"{where}.layout: its box is {box.w}x{box.h} px; at most {MAX_SIDE} px a side")
+    duck_under: Ducking | None = None
         return self
 
     def asset(self, asset_id: str) -> Asset:

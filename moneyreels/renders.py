@@ -33,6 +33,7 @@ def options(settings, job_dir: Path) -> RenderOptions:
         work_dir=job_dir / "work",
         preset=settings.preset,
         max_asset_bytes=settings.max_asset_bytes,
+        max_memory_bytes=settings.render_memory_mb << 20,
         max_duration_seconds=settings.max_duration_seconds,
         allow_private_urls=netguard.private_allowed(settings),
     )

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import requests
 
 from . import events
-from .db import Delivery, database
+from .db import Delivery, checkpoint, database
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,10 @@ def send(delivery: Delivery, session=requests) -> str | None:
         if "private or reserved address" in str(exc):
             return "refused: the URL resolves to a private address"
         return f"{type(exc).__name__}"
+    except Exception as exc:
+        # Anything else (a header the client cannot encode, a bug) is this delivery's failure alone.
+        log.warning("webhook %s could not be sent", delivery.id, exc_info=True)
+        return f"could not send ({type(exc).__name__})"
     if 200 <= response.status_code < 300:
         return None
     if 300 <= response.status_code < 400:
@@ -89,7 +93,11 @@ class Dispatcher:
         """Attempt every due delivery once; return how many were attempted."""
         batch = self.due()
         for delivery in batch:
-            self.attempt(delivery)
+            try:
+                self.attempt(delivery)
+            except Exception:
+                # One row that cannot even be recorded must not stop the rows after it.
+                log.exception("webhook %s: recording the attempt failed", delivery.id)
         return len(batch)
 
     def attempt(self, delivery):
@@ -112,6 +120,9 @@ class Dispatcher:
             events.append(delivery.job_id, "webhook", message, level=level,
                           payload={"attempt": attempts, "state": changes.get("state", "pending")})
         events.notify()
+        if "secret" in changes and delivery.secret and not checkpoint():
+            log.warning("webhook %s: the WAL could not be emptied yet; the secret leaves it at the next checkpoint",
+                        delivery.id)
         if problem:
             log.warning("webhook %s attempt %d: %s", delivery.id, attempts, problem)
 

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import events, jobs, netguard
+from . import crashes, events, jobs, netguard
 from .db import Job
 from .render.ffmpeg import stop_renders_into
 from .webhooks import Dispatcher
@@ -147,7 +147,9 @@ class WorkerPool:
         """Recover what a crash left running, then start the threads."""
         if not self.workers:
             return self
-        recovered = jobs.recover()
+        data_dir = self.settings.data_dir
+        recovered = jobs.recover(lambda claimed_by: crashes.report_of(data_dir, claimed_by))
+        crashes.sweep(data_dir)
         if recovered:
             log.warning("recovered %d job(s) left running by a previous process", len(recovered))
             # Before any worker starts: their old ffmpeg may still be writing into their folders.

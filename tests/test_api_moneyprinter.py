@@ -55,6 +55,8 @@ def test_generate_accepts_topic_for_video_subject_and_a_script(client):
         ({"videoSubject": "ok", "paragraphNumber": 0}, "paragraphNumber: Input should be greater than or equal to 1"),
         ({"videoSubject": "ok", "useMusic": "maybe"}, "useMusic: Input should be a valid boolean, unable to interpret input"),
         ({"script": "x" * 5001}, "script: String should have at most 5000 characters"),
+        ({"videoSubject": "ok", "voice": "en-us+" + "A" * 40}, "voice: unknown voice 'en-us+" + "A" * 40 + "': use a"
+         " language code espeak lists (en-us, fr), optionally with one of its variants (en-us+f3)"),
     ],
 )
 def test_generate_rejects_bad_bodies(client, body, message):

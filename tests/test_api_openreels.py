@@ -147,6 +147,24 @@ def test_artifacts_serve_files_with_ranges_and_404_when_missing(client, finished
     assert_error(client.get(f"/api/v1/jobs/{finished}/artifacts/nothing.mp4"), 404)
 
 
+@pytest.mark.parametrize("name", ["a" * 5000, "tts/" + "b" * 300 + "/x.wav"])
+def test_artifact_names_too_long_for_the_file_system_are_404(client, finished, name):
+    assert_error(client.get(f"/api/v1/jobs/{finished}/artifacts/{name}"), 404, "not_found")
+
+
+def test_job_files_are_sandboxed_and_only_media_show_inline(client, settings, finished):
+    (settings.jobs_dir / finished / "page.html").write_text("<script>alert(1)</script>")
+    (settings.jobs_dir / finished / "art.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    for name, inline in [("final.mp4", True), ("tts/scene-001.wav", True), ("page.html", False),
+                         ("manifest.json", False), ("art.svg", False)]:
+        response = client.get(f"/api/v1/jobs/{finished}/artifacts/{name}")
+        assert response.status_code == 200, name
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+        disposition = response.headers.get("Content-Disposition", "")
+        assert disposition.startswith("attachment") != inline, (name, disposition)
+
+
 def test_reference_data(client):
     archetypes = client.get("/api/v1/archetypes")
     assert len(archetypes.json) >= 8 and 'rel="self"' in archetypes.headers["Link"]

@@ -64,6 +64,9 @@ def test_output_url_serves_the_video_with_ranges(client, render_worker, tmp_path
     whole = client.get(path)
     assert whole.status_code == 200 and whole.mimetype == "video/mp4"
     assert whole.headers["Accept-Ranges"] == "bytes"
+    assert whole.headers["X-Content-Type-Options"] == "nosniff"
+    assert whole.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert not whole.headers.get("Content-Disposition", "").startswith("attachment")
     part = client.get(path, headers={"Range": "bytes=100-199"})
     assert part.status_code == 206 and part.data == whole.data[100:200]
     video = tmp_path / "got.mp4"
@@ -131,7 +134,11 @@ def test_running_is_processing_and_cancelled_reads_as_failed(client):
         (lambda m: m.update(webhook_headers={"Bad Header": "x"}), "webhook_headers"),
         (lambda m: m.update(webhook_headers={"User-Agent": "x"}), "webhook_headers"),
         (lambda m: m.update(webhook_headers={"X-A": "x\r\nInjected: 1"}), "webhook_headers"),
+        (lambda m: m.update(webhook_headers={"X-A": "snow \u2603"}), "webhook_headers"),
+        (lambda m: m.update(webhook_headers={"X-A": "bell \x07"}), "webhook_headers"),
+        (lambda m: m.update(webhook_headers={f"X-{n}": "v" * 1000 for n in range(9)}), "webhook_headers"),
         (lambda m: m.update(idempotency_key=""), "idempotency_key"),
+        (lambda m: m["assets"][0].update(url="red\x00.png"), "assets.0.url"),
     ],
 )
 def test_invalid_requests_are_400_naming_the_field_and_create_nothing(client, mutate, field):
@@ -223,6 +230,20 @@ def test_keys_are_required_when_configured(keyed):
     assert_error(submit(keyed, Authorization="Basic a2V5LWFsaWNl"), 401, "unauthorized")
     assert submit(keyed, **bearer("key-alice")).status_code == 202
     assert submit(keyed, **{"x-api-key": "key-bob"}).status_code == 202
+
+
+def test_wrong_keys_are_throttled_per_address_and_valid_keys_are_not(keyed):
+    for _ in range(20):
+        assert keyed.get("/v1/jobs/x", headers=bearer("key-alice")).status_code == 404
+    for _ in range(10):
+        assert_error(keyed.get("/v1/jobs/x", headers=bearer("guess")), 401, "unauthorized")
+    refused = keyed.get("/v1/jobs/x", headers=bearer("guess"))
+    assert_error(refused, 429, "rate_limited")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    # Throttled before the key is compared: a right guess from that address is refused too.
+    assert_error(keyed.get("/v1/jobs/x", headers=bearer("key-alice")), 429, "rate_limited")
+    other = {"REMOTE_ADDR": "127.0.0.2"}
+    assert keyed.get("/v1/jobs/x", headers=bearer("key-alice"), environ_base=other).status_code == 404
 
 
 def test_a_key_never_sees_another_keys_jobs(keyed):

@@ -98,18 +98,21 @@ def test_sigkill_during_a_webhook_retry_still_delivers_after_restart(root):
         server = start(root)
         job_id = server.request("POST", "/v1/videos/render",
                                 manifest(1, 90, 160, webhook_url=receiver.hook_url, webhook_secret="s"))[1]["job_id"]
-        wait_for(lambda: receiver.requests, 60)
+        def delivery():
+            with database(root) as conn:
+                return conn.execute("select state, attempts from delivery").fetchone()
+
+        # Killed once the failed first attempt is recorded, inside the 5 s before its retry.
+        wait_for(lambda: receiver.requests and delivery() == ("pending", 1), 60)
         server.signal(signal.SIGKILL)
         server.wait()
-        with database(root) as conn:
-            state, attempts = conn.execute("select state, attempts from delivery").fetchone()
-        assert (state, attempts) == ("pending", 1)
+        assert delivery() == ("pending", 1) and len(receiver.requests) == 1
 
         restarted = start(root)
         try:
             wait_for(lambda: len(receiver.requests) == 2, 30)
-            with database(root) as conn:
-                assert conn.execute("select state from delivery").fetchone()[0] == "delivered"
+            # The receiver has the request a moment before the server records its answer.
+            assert wait_for(lambda: delivery()[0] == "delivered", 10)
         finally:
             restarted.stop()
     first, second = (json.loads(hit.body) for hit in receiver.requests)

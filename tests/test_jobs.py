@@ -1,6 +1,7 @@
 """The job state machine, event numbering, claiming and recovery, on a real SQLite file."""
 
 import os
+import socket
 import subprocess
 import threading
 
@@ -250,3 +251,24 @@ def test_sweep_orphans_removes_folders_without_jobs(app, settings):
 def test_database_is_wal_and_sound(app):
     assert db.database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.integrity_ok()
+
+
+def test_recover_quarantines_a_job_whose_process_crashed_and_requeues_one_merely_killed(app, settings):
+    from moneyreels import crashes
+
+    crashed, killed = dead_pid(), dead_pid()
+    name = lambda pid: jobs.worker_identity("w").replace(f":{os.getpid()}:", f":{pid}:")  # noqa: E731
+    fatal, plain = running_job(name(crashed)), running_job(name(killed))
+    report = crashes.report_path(settings.data_dir, socket.gethostname(), crashed)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text("Fatal Python error: Aborted\n\nThread 0x1 (most recent call first):\n")
+    crashes.report_path(settings.data_dir, socket.gethostname(), killed).write_text("")
+
+    recovered = {job.id: job for job in jobs.recover(lambda by: crashes.report_of(settings.data_dir, by))}
+
+    assert recovered[fatal.id].state == "failed"
+    assert recovered[fatal.id].error["code"] == "worker_crashed"
+    assert recovered[fatal.id].error["details"] == {"reason": "Fatal Python error: Aborted", "attempts": 1}
+    assert recovered[plain.id].state == "queued"
+    crashes.sweep(settings.data_dir)
+    assert not list(report.parent.iterdir())

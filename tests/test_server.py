@@ -105,6 +105,33 @@ def test_sigkill_mid_job_is_recovered_on_restart(tmp_path):
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def test_a_job_that_crashes_the_process_is_quarantined_not_run_again(tmp_path):
+    live = LiveServer(tmp_path, RUNNERS="crash").start()
+    job_id = live.request("POST", "/api/generate", {"videoSubject": "Tides"})[1]["jobId"]
+    assert live.wait(20) == -signal.SIGABRT
+    live.log.close()
+    database = tmp_path / "data" / "moneyreels.sqlite3"
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("select state from job where id=?", (job_id,)).fetchone()[0] == "running"
+
+    # Restarted with the crashing kind still installed: it must not be run into the same crash.
+    restarted = LiveServer(tmp_path, RUNNERS="crash").start()
+    try:
+        status, body = restarted.request("GET", f"/api/v1/jobs/{job_id}")
+        assert status == 200 and body["status"] == "failed"
+        assert body["error"]["code"] == "worker_crashed"
+        assert "crashed while running this job" in body["error"]["message"]
+        assert "Aborted" in body["error"]["details"]["reason"]
+        assert restarted.request("GET", "/api/v1/health")[1]["worker"] == "running"
+        seen = restarted.request("GET", f"/api/jobs/{job_id}/events")[1]["events"]
+        assert [e["message"] for e in seen].count("about to crash") == 1
+    finally:
+        restarted.stop()
+    assert restarted.process.returncode == 0
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("select attempts from job where id=?", (job_id,)).fetchone()[0] == 1
+
+
 def sse_frames(server, path, headers=None, limit=None):
     """Read an SSE stream from the real server until it closes (or `limit` frames)."""
     import http.client

@@ -186,3 +186,29 @@ def test_the_dispatcher_checks_addresses_when_it_connects(client, settings, rece
     Dispatcher(session=netguard.guarded_session(allow_private=False)).loop()
     assert receiver.requests == [] and Delivery.get().last_error == "refused: the URL resolves to a private address"
     assert Delivery.get().attempts == 1
+
+
+def test_a_delivery_that_cannot_be_sent_fails_alone_and_the_next_is_delivered(client, settings, receiver):
+    render_with_hook(client, settings, receiver)
+    good = Delivery.get()
+    # Written before header values were validated: this one cannot be encoded by the HTTP client.
+    bad = Delivery.create(job=good.job_id, url=receiver.hook_url, headers={"X-Name": "Zoë ☃"}, body="{}",
+                          next_attempt_at=good.next_attempt_at - 10)
+    assert [d.id for d in Dispatcher().due()] == [bad.id, good.id]
+    assert Dispatcher().loop() == 2
+    assert Delivery.get_by_id(good.id).state == "delivered" and len(receiver.requests) == 1
+    failed = Delivery.get_by_id(bad.id)
+    assert failed.state == "pending" and failed.attempts == 1
+    assert failed.last_error == "could not send (UnicodeEncodeError)"
+    assert failed.next_attempt_at > good.next_attempt_at
+
+
+def test_the_scrubbed_secret_leaves_the_database_and_its_wal(client, settings, receiver):
+    secret = "whsec_" + "q7" * 20
+    render_with_hook(client, settings, receiver, webhook_secret=secret)
+    files = [settings.database_path, settings.database_path.with_name(settings.database_path.name + "-wal")]
+    assert any(secret.encode() in path.read_bytes() for path in files if path.exists())
+    Dispatcher().loop()
+    assert Delivery.get().state == "delivered"
+    for path in files:
+        assert not path.exists() or secret.encode() not in path.read_bytes(), path.name

@@ -6,10 +6,16 @@ owner "". With keys, each request must carry one, and a key sees only its own jo
 
 import hashlib
 import hmac
+import math
 
 from flask import current_app, g, request
 
-from ..errors import Unauthorized
+from ..errors import RateLimited, Unauthorized
+from .limits import RateLimiter
+
+# Wrong keys one client address may send per window before it must wait: guessing stays slow,
+# and a valid key costs nothing extra.
+FAILED_KEYS_ALLOWED, FAILED_KEYS_WINDOW = 10, 60.0
 
 
 def presented_key():
@@ -35,11 +41,21 @@ def authenticate():
     key = presented_key()
     if key is None:
         raise Unauthorized("Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key'.")
+    failures = current_app.extensions.setdefault(
+        "moneyreels.failed_keys", RateLimiter(FAILED_KEYS_ALLOWED, FAILED_KEYS_WINDOW))
+    client = request.remote_addr or ""
+    # Checked before the key: a throttled client learns nothing, not even from a right guess.
+    wait = failures.hit(client, record=False)
+    if wait:
+        raise RateLimited(f"Too many invalid API keys from this address; try again in {math.ceil(wait)} s.",
+                          retry_after=max(1, math.ceil(wait)),
+                          details={"limit": FAILED_KEYS_ALLOWED, "window_seconds": FAILED_KEYS_WINDOW})
     # Compare with every key, in constant time, so timing tells nothing about which matched.
     matched = False
     for candidate in keys:
         matched |= hmac.compare_digest(candidate.encode(), key.encode())
     if not matched:
+        failures.hit(client)
         raise Unauthorized("Invalid API key.")
     g.owner = owner_of(key)
 

@@ -35,12 +35,18 @@ def json_object() -> dict:
     if not raw.strip():
         raise InvalidRequest("Request body must be a JSON object.", code="invalid_json")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
-        raise InvalidRequest("Request body is not valid JSON.", code="invalid_json") from None
+        raise InvalidRequest("Request body is not valid JSON (NaN and Infinity are not JSON numbers).",
+                             code="invalid_json") from None
     if not isinstance(data, dict):
         raise InvalidRequest("Request body must be a JSON object.", code="invalid_json")
     return data
+
+
+def _refuse_constant(name):
+    """Python's json reads NaN and Infinity; JSON has no such numbers."""
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def parse_body(model, data=None):

@@ -20,8 +20,8 @@ class RateLimiter:
         self._hits = collections.defaultdict(collections.deque)
         self._lock = threading.Lock()
 
-    def hit(self, client) -> float:
-        """Record a request; return 0 if allowed, else the seconds until one would be."""
+    def hit(self, client, record=True) -> float:
+        """Record a request (unless not `record`); return 0 if allowed, else the seconds until one would be."""
         now = self.clock()
         with self._lock:
             hits = self._hits[client]
@@ -29,7 +29,8 @@ class RateLimiter:
                 hits.popleft()
             if len(hits) >= self.limit:
                 return hits[0] + self.window - now
-            hits.append(now)
+            if record:
+                hits.append(now)
             if len(self._hits) > 10_000:
                 self._forget_idle(now)
             return 0.0

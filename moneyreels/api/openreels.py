@@ -12,7 +12,7 @@ import urllib.parse
 import uuid
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, request, send_file
+from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
 from .. import db, jobs, keyring, pipeline
@@ -26,6 +26,7 @@ from . import sse
 from .auth import authenticate, current_owner
 from .formats import iso
 from .inputs import non_negative_int, parse_body
+from .jobfiles import send_job_file
 from .limits import limit_requests
 from .waiting import wait_for_change
 
@@ -268,9 +269,13 @@ def artifact(job_id, name):
     path = (folder / name).resolve()
     if not path.is_relative_to(folder):
         raise Forbidden("Path traversal is not allowed.", code="path_traversal")
-    if not path.is_file():
-        raise NotFound("Artifact not found.", details={"path": name})
-    return send_file(path, conditional=True, max_age=0)
+    try:
+        found = path.is_file()
+    except OSError:  # a name too long for the file system names no file
+        found = False
+    if not found:
+        raise NotFound("Artifact not found.", details={"path": name[:200]})
+    return send_job_file(path)
 
 
 def remote_entries(module, keys) -> list[dict]:

@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from flask import Blueprint, current_app, g, request, send_file
+from flask import Blueprint, current_app, g, request
 from peewee import IntegrityError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -20,6 +20,7 @@ from ..manifest import Manifest
 from .auth import authenticate, current_owner
 from .errors import dialect
 from .inputs import field_errors, json_object
+from .jobfiles import send_job_file
 from .limits import limit_requests
 from .unknown_keys import unknown_keys
 
@@ -34,6 +35,10 @@ files = Blueprint("reelforge_files", __name__, url_prefix="/v1/files")
 DELIVERY_FIELDS = ("webhook_url", "webhook_headers", "webhook_secret", "idempotency_key", "metadata")
 RESERVED_HEADERS = {"content-type", "content-length", "host", "user-agent", "reelforge-signature", "transfer-encoding"}
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
+# A header value the HTTP client can send as it is: printable Latin-1 (tab allowed), no CR/LF.
+HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\xa0-\xff]{0,1000}$")
+MAX_HEADER_BYTES = 8 * 1024  # all custom headers together
+MAX_METADATA_NUMBER = 2**53  # what every JSON reader holds exactly
 
 
 @dialect("/v1")
@@ -64,8 +69,10 @@ class DeliveryOptions(BaseModel):
                 raise ValueError(f"invalid header name {name!r}")
             if name.lower() in RESERVED_HEADERS:
                 raise ValueError(f"header {name!r} is set by the webhook sender")
-            if len(value) > 1000 or "\r" in value or "\n" in value:
-                raise ValueError(f"invalid value for header {name!r}")
+            if not HEADER_VALUE.match(value):
+                raise ValueError(f"invalid value for header {name!r}: at most 1000 printable Latin-1 characters")
+        if sum(len(name) + len(value) for name, value in (headers or {}).items()) > MAX_HEADER_BYTES:
+            raise ValueError(f"headers are over {MAX_HEADER_BYTES} bytes in all")
         return headers
 
     @field_validator("metadata")
@@ -74,6 +81,9 @@ class DeliveryOptions(BaseModel):
         for key, value in (metadata or {}).items():
             if len(key) > 500 or len(str(value)) > 500:
                 raise ValueError(f"metadata {key[:40]!r}: keys and values are at most 500 characters")
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if number and not abs(value) <= MAX_METADATA_NUMBER:
+                raise ValueError(f"metadata {key[:40]!r}: numbers are at most {MAX_METADATA_NUMBER} in size")
         return metadata
 
 
@@ -181,4 +191,4 @@ def output(job_id, name):
     path = Path(job.result_path)
     if not path.is_file():
         raise NotFound("File not found.")
-    return send_file(path, mimetype="video/mp4", conditional=True, max_age=3600)
+    return send_job_file(path, mimetype="video/mp4", max_age=3600)

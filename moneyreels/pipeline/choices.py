@@ -74,6 +74,14 @@ def _note(fallbacks, fallback):
         fallbacks.append(fallback)
 
 
+def check_voice(voice, name, keys):
+    """Refuse a voice the chosen TTS provider does not list (a local voice library is C code)."""
+    problem = voices.voice_problem(name, voice, keys)
+    if problem:
+        raise InvalidRequest(f"voice: {problem}", code="validation_error",
+                             details={"errors": [{"field": "voice", "message": problem}], "provider": name})
+
+
 def remote_name(category, request, keys, fallbacks=None) -> str | None:
     """The named provider of a remote category, the first usable one, or its local default."""
     module, local = REMOTE[category]
@@ -112,7 +120,10 @@ def llm_of(request, keys: dict, settings, fallbacks):
 def check_named(request, keys: dict):
     """Refuse, before a job exists, a provider this build does not have (one merely lacking a key is fine)."""
     merged = provider_keys(keys)
-    tts_name(request, merged)
+    fallbacks = []
+    name = tts_name(request, merged, fallbacks)
+    if not fallbacks:  # a voice meant for a named provider that gives way is not the local voice's to judge
+        check_voice(request.voice, name, merged)
     for category in REMOTE:
         remote_name(category, request, merged)
     if request.providers.music not in (None, *MUSIC):
@@ -129,6 +140,12 @@ class Choices:
     video: object  # a remote provider, or None
     names: dict
     fallbacks: list[Fallback] = field(default_factory=list)
+    request_voice: str | None = None
+
+    @property
+    def voice(self) -> str | None:
+        """The requested voice, unless its provider gave way to a local one (which speaks its default)."""
+        return None if any(f.category == "tts" for f in self.fallbacks) else self.request_voice
 
     def record(self) -> dict:
         """Which provider runs in each category: what the job JSON shows."""
@@ -146,4 +163,4 @@ def resolve(request, keys: dict, settings) -> Choices:
              for category, name in names.items()}
     names["music"] = None if request.noMusic else "bundled"
     speaker = voices.build(tts_name(request, merged, fallbacks), merged)
-    return Choices(llm=llm, tts=speaker, names=names, fallbacks=fallbacks, **built)
+    return Choices(llm=llm, tts=speaker, names=names, fallbacks=fallbacks, request_voice=request.voice, **built)

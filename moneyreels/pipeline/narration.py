@@ -67,10 +67,10 @@ def lay_out(clips, total, path):
     write_wav(path, rate, np.round(even_peaks(track, rate)))
 
 
-def run(plan, tts) -> str:
+def run(plan, tts, voice) -> str:
     """Narrate the score, falling back to espeak if a remote voice fails; return the stage detail."""
     try:
-        return narrate(plan, tts, plan.request.voice)
+        return narrate(plan, tts, voice)
     except MoneyReelsError as exc:
         if isinstance(tts, EspeakTTS):
             raise

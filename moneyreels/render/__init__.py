@@ -38,6 +38,8 @@ class RenderOptions:
     # Asset URLs may reach private addresses (a server bound to 0.0.0.0 turns this off).
     allow_private_urls: bool = True
     max_fetch_seconds: float = 300.0
+    # Address space the ffmpeg process may take; a render that needs more fails as render_out_of_memory.
+    max_memory_bytes: int = 4 << 30
 
 
 @dataclass
@@ -91,7 +93,8 @@ def render(
               "-c:a", "aac", "-b:a", "160k",
               "-frames:v", str(plan.frames), "-movflags", "+faststart", "-f", "mp4", "-y", str(partial)]
     try:
-        run_ffmpeg([ffmpeg, *graph.args(), *encode], duration=plan.duration, checkpoint=check,
+        run_ffmpeg([ffmpeg, *graph.args(options.work_dir / "graph.txt"), *encode], duration=plan.duration,
+                   checkpoint=check, memory_bytes=options.max_memory_bytes,
                    on_progress=lambda f: report(_DRAWN + (1 - _DRAWN) * f, "Encoding", throttle=True))
         os.replace(partial, out_path)
     finally:

@@ -94,14 +94,17 @@ def _locate(asset: Asset, index, limits, seek_remotely, checkpoint) -> tuple[str
 def _local_file(asset: Asset, path: Path, media_dirs: list[Path]) -> Path:
     """Return path resolved inside one of media_dirs, refusing anything that escapes them."""
     roots = [Path(d).resolve() for d in media_dirs]
-    candidates = [path.resolve()] if path.is_absolute() else [(root / path).resolve() for root in roots]
-    inside = [c for c in candidates if any(c.is_relative_to(root) for root in roots)]
-    if not inside:
-        raise _invalid(asset, "local path is outside the allowed media folders")
-    for candidate in inside:
-        if candidate.is_file():
-            return candidate
-    raise _invalid(asset, "local file not found")
+    try:
+        candidates = [path.resolve()] if path.is_absolute() else [(root / path).resolve() for root in roots]
+        inside = [c for c in candidates if any(c.is_relative_to(root) for root in roots)]
+        if not inside:
+            raise _invalid(asset, "local path is outside the allowed media folders")
+        found = next((candidate for candidate in inside if candidate.is_file()), None)
+    except (ValueError, OSError) as exc:  # a NUL byte, a name too long for the file system
+        raise _invalid(asset, f"not a usable local path ({type(exc).__name__})") from None
+    if found is None:
+        raise _invalid(asset, "local file not found")
+    return found
 
 
 def _open(asset: Asset, limits: FetchLimits, method: str) -> requests.Response:

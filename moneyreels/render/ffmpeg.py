@@ -3,6 +3,7 @@
 import collections
 import logging
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
 STDERR_LINES = 20
+_OUT_OF_MEMORY = re.compile(r"Cannot allocate memory|out of memory|malloc of size \d+ failed", re.IGNORECASE)
 
 
 def run_ffmpeg(
@@ -23,11 +25,16 @@ def run_ffmpeg(
     duration: float,
     on_progress: Callable[[float], None],
     checkpoint: Callable[[], None],
+    memory_bytes: int | None = None,
 ) -> None:
     """Run ffmpeg with args (its path first); raise worker_crash on failure.
 
     on_progress gets the fraction of `duration` written so far. checkpoint() is polled while
     ffmpeg runs; whatever it raises (JobCancelled) terminates this ffmpeg and propagates.
+    memory_bytes caps its resident memory, sampled at every poll: past it, ffmpeg is stopped and the
+    render fails as render_out_of_memory, before the machine swaps or the OOM killer picks a victim.
+    (Not an address-space rlimit: ffmpeg runs a thread per input and decoder, and their reserved
+    stacks and malloc arenas would count against it long before real memory runs short.)
     """
     command = [args[0], "-hide_banner", "-nostdin", "-loglevel", "error", "-progress", "pipe:1", "-nostats", *args[1:]]
     log.debug("ffmpeg command: %s", command)
@@ -45,6 +52,8 @@ def run_ffmpeg(
     try:
         while process.poll() is None:
             checkpoint()
+            if memory_bytes and _resident_bytes(process.pid) > memory_bytes:
+                raise _out_of_memory(memory_bytes, None)  # the handler below stops it
             # Report from this thread: callers may write progress to a thread-bound database.
             if written[0] != reported and duration > 0:
                 reported = written[0]
@@ -61,11 +70,32 @@ def run_ffmpeg(
             reader.join(timeout=1)
     if process.returncode != 0:
         lines = [line.rstrip() for line in stderr_tail]
+        if any(_OUT_OF_MEMORY.search(line) for line in lines):
+            raise _out_of_memory(memory_bytes, process.returncode, lines)
         raise RenderError(
             f"ffmpeg exited with status {process.returncode}: {lines[-1] if lines else 'no output'}",
             code="worker_crash",
             details={"returncode": process.returncode, "stderr": lines},
         )
+
+
+def _resident_bytes(pid: int) -> int:
+    """Return a process's resident memory (0 when it is gone or /proc cannot tell)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    return int(match.group(1)) * 1024 if match else 0
+
+
+def _out_of_memory(limit: int | None, returncode, stderr=()) -> RenderError:
+    size = f"its {limit / 2**20:.0f} MB of memory (MONEYREELS_RENDER_MEMORY_MB)" if limit else "the memory it could get"
+    return RenderError(
+        f"The render needed more than {size}: use a smaller output, fewer layers or shorter media",
+        code="render_out_of_memory",
+        details={"returncode": returncode, "limit_bytes": limit, "stderr": list(stderr)},
+    )
 
 
 def _read_progress(stream, written: list[float]):

@@ -55,10 +55,14 @@ class Graph:
     def filter_complex(self) -> str:
         return ";".join(self.chains)
 
-    def args(self) -> list[str]:
-        """Return every input's arguments followed by -filter_complex."""
+    def args(self, script: Path) -> list[str]:
+        """Write the filtergraph to script; return every input's arguments and the option that reads it.
+
+        From a file: a graph of many layers outgrows the 128 KiB the kernel allows one argument.
+        """
+        script.write_text(self.filter_complex())
         flat = [arg for input_args in self.inputs for arg in input_args]
-        return flat + ["-filter_complex", self.filter_complex()]
+        return flat + ["-/filter_complex", str(script)]
 
 
 def seconds(value: float) -> str:

@@ -11,7 +11,7 @@ from moneyreels import default_runners, events, jobs, keyring
 from moneyreels.db import Job
 from moneyreels.pipeline import visuals as visual_stage
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES
-from moneyreels.providers.tts import EspeakTTS
+from moneyreels.providers.tts import EspeakTTS, TTSError
 from moneyreels.providers.tts.piper import VOICES_SETTING, PiperTTS
 from moneyreels.worker import Worker
 from tests.support.video import frame_at, integrated_loudness, loudness, probe
@@ -233,6 +233,47 @@ def test_byok_keys_lost_in_a_restart_fail_the_job_clearly(client, run_jobs):
     run_jobs()
     job = jobs.get(job_id)
     assert job.state == "failed" and job.error["code"] == "keys_lost" and "again" in job.error["message"]
+
+
+@pytest.mark.parametrize("voice", ["en-us+" + "x" * 37, "en-us+f3/../../x", "klingon", "en-us+", "+f3"])
+def test_a_voice_espeak_does_not_list_is_a_400_naming_voice_before_a_job_exists(client, voice):
+    response = client.post("/api/v1/jobs", json={"script": SCRIPT, "voice": voice, "providers": {"tts": "espeak"}})
+    assert response.status_code == 400, response.json
+    error = response.json["error"]
+    assert error["code"] == "validation_error" and error["message"].startswith("voice: unknown voice")
+    assert error["details"]["errors"][0]["field"] == "voice"
+    assert jobs.Job.select().count() == 0
+
+
+@pytest.mark.parametrize("voice", ["en-us", "EN-GB", "fr", "en-us+f3", "en-us+Mr serious", "de+whisper"])
+def test_voices_and_variants_espeak_lists_are_accepted_and_spoken(voice, tmp_path):
+    from moneyreels.providers.tts import voice_problem
+
+    assert voice_problem("espeak", voice, {}) is None
+    assert EspeakTTS().synthesize("Hello there.", tmp_path / "v.wav", voice=voice).duration > 0.3
+
+
+def test_a_stored_job_with_a_voice_espeak_lacks_fails_cleanly(client, run_jobs):
+    # Queued before voices were checked at creation: the provider check runs again when the job does.
+    job_id = client.post("/api/v1/jobs", json={"script": SCRIPT, "providers": {"tts": "espeak"}}).json["id"]
+    stored = {**Job.get_by_id(job_id).request, "voice": "en-us+" + "A" * 60}
+    Job.update(request=stored).where(Job.id == job_id).execute()
+    run_jobs()
+    job = jobs.get(job_id)
+    assert job.state == "failed" and job.error["code"] == "validation_error"
+    assert job.error["message"].startswith("voice: unknown voice")
+
+
+def test_the_engine_itself_never_hands_an_unlisted_variant_to_the_library(tmp_path):
+    with pytest.raises(TTSError, match="unknown voice"):
+        EspeakTTS().synthesize("Hello.", tmp_path / "v.wav", voice="en-us+" + "A" * 60)
+
+
+def test_a_remote_voice_name_is_left_to_its_service(client, monkeypatch):
+    monkeypatch.setenv("ELEVENLABS_API_KEY", "el-test")
+    response = client.post("/api/v1/jobs", json={"script": SCRIPT, "voice": "JBFqnCBsd6RMkjVDRZzb",
+                                                 "providers": {"tts": "elevenlabs", "image": "local"}})
+    assert response.status_code == 201, response.json
 
 
 def test_a_named_remote_voice_without_its_key_gives_way_to_espeak(client, run_jobs, monkeypatch):

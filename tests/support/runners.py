@@ -1,5 +1,6 @@
 """Job kinds for tests only: the product ships none of these."""
 
+import os
 import time
 
 
@@ -13,3 +14,9 @@ def ticker(ctx, ticks=400, interval=0.02):
     result.parent.mkdir(parents=True, exist_ok=True)
     result.write_text("done")
     return result
+
+
+def crasher(ctx):
+    """Abort the whole process, as a C library does on a buffer overflow."""
+    ctx.log("about to crash")
+    os.abort()

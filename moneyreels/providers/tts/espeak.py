@@ -79,6 +79,11 @@ class EspeakTTS:
         with _lock:
             return list(self._engine().voices)
 
+    def voice_problem(self, voice: str) -> str | None:
+        """Return why espeak cannot speak voice, or None: checked against its own voice and variant lists."""
+        with _lock:
+            return None if self._engine().name_of(voice) else _unknown(voice)
+
     def synthesize(self, text: str, out_path: Path, voice: str | None = None, speed: float = 1.0) -> Speech:
         """Speak text into a mono 16-bit WAV at out_path and time every whitespace-separated word.
 
@@ -91,7 +96,7 @@ class EspeakTTS:
         with _lock:
             engine = self._engine()
             if not engine.select(voice or DEFAULT_VOICE, rate):
-                raise self._error(f"unknown voice {voice!r}")
+                raise self._error(_unknown(voice))
             pcm, events = engine.synth(text.replace("\0", " "))
         samples = np.frombuffer(pcm, dtype="<i2")
         with wave.open(str(out_path), "wb") as out:
@@ -146,15 +151,26 @@ class _Engine:
         self._chunks: list[bytes] = []
         self._events: list[tuple[int, int]] = []
         self.voices, self._identifiers = self._list_voices(data)
+        # Variants ("f3", "whisper") are the files of voices/!v; matched case-insensitively.
+        self._variants = {path.name.lower(): path.name for path in (data / "voices" / "!v").iterdir() if path.is_file()}
         log.info("espeak-ng started: %d Hz, %d voices", self.rate, len(self.voices))
+
+    def name_of(self, voice: str) -> str | None:
+        """Return espeak's name for voice ("en-us+f3" -> "gmw/en-US+f3"), or None when it lists no such voice.
+
+        Only names built from espeak's own lists reach the library: it copies the variant into a
+        fixed buffer, and a long one aborts the whole process.
+        """
+        code, plus, variant = voice.lower().partition("+")
+        identifier = self._identifiers.get(code)
+        if identifier is None or (plus and variant not in self._variants):
+            return None
+        return identifier + (f"+{self._variants[variant]}" if plus else "")
 
     def select(self, voice: str, rate: int) -> bool:
         """Use voice at rate words per minute; return False when no installed voice speaks it."""
-        code, plus, variant = voice.lower().partition("+")
-        identifier = self._identifiers.get(code)
-        if identifier is None:
-            return False
-        if self._lib.espeak_SetVoiceByName(f"{identifier}{plus}{variant}".encode()) != _EE_OK:
+        name = self.name_of(voice)
+        if name is None or self._lib.espeak_SetVoiceByName(name.encode()) != _EE_OK:
             return False
         # The rate outlasts the call that set it, so every call sets its own.
         self._lib.espeak_SetParameter(_RATE, rate, 0)
@@ -205,6 +221,11 @@ class _Engine:
             i += 1
         identifiers = {code: identifier for code, (_, identifier) in ranked.items()} | owners
         return sorted(voices.values(), key=lambda v: v.id), identifiers
+
+
+def _unknown(voice) -> str:
+    return f"unknown voice {str(voice)[:60]!r}: use a language code espeak lists (en-us, fr), optionally with one of" \
+        " its variants (en-us+f3)"
 
 
 def _languages(pointer: int) -> list[tuple[int, str]]:

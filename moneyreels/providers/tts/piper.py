@@ -70,6 +70,10 @@ class PiperTTS:
         """Return the installed voices, e.g. en_US-joe-medium, each with its language."""
         return [Voice(name, _label(name), _language(config)) for name, (_, config) in self.files.items()]
 
+    def voice_problem(self, voice: str) -> str | None:
+        """Return why no installed Piper voice is called voice, or None."""
+        return None if voice in self.files else f"unknown voice {voice[:60]!r}; installed: {', '.join(self.files)}"
+
     def synthesize(self, text: str, out_path: Path, voice: str | None = None, speed: float = 1.0) -> Speech:
         """Speak text into a mono 16-bit WAV at out_path and time every whitespace-separated word."""
         if not text.strip():

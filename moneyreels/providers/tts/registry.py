@@ -30,6 +30,17 @@ def available(keys: Mapping[str, str]) -> dict[str, bool]:
     }
 
 
+def voice_problem(name: str, voice: str | None, keys: Mapping[str, str]) -> str | None:
+    """Return why provider `name` cannot speak `voice`, or None.
+
+    The one place a voice name is checked before a job exists. A provider that runs locally
+    defines `voice_problem(voice)` and checks its own list (espeak's names reach C code);
+    a remote service's voices (account voices, clones) are checked by the service itself.
+    """
+    check = getattr(TTS_PROVIDERS.get(name), "voice_problem", None)
+    return None if voice is None or check is None else build(name, keys).voice_problem(voice)
+
+
 def build(name: str, keys: Mapping[str, str]) -> TTSProvider:
     """Return the named provider; fail naming the key it lacks, or the known names if there is none by that name."""
     cls = TTS_PROVIDERS.get(name)
