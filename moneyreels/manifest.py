@@ -335,7 +335,24 @@ class Manifest(Model):
             box = layout_box(layout, output.width, output.height)
             if max(box.w, box.h) > MAX_SIDE:
                 raise ValueError(f"{where}.layout: its box is {box.w}x{box.h} px; at most {MAX_SIDE} px a side")
-    duck_under: Ducking | None = None
+        return self
+
+    @model_validator(mode="after")
+    def _ducking_resolves(self):
+        """Each duck_under names another sounding layer that does not itself duck."""
+        layers = {layer.id: layer for layer in self.composition.timeline}
+        for index, layer in enumerate(self.composition.timeline):
+            ducking = layer.media_settings.duck_under
+            if ducking is None:
+                continue
+            where = f"composition.timeline.{index}.media_settings.duck_under"
+            if layer.type == "image":
+                raise ValueError(f"{where}: an image layer has no sound to duck")
+            target = layers.get(ducking.layer)
+            if target is None or target.type == "image" or target is layer:
+                raise ValueError(f"{where}.layer: no other audio or video layer has id {ducking.layer!r}")
+            if target.media_settings.duck_under is not None:
+                raise ValueError(f"{where}.layer: layer {ducking.layer!r} ducks under another layer itself")
         return self
 
     def asset(self, asset_id: str) -> Asset:
