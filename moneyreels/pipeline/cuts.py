@@ -1,0 +1,59 @@
+"""Cut scenes to the spoken words: a scene whose speech runs past the tier's longest cut is split.
+
+The director cuts a script by counting words; the voice decides how long they take. Once the
+narration exists, its word timings say where each scene really ends, so a scene that came out
+too long is split at the word boundary nearest its middle, after a comma or full stop if one
+is close.
+"""
+
+from . import director
+from .score import MAX_SCENES, DirectorScore
+
+# Seconds a boundary after punctuation may sit further from the middle and still win.
+PUNCTUATION_PULL = 0.6
+
+
+def run(plan) -> str:
+    """Split the scenes that run too long; save score and narration; return a note for the stage detail."""
+    if plan.request.score is not None:
+        return ""  # a replayed score is the user's cut
+    score = DirectorScore.model_validate(plan.outputs["score"])
+    narration = plan.outputs["narration"]
+    limit = plan.pacing.max_scene_seconds
+    kept = []  # (index of the scene it comes from, line, timing)
+    pending = [(i, scene.script_line, timing) for i, (scene, timing) in enumerate(zip(score.scenes, narration["scenes"]))]
+    while pending:
+        index, line, timing = pending.pop(0)
+        if timing["duration"] <= limit or len(timing["words"]) < 2 or len(kept) + len(pending) + 2 > MAX_SCENES:
+            kept.append((index, line, timing))
+            continue
+        pending[:0] = [(index, half, part) for half, part in split(timing)]
+    if len(kept) == len(score.scenes):
+        return ""
+    lines, timings = [line for _, line, _ in kept], [timing for _, _, timing in kept]
+    # A script's scenes are re-dealt; a written score's keep the visual they were given.
+    scenes = director.offline_scenes(lines) if plan.request.script else \
+        [score.scenes[index].model_copy(update={"script_line": line}) for index, line, _ in kept]
+    plan.save(score={**score.model_dump(), "scenes": [scene.model_dump() for scene in scenes]},
+              narration={**narration, "scenes": timings})
+    added = len(lines) - len(score.scenes)
+    plan.log(f"{added} scene(s) ran over {limit:g} s when spoken and were split at word boundaries.")
+    return f"; {added} long scene(s) split"
+
+
+def split(timing: dict) -> list[tuple[str, dict]]:
+    """Split one scene's timing in two at the best word boundary; return (line, timing) for each half."""
+    words, start, end = timing["words"], timing["start"], timing["start"] + timing["duration"]
+    middle = (start + end) / 2
+
+    def cost(k):
+        after_punctuation = words[k - 1][0][-1] in ",;:.!?—–"
+        return abs(words[k][1] - middle) - (PUNCTUATION_PULL if after_punctuation else 0)
+
+    k = min(range(1, len(words)), key=cost)
+    cut_at = words[k][1]
+    first = {**timing, "duration": round(cut_at - start, 3), "speech": round(words[k - 1][2] - start, 3),
+             "words": words[:k]}
+    second = {**timing, "start": cut_at, "duration": round(end - cut_at, 3),
+              "speech": round(max(0.0, start + timing["speech"] - cut_at), 3), "words": words[k:]}
+    return [(" ".join(w[0] for w in half["words"]), half) for half in (first, second)]
