@@ -5,6 +5,7 @@ import json
 from .. import renders
 from ..manifest import Manifest
 from ..render import render
+from . import kinetic
 from .catalog import CAPTION_STYLES
 from .score import DirectorScore
 
@@ -51,10 +52,12 @@ def compile_manifest(plan) -> dict:
     score = DirectorScore.model_validate(plan.outputs["score"])
     narration, assets = plan.outputs["narration"], plan.outputs["assets"]
     width, height = plan.size
-    manifest_assets, timeline = [], []
+    manifest_assets, timeline, texts = [], [], []
     for index, (scene, asset, timing) in enumerate(zip(score.scenes, assets, narration["scenes"])):
         manifest_assets.append({"id": f"visual-{index + 1}", "type": asset["kind"], "url": asset["file"]})
         timeline.append(visual_layer(plan, index, scene, asset, timing))
+        if asset.get("onScreen"):
+            texts += kinetic.overlays(plan, index, asset["onScreen"], timing)
     total = narration["duration"]
     manifest_assets.append({"id": "voice", "type": "audio", "url": str((plan.dir / narration["voice"]).resolve())})
     timeline.append({"id": "voice", "type": "audio", "asset_id": "voice",
@@ -71,7 +74,8 @@ def compile_manifest(plan) -> dict:
         "version": "v1",
         "output": {"width": width, "height": height, "fps": plan.platform.fps, "loudness_lufs": LOUDNESS_LUFS},
         "assets": manifest_assets,
-        "composition": {"timeline": timeline, "captions": [caption_track(plan, words)] if words else []},
+        "composition": {"timeline": timeline, "text_overlays": kinetic.ordered(texts),
+                        "captions": [caption_track(plan, words)] if words else []},
     }
 
 

@@ -6,7 +6,6 @@ too long is split at the word boundary nearest its middle, after a comma or full
 is close.
 """
 
-from . import director
 from .score import MAX_SCENES, DirectorScore
 
 # Seconds a boundary after punctuation may sit further from the middle and still win.
@@ -30,13 +29,12 @@ def run(plan) -> str:
         pending[:0] = [(index, half, part) for half, part in split(timing)]
     if len(kept) == len(score.scenes):
         return ""
-    lines, timings = [line for _, line, _ in kept], [timing for _, _, timing in kept]
-    # A script's scenes are re-dealt; a written score's keep the visual they were given.
-    scenes = director.offline_scenes(lines) if plan.request.script else \
-        [score.scenes[index].model_copy(update={"script_line": line}) for index, line, _ in kept]
+    timings = [timing for _, _, timing in kept]
+    # Each half keeps the visual its scene was given; drawn scenes still differ by position.
+    scenes = [score.scenes[index].model_copy(update={"script_line": line}) for index, line, _ in kept]
     plan.save(score={**score.model_dump(), "scenes": [scene.model_dump() for scene in scenes]},
               narration={**narration, "scenes": timings})
-    added = len(lines) - len(score.scenes)
+    added = len(kept) - len(score.scenes)
     plan.log(f"{added} scene(s) ran over {limit:g} s when spoken and were split at word boundaries.")
     return f"; {added} long scene(s) split"
 

@@ -4,7 +4,7 @@ import itertools
 import json
 import re
 
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, MoneyReelsError
 from ..providers.llm import generate_json
 from . import score as scores
 from .catalog import ARCHETYPES
@@ -39,8 +39,8 @@ def system_prompt(plan) -> str:
     )
 
 
-def llm_score(plan, llm) -> DirectorScore:
-    user = f"Topic: {plan.request.topic}"
+def llm_score(plan, llm, brief=None) -> DirectorScore:
+    user = brief or f"Topic: {plan.request.topic}"
     research = plan.outputs.get("researchData")
     if research:
         user += "\n\nResearch:\n" + json.dumps(research, ensure_ascii=False)
@@ -140,6 +140,20 @@ def script_score(script: str, pacing, archetype) -> DirectorScore:
                          scenes=offline_scenes(lines))
 
 
+def expanded_score(plan, llm) -> DirectorScore | None:
+    """Have the LLM expand a short script the user asked to enhance; None to use it as written."""
+    if not plan.request.enhance or llm is None:
+        return None
+    brief = f"Expand this short script into the narration of a whole reel, keeping its story:\n{plan.request.script}"
+    try:
+        score = llm_score(plan, llm, brief)
+    except MoneyReelsError as exc:
+        plan.log(f"The LLM could not expand the script ({exc.message}); it is used as written.", level="warning")
+        return None
+    plan.log(f"The LLM expanded the script to {sum(scores.word_count(s.script_line) for s in score.scenes)} words.")
+    return score
+
+
 def check(plan, score: DirectorScore):
     """Refuse a score that cannot be made, naming every problem."""
     found = scores.problems(score, plan.pacing, plan.platform)
@@ -153,7 +167,7 @@ def run(plan, llm) -> str:
     if plan.request.score is not None:
         score = plan.request.score
     elif plan.request.script:
-        score = script_score(plan.request.script, plan.pacing, plan.archetype)
+        score = expanded_score(plan, llm) or script_score(plan.request.script, plan.pacing, plan.archetype)
     else:
         score = llm_score(plan, llm)
     check(plan, score)

@@ -27,6 +27,8 @@ _STOP = frozenset(
     "not no yes up out off too while because until let lets".split())
 MAX_NUMBERS = 2
 MAX_PHRASE_WORDS = 6
+# A phrase with fewer letters of meaning than this ("put") says nothing a number does not.
+MIN_PHRASE_LETTERS = 5
 
 
 def hero_numbers(line: str) -> list[str]:
@@ -35,20 +37,26 @@ def hero_numbers(line: str) -> list[str]:
 
 
 def key_phrase(line: str) -> str:
-    """Return the line's most telling run of up to six words, its numbers (and their units) left out."""
+    """Return the line's most telling run of up to six words (numbers and their units left out), or ""."""
     numbers, words = _scan(line)
-    best, best_score = [], -1
+    best, best_score = [], 0
     for start in range(len(words)):
         window = _trim(words[start:start + MAX_PHRASE_WORDS])
-        score = sum(len(w) for w in window if w.lower() not in _STOP)
+        score = sum(len(w) for w in window if w.lower().strip(",;:") not in _STOP)
         if score > best_score:
             best, best_score = window, score
-    return " ".join(best) or ("" if numbers else line.strip()[:40])
+    if best_score < MIN_PHRASE_LETTERS:
+        return "" if numbers else line.strip()[:40]
+    return " ".join(best).rstrip(",;:")
 
 
 def _scan(line: str) -> tuple[list[str], list[str]]:
-    """Split the line into its shown numbers and the words left when they (with their units) are taken out."""
-    tokens = _TOKEN.findall(line)
+    """Split the line into its shown numbers and the words left when they (with their units) are taken out.
+
+    A word keeps the comma, semicolon or colon that follows it in the line.
+    """
+    found = list(_TOKEN.finditer(line))
+    tokens = [match.group() for match in found]
     numbers, words, i = [], [], 0
     while i < len(tokens):
         shown, after = _number_at(tokens, i)
@@ -57,15 +65,16 @@ def _scan(line: str) -> tuple[list[str], list[str]]:
                 numbers.append(shown)
             i = after
         else:
-            words.append(tokens[i])
+            mark = line[found[i].end():found[i].end() + 1]
+            words.append(tokens[i] + (mark if mark in ",;:" else ""))
             i += 1
     return numbers, words
 
 
 def _trim(words: list[str]) -> list[str]:
-    while words and words[0].lower() in _STOP:
+    while words and words[0].lower().strip(",;:") in _STOP:
         words = words[1:]
-    while words and words[-1].lower() in _STOP:
+    while words and words[-1].lower().strip(",;:") in _STOP:
         words = words[:-1]
     return words
 
