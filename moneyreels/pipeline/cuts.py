@@ -1,4 +1,5 @@
-"""Cut scenes to the spoken words: a scene whose speech runs past the tier's longest cut is split.
+"""Cut scenes to the spoken words: a scene whose speech runs past the tier's longest cut is split,
+one spoken in under two seconds joins a neighbour.
 
 The director cuts a script by counting words; the voice decides how long they take. Once the
 narration exists, its word timings say where each scene really ends, so a scene that came out
@@ -10,6 +11,8 @@ from .score import MAX_SCENES, DirectorScore
 
 # Seconds a boundary after punctuation may sit further from the middle and still win.
 PUNCTUATION_PULL = 0.6
+# A cut sooner than this after the last one is too quick to read.
+MIN_SECONDS = 2.0
 
 
 def run(plan) -> str:
@@ -27,16 +30,40 @@ def run(plan) -> str:
             kept.append((index, line, timing))
             continue
         pending[:0] = [(index, half, part) for half, part in split(timing)]
-    if len(kept) == len(score.scenes):
+    split_count = len(kept) - len(score.scenes)
+    merged = join_short(kept, limit)
+    if not split_count and not merged:
         return ""
     timings = [timing for _, _, timing in kept]
-    # Each half keeps the visual its scene was given; drawn scenes still differ by position.
+    # Each part keeps the visual its (first) scene was given; drawn scenes still differ by position.
     scenes = [score.scenes[index].model_copy(update={"script_line": line}) for index, line, _ in kept]
     plan.save(score={**score.model_dump(), "scenes": [scene.model_dump() for scene in scenes]},
               narration={**narration, "scenes": timings})
-    added = len(kept) - len(score.scenes)
-    plan.log(f"{added} scene(s) ran over {limit:g} s when spoken and were split at word boundaries.")
-    return f"; {added} long scene(s) split"
+    plan.log(f"Cut to the spoken words: {split_count} scene(s) over {limit:g} s split, {merged} under "
+             f"{MIN_SECONDS:g} s joined to a neighbour.")
+    return f"; {split_count} long scene(s) split, {merged} short one(s) joined"
+
+
+def join_short(kept: list, limit: float) -> int:
+    """Join scenes spoken in under MIN_SECONDS to their shorter neighbour when the two fit the limit."""
+    joined, index = 0, 0
+    while index < len(kept) and len(kept) > 1:
+        if kept[index][2]["duration"] >= MIN_SECONDS:
+            index += 1
+            continue
+        neighbours = [i for i in (index - 1, index + 1) if 0 <= i < len(kept)]
+        other = min(neighbours, key=lambda i: kept[i][2]["duration"])
+        first, second = sorted((index, other))
+        (origin, line, a), (_, more, b) = kept[first], kept[second]
+        if a["duration"] + b["duration"] > limit:
+            index += 1
+            continue
+        timing = {**a, "duration": round(a["duration"] + b["duration"], 3),
+                  "speech": round(b["start"] + b["speech"] - a["start"], 3), "words": a["words"] + b["words"]}
+        kept[first:second + 1] = [(origin, f"{line} {more}", timing)]
+        joined += 1
+        index = first
+    return joined
 
 
 def split(timing: dict) -> list[tuple[str, dict]]:

@@ -14,7 +14,7 @@ COMPOSITIONS = {
              "alone": (0.08, 0.14, 0.92, 0.38), "align": "center", "number_first": True},
     "band": {"panel": (0.0, 0.1, 1.0, 0.41), "number": (0.1, 0.2, 0.94, 0.39), "phrase": (0.1, 0.12, 0.94, 0.2),
              "alone": (0.1, 0.14, 0.94, 0.37), "align": "left", "number_first": False},
-    "spot": {"panel": (0.0, 0.05, 1.0, 0.45), "number": (0.1, 0.09, 0.9, 0.24), "phrase": (0.1, 0.24, 0.9, 0.4),
+    "spot": {"panel": (0.0, 0.05, 1.0, 0.43), "number": (0.1, 0.09, 0.9, 0.24), "phrase": (0.1, 0.24, 0.9, 0.4),
              "alone": (0.1, 0.15, 0.9, 0.37), "align": "center", "number_first": True},
 }
 ORDER = tuple(COMPOSITIONS)
