@@ -31,7 +31,8 @@ def run(plan) -> str:
             continue
         pending[:0] = [(index, half, part) for half, part in split(timing)]
     split_count = len(kept) - len(score.scenes)
-    merged = join_short(kept, limit)
+    # Only the script director's word-count cuts are joined; an LLM's or a user's short scene is meant.
+    merged = join_short(kept, limit) if plan.outputs.get("scoreBy") == "script" else 0
     if not split_count and not merged:
         return ""
     timings = [timing for _, _, timing in kept]

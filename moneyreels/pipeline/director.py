@@ -164,14 +164,18 @@ def check(plan, score: DirectorScore):
 
 def run(plan, llm) -> str:
     """Write (or take) the score; return the stage detail."""
+    by = "request"
     if plan.request.score is not None:
         score = plan.request.score
     elif plan.request.script:
-        score = expanded_score(plan, llm) or script_score(plan.request.script, plan.pacing, plan.archetype)
+        score = expanded_score(plan, llm)
+        by = "llm" if score else "script"
+        score = score or script_score(plan.request.script, plan.pacing, plan.archetype)
     else:
         score = llm_score(plan, llm)
+        by = "llm"
     check(plan, score)
     data = score.model_dump()
-    plan.save(score=data)
+    plan.save(score=data, scoreBy=by)
     plan.stages.emit("director", "score", "Director's score.", score=data)
     return f"{len(score.scenes)} scenes"
