@@ -91,30 +91,17 @@ def test_sequence_is_deterministic(tmp_path):
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
 
 
-def test_text_card_has_readable_text_in_the_centre(tmp_path):
-    card = pixels(art.draw_text_card("Why Rome fell", OCEAN, SIZE, tmp_path / "c.png", seed=1))
-    blank = pixels(art.draw_text_card("", OCEAN, SIZE, tmp_path / "b.png", seed=1))
-    h, w = card.shape[:2]
-    changed = np.abs(card - blank).max(axis=2) > 60
-    centre = changed[h // 3 : 2 * h // 3, w // 10 : 9 * w // 10]
-    assert centre.mean() > 0.05  # text ink in the middle
-    assert changed.sum() - centre.sum() < 0.1 * centre.sum()  # and little elsewhere
-    # The ink is the palette's white, against a dark background.
-    ink = card[h // 3 : 2 * h // 3, w // 10 : 9 * w // 10][centre]
-    assert np.median(ink, axis=0).min() > 200 and blank.mean() < 120
+@pytest.mark.parametrize("kind", art.PANELS)
+def test_a_panel_darkens_the_box_for_text_and_nothing_else(tmp_path, kind):
+    box = (0.1, 0.1, 0.9, 0.4)
+    plain = pixels(art.draw_art("sunrise", OCEAN, SIZE, tmp_path / "a.png", seed=1, style="rays"))
+    panelled = pixels(art.draw_art("sunrise", OCEAN, SIZE, tmp_path / "b.png", seed=1, style="rays", panel=(kind, box)))
+    h, w = plain.shape[:2]
+    inside = (slice(int(h * 0.2), int(h * 0.3)), slice(int(w * 0.3), int(w * 0.7)))
+    assert panelled[inside].mean() < 0.6 * plain[inside].mean()
+    assert np.abs(panelled[int(h * 0.6):] - plain[int(h * 0.6):]).mean() < 1
 
 
-def test_text_card_swaps_an_unreadable_text_colour(tmp_path):
-    pale = art.Palette(("#fde68a", "#fef3c7"), ("#f59e0b",), "#fffbeb")  # cream text on cream
-    card = pixels(art.draw_text_card("Hello", pale, SIZE, tmp_path / "c.png", seed=1))
-    blank = pixels(art.draw_text_card("", pale, SIZE, tmp_path / "b.png", seed=1))
-    ink = card[np.abs(card - blank).max(axis=2) > 60]
-    assert ink.size and np.median(ink, axis=0).max() < 80  # drawn dark instead
-
-
-def test_long_text_shrinks_to_fit(tmp_path):
-    text = "An unusually long title card that would never fit on one screen at the default size " * 2
-    card = pixels(art.draw_text_card(text, OCEAN, SIZE, tmp_path / "c.png", seed=1))
-    blank = pixels(art.draw_text_card("", OCEAN, SIZE, tmp_path / "b.png", seed=1))
-    rows = np.nonzero((np.abs(card - blank).max(axis=2) > 60).any(axis=1))[0]
-    assert rows.min() > 0.1 * SIZE[1] and rows.max() < 0.9 * SIZE[1]
+def test_an_unknown_panel_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown panel"):
+        art.draw_art("x", OCEAN, SIZE, tmp_path / "a.png", seed=1, panel=("ribbon", (0, 0, 1, 1)))
