@@ -42,8 +42,10 @@ def overlays(plan, index: int, shown: dict, timing: dict) -> list[dict]:
     if animation == "pop":
         phrase = phrase.upper()
     parts = []
+    # Alone, a number or a phrase takes the composition's whole text area.
     if numbers:
-        parts.append(("number", numbers, place["number"], NUMBER_SIZE, accent, 900))
+        box = place["number"] if phrase else place["alone"]
+        parts.append(("number", numbers, box, NUMBER_SIZE, accent, 900))
     if phrase:
         box, size = (place["phrase"], PHRASE_SIZE) if numbers else (place["alone"], ALONE_SIZE)
         parts.append(("phrase", phrase, box, size, "white", 800))

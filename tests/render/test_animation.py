@@ -67,3 +67,14 @@ def test_a_bad_animation_is_refused_naming_the_field(animation, field):
     with pytest.raises(ValidationError) as caught:
         Manifest.model_validate(data)
     assert field in str(caught.value)
+
+
+def test_type_on_types_one_line_before_the_next_even_when_shadows_join_them(render_reel):
+    shadowed = {**STYLE, "font_size": 30, "line_height": 1.0, "stroke_color": "#000000", "stroke_width": 3,
+                "shadow_color": "rgba(255,255,255,0.5)", "shadow_blur": 6, "shadow_offset_y": 3}
+    lines = {**overlay("type_on", content="compound interest doing the heavy lifting"), "style": shadowed}
+    _, out = render_reel(reel(text_overlays=[lines]))
+    early, held = ink(frame_at(out, middle_of_frame(3))), ink(frame_at(out, 1.0))
+    rows = np.flatnonzero(held.any(axis=1))
+    middle = (rows.min() + rows.max()) // 2
+    assert early[:middle].sum() > 0 and early[middle + 6:].sum() == 0
