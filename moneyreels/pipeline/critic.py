@@ -56,6 +56,8 @@ def measurements(plan) -> dict:
     speech = sum(scene["speech"] for scene in narration["scenes"]) or 1.0
     pauses = [round(b[1] - a[2], 2) for a, b in zip(words, words[1:]) if b[1] - a[2] > LONG_PAUSE]
     duration = narration["duration"]
+    # A scene shows its words when its text is on screen, or its picture was found or generated for
+    # its line (MEDIA_DIR, stock, AI); drawn art alone shows nothing of them.
     carried = [bool(a.get("onScreen", {}).get("phrase") or a.get("onScreen", {}).get("numbers")
                     or a["source"] != "drawn") for a in assets]
     return {
