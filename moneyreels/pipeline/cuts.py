@@ -3,24 +3,26 @@ one spoken in under two seconds joins a neighbour.
 
 The director cuts a script by counting words; the voice decides how long they take. Once the
 narration exists, its word timings say where each scene really ends, so a scene that came out
-too long is split at the word boundary nearest its middle, after a comma or full stop if one
-is close.
+too long is split at a word boundary near its middle, after a comma or full stop when that
+leaves both halves a readable length.
 """
 
-from .score import MAX_SCENES, DirectorScore
+import math
 
-# Seconds a boundary after punctuation may sit further from the middle and still win.
-PUNCTUATION_PULL = 0.6
+from ..errors import JobFailed
+from .score import MAX_SCENES, DirectorScore, word_count
+
 # A cut sooner than this after the last one is too quick to read.
 MIN_SECONDS = 2.0
 
 
 def run(plan) -> str:
     """Split the scenes that run too long; save score and narration; return a note for the stage detail."""
-    if plan.request.score is not None:
-        return ""  # a replayed score is the user's cut
     score = DirectorScore.model_validate(plan.outputs["score"])
     narration = plan.outputs["narration"]
+    check_length(plan, score, narration)
+    if plan.request.score is not None:
+        return ""  # a replayed score is the user's cut
     limit = plan.pacing.max_scene_seconds
     kept = []  # (index of the scene it comes from, line, timing)
     pending = [(i, scene.script_line, timing) for i, (scene, timing) in enumerate(zip(score.scenes, narration["scenes"]))]
@@ -29,7 +31,7 @@ def run(plan) -> str:
         if timing["duration"] <= limit or len(timing["words"]) < 2 or len(kept) + len(pending) + 2 > MAX_SCENES:
             kept.append((index, line, timing))
             continue
-        pending[:0] = [(index, half, part) for half, part in split(timing)]
+        pending[:0] = [(index, half, part) for half, part in split(timing, limit)]
     split_count = len(kept) - len(score.scenes)
     # Only the script director's word-count cuts are joined; an LLM's or a user's short scene is meant.
     merged = join_short(kept, limit) if plan.outputs.get("scoreBy") == "script" else 0
@@ -43,6 +45,17 @@ def run(plan) -> str:
     plan.log(f"Cut to the spoken words: {split_count} scene(s) over {limit:g} s split, {merged} under "
              f"{MIN_SECONDS:g} s joined to a neighbour.")
     return f"; {split_count} long scene(s) split, {merged} short one(s) joined"
+
+
+def check_length(plan, score: DirectorScore, narration: dict):
+    """Fail a narration the voice made longer than the platform takes, saying how many words to cut."""
+    most = plan.platform.maxDurationSeconds
+    if narration["duration"] <= most:
+        return
+    words = sum(word_count(scene.script_line) for scene in score.scenes)
+    cut = max(1, math.ceil(words * (1 - most / narration["duration"])))
+    raise JobFailed(f"The narration runs {narration['duration']:.0f} s, spoken by this voice; {plan.platform.name} "
+                    f"takes {most} s. Cut about {cut} of its {words} words.", code="too_long")
 
 
 def join_short(kept: list, limit: float) -> int:
@@ -67,14 +80,19 @@ def join_short(kept: list, limit: float) -> int:
     return joined
 
 
-def split(timing: dict) -> list[tuple[str, dict]]:
-    """Split one scene's timing in two at the best word boundary; return (line, timing) for each half."""
+def split(timing: dict, limit: float) -> list[tuple[str, dict]]:
+    """Split one scene's timing in two at the best word boundary; return (line, timing) for each half.
+
+    Best is after punctuation, with both halves between MIN_SECONDS and `limit`, nearest the middle;
+    failing that, simply nearest the middle.
+    """
     words, start, end = timing["words"], timing["start"], timing["start"] + timing["duration"]
     middle = (start + end) / 2
 
     def cost(k):
         after_punctuation = words[k - 1][0][-1] in ",;:.!?—–"
-        return abs(words[k][1] - middle) - (PUNCTUATION_PULL if after_punctuation else 0)
+        fits = all(MIN_SECONDS <= half <= limit for half in (words[k][1] - start, end - words[k][1]))
+        return not (after_punctuation and fits), abs(words[k][1] - middle)
 
     k = min(range(1, len(words)), key=cost)
     cut_at = words[k][1]

@@ -8,7 +8,8 @@ import pytest
 from moneyreels import default_runners
 from moneyreels.db import Job
 from moneyreels.pipeline import cuts, kinetic, onscreen
-from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES
+from moneyreels.errors import JobFailed
+from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES, PACING, PLATFORMS
 from moneyreels.render import text
 from moneyreels.render.timeline import layout_box
 from moneyreels.manifest import Layout
@@ -46,12 +47,12 @@ def test_the_key_phrase_is_the_lines_most_telling_words(line, phrase):
     assert onscreen.key_phrase(line) == phrase
 
 
-def test_a_scene_spoken_too_long_is_split_after_the_comma_nearest_its_middle():
+def test_a_scene_spoken_too_long_is_split_after_a_comma_leaving_both_halves_readable():
     words = [["Money", 0.0, 0.4], ["grows,", 0.5, 1.0], ["slowly", 1.1, 1.6], ["then", 1.7, 2.0], ["fast,", 2.1, 2.6],
              ["and", 3.0, 3.2], ["then", 3.3, 3.6], ["it", 3.7, 3.8], ["snowballs", 3.9, 4.9], ["away.", 5.0, 6.6]]
     timing = {"start": 10.0, "duration": 6.9, "speech": 6.6, "audio": "tts/scene-001.wav",
               "words": [[w, 10 + s, 10 + e] for w, s, e in words]}
-    (first, a), (second, b) = cuts.split(timing)
+    (first, a), (second, b) = cuts.split(timing, 6.0)
     assert first == "Money grows, slowly then fast," and second == "and then it snowballs away."
     assert (a["start"], a["duration"]) == (10.0, 3.0) and (b["start"], b["duration"]) == (13.0, 3.9)
     assert a["words"] + b["words"] == timing["words"] and a["audio"] == b["audio"] == timing["audio"]
@@ -128,3 +129,65 @@ def test_neighbouring_scenes_look_different_above_the_captions(money_reel):
     stills = [frame_at(video, s["start"] + s["duration"] * 0.7)[:top].astype(int) for s in scenes]
     for before, after in zip(stills, stills[1:]):
         assert np.abs(before - after).mean() > 20
+
+
+class FakePlan:
+    """What cuts.run reads of a plan, with a narration as the voice made it."""
+
+    def __init__(self, scenes, timings, platform="tiktok", pacing="standard", script=True):
+        self.outputs = {"score": {"emotional_arc": "as written", "archetype": "minimal_explainer",
+                                  "music_mood": "lofi_chill", "scenes": scenes},
+                        "narration": {"scenes": timings, "duration": timings[-1]["start"] + timings[-1]["duration"]},
+                        "scoreBy": "script" if script else "llm"}
+        self.request = type("Request", (), {"score": None})()
+        self.platform, self.pacing = PLATFORMS[platform], PACING[pacing]
+        self.logged = []
+
+    def save(self, **outputs):
+        self.outputs.update(outputs)
+
+    def log(self, message, level="info", **payload):
+        self.logged.append(message)
+
+
+def scene(line):
+    return {"script_line": line, "visual_type": "ai_image", "visual_prompt": line[:20]}
+
+
+def spoken(lines, start=0.0, seconds_per_word=0.4):
+    """Timings for lines spoken back to back at a steady pace, 0.3 s between scenes."""
+    timings = []
+    for line in lines:
+        words = [[w, round(start + i * seconds_per_word, 3), round(start + (i + 0.9) * seconds_per_word, 3)]
+                 for i, w in enumerate(line.split())]
+        duration = len(words) * seconds_per_word + 0.3
+        timings.append({"start": start, "duration": duration, "speech": duration - 0.3, "audio": "a.wav",
+                        "words": words})
+        start += duration
+    return timings
+
+
+def test_scenes_are_re_cut_on_the_voices_timings():
+    lines = ["Money grows slowly at first, then faster every single year that you leave it alone.", "Wait.",
+             "Then it snowballs."]
+    plan = FakePlan([scene(line) for line in lines], spoken(lines))
+    detail = cuts.run(plan)
+    seconds = [t["duration"] for t in plan.outputs["narration"]["scenes"]]
+    assert detail == "; 1 long scene(s) split, 1 short one(s) joined" and all(2.0 <= s <= 6.0 for s in seconds)
+    assert [s["script_line"] for s in plan.outputs["score"]["scenes"]] == [
+        "Money grows slowly at first,", "then faster every single year that you leave it alone.",
+        "Wait. Then it snowballs."]
+
+
+def test_an_llms_short_scene_is_kept_and_a_replayed_score_is_not_re_cut():
+    lines = ["Wait.", "Then it snowballs over the years."]
+    plan = FakePlan([scene(line) for line in lines], spoken(lines), script=False)
+    assert cuts.run(plan) == "" and len(plan.outputs["score"]["scenes"]) == 2
+
+
+def test_a_narration_longer_than_the_platform_fails_saying_what_to_cut():
+    lines = [" ".join(["word"] * 100)] * 5  # 500 words at 0.4 s and five 0.3 s gaps: 201.5 s
+    plan = FakePlan([scene(line) for line in lines], spoken(lines))
+    with pytest.raises(JobFailed) as caught:
+        cuts.run(plan)
+    assert caught.value.code == "too_long" and "tiktok takes 180 s. Cut about 54 of its 500 words" in caught.value.message
