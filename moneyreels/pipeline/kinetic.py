@@ -70,6 +70,13 @@ def overlays(plan, index: int, shown: dict, timing: dict) -> list[dict]:
     return made
 
 
+def panel_layer(index: int, shown: dict, timing: dict) -> dict:
+    """Return the timeline layer (manifest JSON) of the panel under the scene's text, still over its moving art."""
+    return {"id": f"scene-{index + 1}-panel", "type": "image", "asset_id": f"panel-{index + 1}",
+            "time": {"start_seconds": timing["start"], "duration_seconds": timing["duration"]},
+            "layout": _box(COMPOSITIONS[shown["composition"]]["panel"]), "background_mode": "transparent"}
+
+
 def _box(box) -> dict:
     x0, y0, x1, y1 = box
     return {"x": f"{x0 * 100:g}%", "y": f"{y0 * 100:g}%", "width": f"{(x1 - x0) * 100:g}%",

@@ -17,15 +17,23 @@ MIN_CLIP_SECONDS = 2.0
 
 
 def draw(plan, index, scene, path):
-    """Draw a scene's backdrop: art in the palette, darkened where its kinetic text will sit.
-
-    A text_card is the plainest backdrop (a gradient): its words are the kinetic text.
-    """
-    # Consecutive scenes take consecutive styles, compositions and palette turns, so no frame repeats the one before.
+    """Draw a scene's backdrop: art in the palette (a text_card's is the plainest, a gradient: its
+    words are the kinetic text)."""
+    # Consecutive scenes take consecutive styles and palette turns, so no frame repeats the one before.
     style = "gradient" if scene.visual_type == "text_card" else art.STYLES[index % len(art.STYLES)]
-    layout = kinetic.composition(index)
     return art.draw_art(f"{scene.visual_prompt} {plan.archetype.artStyle}", art.rotated(plan.palette, index), plan.size,
-                        path, seed=index + 1, style=style, panel=(layout, kinetic.COMPOSITIONS[layout]["panel"]))
+                        path, seed=index + 1, style=style)
+
+
+def draw_panel(plan, index, shown) -> str | None:
+    """Draw the panel the scene's kinetic text sits on, sized to its composition's box; None without text."""
+    if not (shown["phrase"] or shown["numbers"]):
+        return None
+    x0, y0, x1, y1 = kinetic.COMPOSITIONS[shown["composition"]]["panel"]
+    width, height = plan.size
+    size = (max(2, round((x1 - x0) * width)), max(2, round((y1 - y0) * height)))
+    path = plan.dir / "visuals" / f"panel-{index + 1:03d}.png"
+    return str(art.draw_panel(shown["composition"], art.rotated(plan.palette, index), size, path).resolve())
 
 
 def on_screen(index, scene, source) -> dict:
@@ -139,8 +147,9 @@ class Sources:
                      "file": str(draw(self.plan, index, scene, self.path(index, ".jpg")).resolve())}
             note = self.fallback_note(kind)
         path = self.plan.relative(asset["file"]) if asset["source"] != "media" else asset["file"].rsplit("/", 1)[-1]
-        return {"sceneIndex": index, "visualType": kind, "note": note, "path": path,
-                "onScreen": on_screen(index, scene, asset["source"]), **asset}
+        shown = on_screen(index, scene, asset["source"])
+        return {"sceneIndex": index, "visualType": kind, "note": note, "path": path, "onScreen": shown,
+                "panel": draw_panel(self.plan, index, shown), **asset}
 
 
 def add_music(plan, score):

@@ -60,19 +60,14 @@ class _Colours:
 
 
 def draw_art(prompt: str, palette: Palette, size: tuple[int, int], out_path: Path, *, seed: int,
-             style: str | None = None, panel: tuple[str, tuple[float, float, float, float]] | None = None) -> Path:
-    """Draw an abstract image for `prompt` in the palette and save it (JPEG unless .png).
-
-    `panel` (a PANELS kind and a box in fractions of the frame) darkens where text will go.
-    """
+             style: str | None = None) -> Path:
+    """Draw an abstract image for `prompt` in the palette and save it (JPEG unless .png)."""
     style = style or style_for(prompt, seed)
     if style not in STYLES:
         raise ValueError(f"unknown art style {style!r}; choose one of {', '.join(STYLES)}")
     colours = _Colours.of(palette, dark=bool(_words(prompt) & _DARK_WORDS))
-    image = _finish(_PAINTERS[style](colours, _work_size(size, _SCALE[style]), _rng(prompt, seed)), size)
-    if panel:
-        image = _panel(image, *panel, colours)
-    return _save(image, Path(out_path))
+    image = _PAINTERS[style](colours, _work_size(size, _SCALE[style]), _rng(prompt, seed))
+    return _save(_finish(image, size), Path(out_path))
 
 
 def rotated(palette: Palette, n: int) -> Palette:
@@ -80,33 +75,38 @@ def rotated(palette: Palette, n: int) -> Palette:
     return Palette(_rotate(palette.background, n), _rotate(palette.accent, n), palette.text)
 
 
-def _panel(image: Image.Image, kind: str, box: tuple[float, float, float, float], c: "_Colours") -> Image.Image:
-    """Lay a translucent dark shape (a card, a band or a spotlight) over the box, for text to sit on."""
-    w, h = image.size
-    x0, y0, x1, y1 = box[0] * w, box[1] * h, box[2] * w, box[3] * h
+def draw_panel(kind: str, palette: Palette, size: tuple[int, int], out_path: Path) -> Path:
+    """Draw a translucent dark shape for text to sit on (a card, a band or a spotlight) as an RGBA PNG.
+
+    It is its own picture, laid over the scene's moving art, so the text and its panel never drift apart.
+    """
+    if kind not in PANELS:
+        raise ValueError(f"unknown panel {kind!r}; choose one of {', '.join(PANELS)}")
+    w, h = size
+    c = _Colours.of(palette)
     shade = _mix(c.background.min(axis=0), (0, 0, 0), 0.7)
     accent = _int(c.accent[0])
+    line = max(2, round(w * 0.008))
     mask = Image.new("L", (w, h), 0)
     draw = ImageDraw.Draw(mask)
     if kind == "card":
-        draw.rounded_rectangle((x0, y0, x1, y1), radius=w * 0.05, fill=175)
+        draw.rounded_rectangle((line, line, w - line, h - line), radius=w * 0.055, fill=175)
     elif kind == "band":
-        draw.rectangle((x0, y0, x1, y1), fill=185)
-    elif kind == "spot":
-        cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, (y1 - y0) * 0.62
-        draw.ellipse((cx - r * 1.1, cy - r, cx + r * 1.1, cy + r), fill=190)
-        mask = mask.filter(ImageFilter.GaussianBlur(w * 0.06))
+        draw.rectangle((0, 0, w, h), fill=185)
     else:
-        raise ValueError(f"unknown panel {kind!r}; choose one of {', '.join(PANELS)}")
-    image = Image.composite(Image.new("RGB", (w, h), shade), image, mask)
-    draw = ImageDraw.Draw(image)
-    line = max(2, round(w * 0.008))
+        soft = w * 0.05
+        draw.ellipse((2 * soft, 2 * soft, w - 2 * soft, h - 2 * soft), fill=190)
+        mask = mask.filter(ImageFilter.GaussianBlur(soft))
+    panel = Image.new("RGBA", (w, h), (*shade, 0))
+    panel.putalpha(mask)
+    draw = ImageDraw.Draw(panel)
     if kind == "card":
-        draw.rounded_rectangle((x0, y0, x1, y1), radius=w * 0.05, outline=accent, width=line)
+        draw.rounded_rectangle((line // 2, line // 2, w - line // 2, h - line // 2), radius=w * 0.055,
+                               outline=(*accent, 255), width=line)
     elif kind == "band":
-        draw.rectangle((x0, y0, x0 + 3 * line, y1), fill=accent)
-        draw.rectangle((x0, y1 - line, x1, y1), fill=accent)
-    return image
+        draw.rectangle((0, 0, 3 * line, h), fill=(*accent, 255))
+        draw.rectangle((0, h - line, w, h), fill=(*accent, 255))
+    return _save(panel, Path(out_path))
 
 
 PANELS = ("card", "band", "spot")

@@ -105,6 +105,12 @@ def test_numbers_in_the_script_appear_on_screen_as_text(money_reel):
     width, height = manifest["output"]["width"], manifest["output"]["height"]
     colour = np.array([int(CAPTION_STYLES[ARCHETYPES["bright_pop"].captionStyle].highlight_color[i:i + 2], 16)
                        for i in (1, 3, 5)])
+    # Every scene's text sits on its own still panel, laid over the moving art.
+    panels = [layer for layer in manifest["composition"]["timeline"] if layer["id"].endswith("-panel")]
+    scenes = [layer for layer in manifest["composition"]["timeline"] if layer["id"].count("-") == 1
+              and layer["type"] == "image"]
+    assert len(panels) == len(scenes) and all(p["background_mode"] == "transparent" and "motion" not in p
+                                              for p in panels)
     heroes = [o for o in manifest["composition"]["text_overlays"] if o["id"].endswith("-number")]
     assert {o["content"] for o in heroes} >= {"$100 · 7%", "30 years", "$120,000", "36,000"}
     for hero in heroes:
