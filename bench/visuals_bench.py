@@ -40,9 +40,9 @@ def main():
         for style in art.STYLES:
             seconds = timed(lambda i: art.draw_art("bench", PALETTE, SIZE, out / "a.jpg", seed=i, style=style))
             rows.append((f"draw_art {style}", f"{seconds * 1000:.0f} ms"))
-        seconds = timed(lambda i: art.draw_text_card("Why the Roman Empire really fell", PALETTE, SIZE,
-                                                     out / "c.jpg", seed=i))
-        rows.append(("draw_text_card", f"{seconds * 1000:.0f} ms"))
+        for kind in art.PANELS:
+            seconds = timed(lambda i: art.draw_panel(kind, PALETTE, (972, 653), out / "p.png"))
+            rows.append((f"draw_panel {kind} (972x653)", f"{seconds * 1000:.0f} ms"))
         for mood in music.MOODS:
             # A fresh cache folder per call, so every call synthesises and writes the WAV.
             seconds = timed(lambda i: music.track(mood, out / f"{mood}-{i}", seconds=32.0), runs=3)

@@ -234,12 +234,20 @@ class TextTime(TimeSpan):
     duration_seconds: PositiveSeconds
 
 
+class TextAnimation(Model):
+    """Extension: how a text overlay enters (it then holds until its end)."""
+
+    type: Literal["pop", "slide", "type_on"]
+    duration_seconds: float = Field(0.4, gt=0, le=5)
+
+
 class TextOverlay(Model):
     id: Id | None = None
     content: str = Field(max_length=MAX_TEXT_CHARS)
     time: TextTime
     layout: Layout = Field(default_factory=Layout)
     style: TextStyle = Field(default_factory=TextStyle)
+    animation: TextAnimation | None = None
 
 
 class CaptionWord(Model):

@@ -170,7 +170,7 @@ def test_reference_data(client):
     assert len(archetypes.json) >= 8 and 'rel="self"' in archetypes.headers["Link"]
     assert set(archetypes.json[0]) == {"name", "captionStyle", "artStyle", "mood", "colorPalette", "scenePacing",
                                        "motionIntensity"}
-    assert {"name": "youtube", "width": 1080, "height": 1920, "fps": 30, "maxDurationSeconds": 60} in \
+    assert {"name": "youtube", "width": 1080, "height": 1920, "fps": 30, "maxDurationSeconds": 180} in \
         client.get("/api/v1/platforms").json
     providers = client.get("/api/v1/providers").json
     assert {"llm", "tts", "image", "stock", "video", "music"} <= set(providers)

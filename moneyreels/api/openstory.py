@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import jobs, pipeline
 from ..errors import InvalidRequest
 from ..jobs import State
-from ..pipeline.catalog import ARCHETYPES
+from ..pipeline.catalog import ARCHETYPES, PACING
 from ..pipeline.request import GenerateRequest
+from ..pipeline.score import word_count
 from .auth import authenticate, current_owner
 from .inputs import parse_body, wait_seconds
 from .limits import limit_requests
@@ -27,6 +28,7 @@ bp = Blueprint("openstory", __name__, url_prefix="/api/v1/sequences")
 bp.before_request(authenticate)
 bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0)))
 
+DEFAULT_SECONDS = 30  # a sequence's length when the request names no targetSeconds
 STATUSES = {State.QUEUED: "draft", State.RUNNING: "generating", State.COMPLETED: "completed",
             State.FAILED: "failed", State.CANCELLED: "cancelled"}
 
@@ -88,7 +90,16 @@ class SequenceRequest(BaseModel):
         if self.enhance == "always":
             return {**body, "topic": self.script[:500],
                     "direction": "\n".join(filter(None, [f"Expand this script:\n{self.script}", body["direction"]]))}
+        if self.expands():
+            aim = f"Aim for about {self.targetSeconds or DEFAULT_SECONDS} seconds of narration."
+            return {**body, "script": self.script, "enhance": True,
+                    "direction": "\n".join(filter(None, [aim, body["direction"]]))}
         return {**body, "script": self.script}
+
+    def expands(self) -> bool:
+        """enhance=auto expands a script that fills less than half the target length (when an LLM is usable)."""
+        seconds = word_count(self.script) / PACING["standard"].words_per_second
+        return self.enhance == "auto" and seconds < (self.targetSeconds or DEFAULT_SECONDS) / 2
 
 
 SEQUENCE_ID = re.compile(r"^seq_([0-9a-f]{32})$")
@@ -175,7 +186,8 @@ def create():
         waited, headers = wait_for_change(job, current_owner())
         entry.update(progress=document(waited), waitChanged=headers["X-Wait-Changed"] == "true",
                      waitDone=headers["X-Wait-Done"] == "true")
-    enhanced = body.script if body.enhance != "always" else None
+    # A script the job may still expand is not known yet; the sequence's frames show the lines used.
+    enhanced = body.script if body.enhance != "always" and not body.expands() else None
     return {"sequences": [entry], "enhancedScript": enhanced,
             "_links": {"self": link("/api/v1/sequences", "POST"), "sequence": entry["_links"]["self"]}}, 202
 

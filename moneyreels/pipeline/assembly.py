@@ -5,6 +5,7 @@ import json
 from .. import renders
 from ..manifest import Manifest
 from ..render import render
+from . import kinetic
 from .catalog import CAPTION_STYLES
 from .score import DirectorScore
 
@@ -53,10 +54,17 @@ def compile_manifest(plan) -> dict:
     score = DirectorScore.model_validate(plan.outputs["score"])
     narration, assets = plan.outputs["narration"], plan.outputs["assets"]
     width, height = plan.size
-    manifest_assets, timeline = [], []
+    manifest_assets, timeline, texts, panels = [], [], [], []
     for index, (scene, asset, timing) in enumerate(zip(score.scenes, assets, narration["scenes"])):
         manifest_assets.append({"id": f"visual-{index + 1}", "type": asset["kind"], "url": asset["file"]})
         timeline.append(visual_layer(plan, index, scene, asset, timing))
+        if asset.get("onScreen"):
+            texts += kinetic.overlays(plan, index, asset["onScreen"], timing)
+        if asset.get("panel"):
+            manifest_assets.append({"id": f"panel-{index + 1}", "type": "image", "url": asset["panel"]})
+            panels.append(kinetic.panel_layer(index, asset["onScreen"], timing))
+    # Panels follow every scene layer, so the scenes stay one run and still blend into each other.
+    timeline += panels
     total = narration["duration"]
     manifest_assets.append({"id": "voice", "type": "audio", "url": str((plan.dir / narration["voice"]).resolve())})
     timeline.append({"id": "voice", "type": "audio", "asset_id": "voice",
@@ -77,7 +85,8 @@ def compile_manifest(plan) -> dict:
                      "voice": speaker.get("name") or ""},
         "output": {"width": width, "height": height, "fps": plan.platform.fps, "loudness_lufs": LOUDNESS_LUFS},
         "assets": manifest_assets,
-        "composition": {"timeline": timeline, "captions": [caption_track(plan, words)] if words else []},
+        "composition": {"timeline": timeline, "text_overlays": kinetic.ordered(texts),
+                        "captions": [caption_track(plan, words)] if words else []},
     }
 
 

@@ -18,9 +18,16 @@ class Archetype:
 
 @dataclass(frozen=True)
 class Pacing:
+    """How fast a reel talks and cuts: a cut every `scene_seconds` or so, none past `max_scene_seconds`.
+
+    A script a little over the platform's length is spoken faster, up to `max_words_per_second`.
+    """
+
     name: str
     words_per_second: float
     scene_seconds: float
+    max_scene_seconds: float
+    max_words_per_second: float
 
 
 @dataclass(frozen=True)
@@ -78,16 +85,20 @@ PALETTES = {
     "cosmic": Palette(("#03071e", "#10002b"), ("#7b2cbf", "#c77dff", "#48cae4"), "#ffffff"),
 }
 
+# Short-form video cuts every 2-4 s at a standard pace; slow tiers (storybook, documentary) linger.
 PACING = {p.name: p for p in (
-    Pacing("slow", 2.1, 5.0),
-    Pacing("standard", 2.5, 4.0),
-    Pacing("fast", 2.9, 3.0),
+    Pacing("slow", 2.1, 4.0, 7.0, 2.4),
+    Pacing("standard", 2.5, 3.0, 6.0, 2.9),
+    Pacing("fast", 2.9, 2.5, 4.5, 3.3),
 )}
 
+# The longest reel each feed takes as short-form (checked 2025): YouTube Shorts up to 3 min (since
+# October 2024), Instagram Reels up to 3 min (since January 2025). TikTok uploads may run 10 min,
+# but its short-form feed norm is under 3 min, so MoneyReels stops there too.
 PLATFORMS = {p.name: p for p in (
-    Platform("youtube", 1080, 1920, 30, 60),
-    Platform("tiktok", 1080, 1920, 30, 60),
-    Platform("instagram", 1080, 1920, 30, 90),
+    Platform("youtube", 1080, 1920, 30, 180),
+    Platform("tiktok", 1080, 1920, 30, 180),
+    Platform("instagram", 1080, 1920, 30, 180),
 )}
 
 _BASE_CAPTION = {"font_size": 76, "font_weight": 800, "color": "white", "stroke_color": "black",
@@ -120,7 +131,8 @@ _ARCHETYPE_WORDS = {
     "warm_storybook": ("story", "once upon", "child", "kids", "fairy", "bedtime", "friend"),
     "bright_pop": ("fun", "party", "music", "pop", "dance", "celebrity", "trend"),
     "editorial_caricature": ("politic", "election", "satire", "government", "economy", "news"),
-    "minimal_explainer": ("how to", "explain", "tips", "guide", "learn", "why", "steps"),
+    "minimal_explainer": ("how to", "explain", "tips", "guide", "learn", "why", "steps", "money", "dollar",
+                          "invest", "saving", "interest", "budget", "percent"),
 }
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import MoneyReelsError
 from ..providers.tts import EspeakTTS
-from .score import SCENE_GAP, TAIL, DirectorScore
+from .score import SCENE_GAP, TAIL, DirectorScore, words_per_second
 
 MIN_SCENE_SECONDS = 1.5
 # The voice's loudest peaks are lowered this much: speech peaks ~20 dB over its loudness, and the
@@ -85,7 +85,7 @@ def narrate(plan, tts, voice) -> str:
     folder = plan.dir / "tts"
     folder.mkdir(parents=True, exist_ok=True)
     scenes, clips, start = [], [], 0.0
-    speed = plan.pacing.words_per_second / NATURAL_WORDS_PER_SECOND
+    speed = words_per_second(score, plan.pacing, plan.platform) / NATURAL_WORDS_PER_SECOND
     for index, scene in enumerate(score.scenes):
         plan.ctx.checkpoint()
         speech = tts.synthesize(scene.script_line, folder / f"scene-{index + 1:03d}.wav", voice=voice, speed=speed)

@@ -65,6 +65,8 @@ class GenerateRequest(BaseModel):
     direction: str | None = None
     score: DirectorScore | None = None
     voice: str | None = Field(None, max_length=100)
+    # Expand a short script with the LLM when one is usable (OpenStory's enhance: auto); as written otherwise.
+    enhance: bool = False
     providers: Providers = Field(default_factory=Providers)
     keys: Keys = Field(default_factory=dict)
 

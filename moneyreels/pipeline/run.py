@@ -2,7 +2,7 @@
 
 from .. import keyring
 from ..errors import JobCancelled, JobFailed
-from . import assembly, choices, costs, critic, director, narration, research, visuals
+from . import assembly, choices, costs, critic, cuts, director, narration, research, visuals
 from .plan import Plan
 from .score import DirectorScore
 
@@ -13,7 +13,7 @@ NO_LLM = ("A topic needs an LLM to write about it, and none is usable. Set ANTHR
 STEPS = (
     ("research", lambda plan, chosen: research.run(plan, chosen.llm)),
     ("director", lambda plan, chosen: director.run(plan, chosen.llm)),
-    ("tts", lambda plan, chosen: narration.run(plan, chosen.tts, chosen.voice)),
+    ("tts", lambda plan, chosen: narration.run(plan, chosen.tts, chosen.voice) + cuts.run(plan)),
     ("visuals", lambda plan, chosen: visuals.run(plan, chosen)),
     ("assembly", lambda plan, chosen: assembly.run(plan)),
     ("critic", lambda plan, chosen: critic.run(plan, chosen.llm)),

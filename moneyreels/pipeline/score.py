@@ -10,6 +10,9 @@ from .catalog import ARCHETYPES, Pacing, Platform
 # Seconds of silence between scenes, and at the end, added to the spoken time.
 SCENE_GAP = 0.3
 TAIL = 0.8
+# A 3-minute reel cut every 3 s; a one-line script is one scene.
+MAX_SCENES = 60
+MIN_WORDS = 3
 
 
 class Scene(BaseModel):
@@ -28,7 +31,7 @@ class DirectorScore(BaseModel):
     emotional_arc: str = Field(min_length=1, max_length=500)
     archetype: str
     music_mood: str = Field(min_length=1, max_length=60)
-    scenes: list[Scene] = Field(min_length=3, max_length=16)
+    scenes: list[Scene] = Field(min_length=1, max_length=MAX_SCENES)
 
 
 def word_count(text: str) -> int:
@@ -37,6 +40,13 @@ def word_count(text: str) -> int:
 
 def spoken_seconds(words: int, pacing: Pacing) -> float:
     return words / pacing.words_per_second
+
+
+def words_per_second(score: DirectorScore, pacing: Pacing, platform: Platform) -> float:
+    """How fast to speak: the tier's pace, faster when that is what fits the platform's length."""
+    words = sum(word_count(scene.script_line) for scene in score.scenes)
+    room = platform.maxDurationSeconds - SCENE_GAP * len(score.scenes) - TAIL
+    return max(pacing.words_per_second, words / room if room > 0 else float("inf"))
 
 
 def problems(score: DirectorScore, pacing: Pacing, platform: Platform) -> list[str]:
@@ -50,13 +60,16 @@ def problems(score: DirectorScore, pacing: Pacing, platform: Platform) -> list[s
             found.append(f"scenes {index - 1}-{index + 1} are all {types[index]}: at most two in a row may share a visual type")
             break
     words = sum(word_count(scene.script_line) for scene in score.scenes)
-    seconds = spoken_seconds(words, pacing) + SCENE_GAP * len(score.scenes) + TAIL
-    if seconds > platform.maxDurationSeconds:
-        most = int((platform.maxDurationSeconds - SCENE_GAP * len(score.scenes) - TAIL) * pacing.words_per_second)
+    if words_per_second(score, pacing, platform) > pacing.max_words_per_second:
+        room = platform.maxDurationSeconds - SCENE_GAP * len(score.scenes) - TAIL
+        most = int(room * pacing.max_words_per_second)
         found.append(
-            f"the script has {words} words, about {seconds:.0f} s at {pacing.name} pacing; "
-            f"{platform.name} allows {platform.maxDurationSeconds} s, so at most {most} words"
+            f"the script has {words} words, about {spoken_seconds(words, pacing):.0f} s at {pacing.name} pacing; "
+            f"{platform.name} allows {platform.maxDurationSeconds} s even spoken at {pacing.max_words_per_second} "
+            f"words/s, so at most {most} words: cut {words - most}"
         )
-    if words < 3 * len(score.scenes):
+    if words < MIN_WORDS:
+        found.append(f"the script is too short: it has {words} word(s), a reel needs at least {MIN_WORDS}")
+    elif words < 2 * len(score.scenes):
         found.append(f"the script has only {words} words for {len(score.scenes)} scenes")
     return found

@@ -10,20 +10,37 @@ import shutil
 from ..errors import MoneyReelsError
 from ..providers import art, media, music
 from ..providers.images import build_prompt
+from . import kinetic, onscreen
 from .score import DirectorScore, word_count
 
 MIN_CLIP_SECONDS = 2.0
 
 
 def draw(plan, index, scene, path):
-    """Draw a scene locally: a title card for text_card, abstract art in the palette otherwise."""
-    seed = index + 1
-    if scene.visual_type == "text_card":
-        return art.draw_text_card(scene.visual_prompt, plan.palette, plan.size, path, seed=seed)
-    # Consecutive scenes take consecutive styles, so no frame repeats the one before.
-    style = art.STYLES[index % len(art.STYLES)]
-    return art.draw_art(f"{scene.visual_prompt} {plan.archetype.artStyle}", plan.palette, plan.size, path,
-                        seed=seed, style=style)
+    """Draw a scene's backdrop: art in the palette (a text_card's is the plainest, a gradient: its
+    words are the kinetic text)."""
+    # Consecutive scenes take consecutive styles and palette turns, so no frame repeats the one before.
+    style = "gradient" if scene.visual_type == "text_card" else art.STYLES[index % len(art.STYLES)]
+    return art.draw_art(f"{scene.visual_prompt} {plan.archetype.artStyle}", art.rotated(plan.palette, index), plan.size,
+                        path, seed=index + 1, style=style)
+
+
+def draw_panel(plan, index, shown) -> str | None:
+    """Draw the panel the scene's kinetic text sits on, sized to its composition's box; None without text."""
+    if not (shown["phrase"] or shown["numbers"]):
+        return None
+    x0, y0, x1, y1 = kinetic.COMPOSITIONS[shown["composition"]]["panel"]
+    width, height = plan.size
+    size = (max(2, round((x1 - x0) * width)), max(2, round((y1 - y0) * height)))
+    path = plan.dir / "visuals" / f"panel-{index + 1:03d}.png"
+    return str(art.draw_panel(shown["composition"], art.rotated(plan.palette, index), size, path).resolve())
+
+
+def on_screen(index, scene, source) -> dict:
+    """What the scene shows in words: numbers always; the key phrase over local pictures, not over generated ones."""
+    local = source in ("drawn", "media")
+    return {"composition": kinetic.composition(index), "numbers": onscreen.hero_numbers(scene.script_line),
+            "phrase": onscreen.key_phrase(scene.script_line) if local else ""}
 
 
 def seconds_of(plan, scene) -> float:
@@ -130,7 +147,9 @@ class Sources:
                      "file": str(draw(self.plan, index, scene, self.path(index, ".jpg")).resolve())}
             note = self.fallback_note(kind)
         path = self.plan.relative(asset["file"]) if asset["source"] != "media" else asset["file"].rsplit("/", 1)[-1]
-        return {"sceneIndex": index, "visualType": kind, "note": note, "path": path, **asset}
+        shown = on_screen(index, scene, asset["source"])
+        return {"sceneIndex": index, "visualType": kind, "note": note, "path": path, "onScreen": shown,
+                "panel": draw_panel(self.plan, index, shown), **asset}
 
 
 def add_music(plan, score):

@@ -1,4 +1,4 @@
-"""Draw abstract background images and title cards locally, in an archetype's palette.
+"""Draw abstract background images locally, in an archetype's palette, with a panel for text.
 
 Soft content (gradients, glows, blurred discs) is painted at a fraction of the output size and
 upscaled, which keeps a 1080x1920 image well under the render budget; a fixed film grain is added
@@ -15,7 +15,6 @@ import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from moneyreels.render.colors import parse_color
-from moneyreels.render.text import TextStyle, draw_text
 
 STYLES = ("gradient", "shapes", "waves", "rays", "grid", "bokeh")
 # How much smaller than the output each style is painted: sharp edges need more pixels.
@@ -31,7 +30,6 @@ _STYLE_OF_WORD = {word: style for style, words in _KEYWORDS.items() for word in 
 _DARK_WORDS = frozenset("space night dark galaxy star midnight cosmos universe".split())
 GRAIN = 3.5  # standard deviation of the film grain, in 8-bit levels
 JPEG_QUALITY = 90
-MIN_TEXT_CONTRAST = 4.5  # WCAG AA for body text
 
 
 @dataclass(frozen=True)
@@ -72,6 +70,48 @@ def draw_art(prompt: str, palette: Palette, size: tuple[int, int], out_path: Pat
     return _save(_finish(image, size), Path(out_path))
 
 
+def rotated(palette: Palette, n: int) -> Palette:
+    """Return the palette with its colours rotated by n: the first colour dominates, so neighbours differ."""
+    return Palette(_rotate(palette.background, n), _rotate(palette.accent, n), palette.text)
+
+
+def draw_panel(kind: str, palette: Palette, size: tuple[int, int], out_path: Path) -> Path:
+    """Draw a translucent dark shape for text to sit on (a card, a band or a spotlight) as an RGBA PNG.
+
+    It is its own picture, laid over the scene's moving art, so the text and its panel never drift apart.
+    """
+    if kind not in PANELS:
+        raise ValueError(f"unknown panel {kind!r}; choose one of {', '.join(PANELS)}")
+    w, h = size
+    c = _Colours.of(palette)
+    shade = _mix(c.background.min(axis=0), (0, 0, 0), 0.7)
+    accent = _int(c.accent[0])
+    line = max(2, round(w * 0.008))
+    mask = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(mask)
+    if kind == "card":
+        draw.rounded_rectangle((line, line, w - line, h - line), radius=w * 0.055, fill=175)
+    elif kind == "band":
+        draw.rectangle((0, 0, w, h), fill=185)
+    else:
+        soft = w * 0.05
+        draw.ellipse((2 * soft, 2 * soft, w - 2 * soft, h - 2 * soft), fill=190)
+        mask = mask.filter(ImageFilter.GaussianBlur(soft))
+    panel = Image.new("RGBA", (w, h), (*shade, 0))
+    panel.putalpha(mask)
+    draw = ImageDraw.Draw(panel)
+    if kind == "card":
+        draw.rounded_rectangle((line // 2, line // 2, w - line // 2, h - line // 2), radius=w * 0.055,
+                               outline=(*accent, 255), width=line)
+    elif kind == "band":
+        draw.rectangle((0, 0, 3 * line, h), fill=(*accent, 255))
+        draw.rectangle((0, h - line, w, h), fill=(*accent, 255))
+    return _save(panel, Path(out_path))
+
+
+PANELS = ("card", "band", "spot")
+
+
 def style_for(prompt: str, seed: int) -> str:
     """Return the style a keyword of the prompt asks for (alphabetically first), else one picked by the seed."""
     asked = sorted(_STYLE_OF_WORD[w] for w in _words(prompt) if w in _STYLE_OF_WORD)
@@ -89,43 +129,10 @@ def draw_sequence(prompts: list[str], palette: Palette, size: tuple[int, int], o
             others = [s for s in STYLES if s != previous]
             style = others[_rng(prompt, seed + i).integers(len(others))]
         # Rotating the palette puts a different colour first, and the first colour dominates.
-        rotated = Palette(_rotate(palette.background, i), _rotate(palette.accent, i), palette.text)
-        paths.append(draw_art(prompt, rotated, size, out_dir / f"art-{i:03d}.jpg", seed=seed + i, style=style))
+        paths.append(draw_art(prompt, rotated(palette, i), size, out_dir / f"art-{i:03d}.jpg", seed=seed + i,
+                              style=style))
         previous = style
     return paths
-
-
-def draw_text_card(text: str, palette: Palette, size: tuple[int, int], out_path: Path, *, seed: int) -> Path:
-    """Draw a title card: big bold text, wrapped and centred, over a soft palette background.
-
-    The background depends on the seed alone, so cards of one seed differ only in their text.
-    """
-    w, h = size
-    colours = _Colours.of(palette)
-    card = _finish(_paint_gradient(colours, _work_size(size, _SCALE["gradient"]), _rng("", seed), glows=2), size)
-    colour = _readable(palette.text, np.asarray(card.crop((w // 8, h // 3, w - w // 8, 2 * h // 3))))
-    bottom = _paste_title(card, text, colour)
-    if bottom is not None:
-        # A short accent rule under the text ties the card to the palette.
-        half, thick, y = w * 0.09, max(2, round(w * 0.009)), bottom + w * 0.04
-        ImageDraw.Draw(card).rounded_rectangle((w / 2 - half, y, w / 2 + half, y + thick), radius=thick / 2,
-                                               fill=_int(colours.accent[0]))
-    return _save(card, Path(out_path))
-
-
-def _paste_title(card: Image.Image, text: str, colour: str) -> int | None:
-    """Draw the title centred on the card, shrunk to fit; return the bottom row of its ink (None if blank)."""
-    w, h = card.size
-    box_w, box_h = round(w * 0.84), round(h * 0.6)
-    # The shadow lifts light text off the background; dark text gets a faint light halo instead.
-    shadow = "rgba(0,0,0,0.45)" if _luminance(colour) > 0.4 else "rgba(255,255,255,0.3)"
-    style = TextStyle(font_size=w * 0.12, font_weight=800, color=colour, line_height=1.1, shadow_color=shadow,
-                      shadow_blur=w * 0.015, shadow_offset_y=w * 0.004)
-    drawn = draw_text(text, style, box_w, box_h).image
-    top = (h - box_h) // 2
-    card.paste(drawn, ((w - box_w) // 2, top), drawn)
-    ink = drawn.getchannel("A").getbbox()
-    return top + ink[3] if ink else None
 
 
 # --- painters: each returns an RGB image at the work size ---------------------------------------
@@ -298,26 +305,6 @@ def _grain(size: tuple[int, int]) -> Image.Image:
     noise = np.random.default_rng(0).normal(128, GRAIN, (size[1], size[0]))
     grey = Image.fromarray(np.clip(noise, 0, 255).astype(np.uint8))
     return Image.merge("RGB", (grey, grey, grey))
-
-
-def _readable(preferred: str, area: np.ndarray) -> str:
-    """Return `preferred` if it contrasts enough with the area's mean colour, else white or near-black."""
-    back = _luminance(area.reshape(-1, 3).mean(axis=0))
-    candidates = [preferred, "#ffffff", "#111111"]
-    ratios = [_contrast(_luminance(c), back) for c in candidates]
-    return preferred if ratios[0] >= MIN_TEXT_CONTRAST else candidates[1 + int(np.argmax(ratios[1:]))]
-
-
-def _luminance(colour: str | np.ndarray) -> float:
-    """Return the WCAG relative luminance of a CSS colour or an RGB row (0-255)."""
-    rgb = parse_color(colour)[:3] if isinstance(colour, str) else colour
-    c = np.asarray(rgb, float) / 255
-    linear = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return float(linear @ (0.2126, 0.7152, 0.0722))
-
-
-def _contrast(a: float, b: float) -> float:
-    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
 
 
 def _save(image: Image.Image, path: Path) -> Path:

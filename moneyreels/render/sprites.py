@@ -12,6 +12,7 @@ from PIL import Image
 
 from moneyreels.manifest import Layout, Manifest, TextStyle
 from moneyreels.render import text
+from moneyreels.render.animation import animate
 from moneyreels.render.timeline import CAPTIONS, TEXT, Box, Plan, layout_box, stack_key
 
 CAPTION_LAYOUT = Layout(x="5%", y="65%", width="90%", height="20%")  # a lower third, clear of titles
@@ -62,8 +63,11 @@ def draw_sprites(manifest: Manifest, plan: Plan, work_dir: Path) -> tuple[list[S
         result = text.draw_text(overlay.content, _text_style(overlay.style.merged_over(global_style)), box.w, box.h)
         warnings += result.warnings
         start = overlay.time.start_seconds
-        frame = (start, start + overlay.time.duration_seconds, result.image)
-        drawn.append(_Drawn(box, stack_key(layout, TEXT, index), [frame]))
+        end = start + overlay.time.duration_seconds
+        motion = overlay.animation
+        frames = animate(result.image, motion.type, start, end, motion.duration_seconds, plan.fps) if motion \
+            else [(start, end, result.image)]
+        drawn.append(_Drawn(box, stack_key(layout, TEXT, index), frames))
     for index, track in enumerate(composition.captions):
         layout = track.layout.merged_over(CAPTION_LAYOUT)
         box = layout_box(layout, plan.width, plan.height)

@@ -8,7 +8,7 @@ from moneyreels.pipeline import costs, critic, director
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES, PACING, PALETTES, PLATFORMS, pick_archetype
 from moneyreels.pipeline.narration import even_peaks
 from moneyreels.pipeline.request import GenerateRequest
-from moneyreels.pipeline.score import DirectorScore, problems
+from moneyreels.pipeline.score import MAX_SCENES, DirectorScore, problems, words_per_second
 from moneyreels.providers.costs import Ledger
 
 SCENE = {"script_line": "Honey never spoils, even after thousands of years.", "visual_type": "ai_image",
@@ -78,11 +78,20 @@ def test_three_in_a_row_of_one_visual_type_is_a_problem():
     assert found and "at most two in a row" in found[0]
 
 
-def test_too_many_words_for_the_platform_is_a_problem():
-    long_line = " ".join(["word"] * 60)
+def test_too_many_words_for_the_platform_is_a_problem_that_says_how_many_to_cut():
+    long_line = " ".join(["ab"] * 200)
     found = problems(score("ai_image", "text_card", "ai_image", line=long_line), PACING["standard"],
                      PLATFORMS["youtube"])
-    assert any("at most" in problem and "words" in problem for problem in found)
+    # 180 s less 3 gaps and the tail, at the tier's fastest 2.9 words/s: 517 words fit of 600.
+    assert any("at most 517 words: cut 83" in problem for problem in found), found
+
+
+def test_a_script_a_little_over_is_spoken_faster_within_the_tier():
+    pacing, platform = PACING["standard"], PLATFORMS["tiktok"]
+    fits = score("ai_image", "text_card", "ai_image", line=" ".join(["ab"] * 160))  # 480 words: 192 s at 2.5
+    assert problems(fits, pacing, platform) == []
+    assert pacing.words_per_second < words_per_second(fits, pacing, platform) <= pacing.max_words_per_second
+    assert words_per_second(score("ai_image"), pacing, platform) == pacing.words_per_second
 
 
 def test_unknown_archetype_is_a_problem():
@@ -106,14 +115,32 @@ def test_script_director_keeps_every_word_in_order():
     assert problems(made, PACING["standard"], PLATFORMS["youtube"]) == []
 
 
-def test_script_director_makes_at_least_three_scenes_from_one_sentence():
-    made = split("Octopuses have three hearts and blue blood")
-    assert len(made.scenes) == 3
+def test_a_one_line_script_is_one_scene():
+    made = split("A lighthouse keeper befriends a stranded whale.")
+    assert [scene.script_line for scene in made.scenes] == ["A lighthouse keeper befriends a stranded whale."]
+    assert problems(made, PACING["standard"], PLATFORMS["tiktok"]) == []
 
 
-def test_script_director_caps_scenes_at_sixteen():
-    script = " ".join(f"Fact number {n} is short." for n in range(40))
-    assert len(split(script, "fast").scenes) == 16
+MONEY = ("Put one hundred dollars away every month at seven percent, and in thirty years you will have about "
+         "one hundred and twenty thousand dollars. You only put in thirty six thousand. The rest is compound "
+         "interest doing the heavy lifting while you sleep. Start early, stay boring, and let time do the work.")
+
+
+def test_long_sentences_are_cut_at_clauses_to_the_tiers_scene_length():
+    lines = director.cut(MONEY, PACING["standard"])
+    assert lines[:2] == ["Put one hundred dollars away every month at seven percent,",
+                         "and in thirty years you will have"]
+    # "and" inside a number is no clause break.
+    assert "about one hundred and twenty thousand dollars." in lines
+    pacing = PACING["standard"]
+    for line in lines:
+        seconds = len(line.split()) / pacing.words_per_second
+        assert 2.0 <= seconds <= pacing.max_scene_seconds, line
+
+
+def test_script_director_caps_scenes():
+    script = " ".join(f"Fact number {n} is short." for n in range(300))
+    assert len(split(script, "fast").scenes) == MAX_SCENES
 
 
 class FakeLLM:
@@ -158,21 +185,43 @@ def test_the_estimate_prices_each_scene_by_its_provider():
 
 
 FACTS = {"duration": 30.0, "words": 75, "words_per_second": 2.5, "target_words_per_second": 2.5,
-         "scene_seconds": [4.0, 4.5, 5.0, 4.0], "long_pauses": [], "overflowing_caption_pages": 0,
-         "repeated_visuals": 0, "drawn_visuals": 4, "visual_count": 4, "music": True}
+         "scene_seconds": [3.0, 3.5, 4.0, 3.0, 2.5, 3.0, 3.5, 3.0, 2.5, 2.0], "max_scene_seconds": 6.0,
+         "target_scene_seconds": 3.0, "long_pauses": [], "silence_share": 0.15, "caption_coverage": 1.0,
+         "overflowing_caption_pages": 0, "repeated_visuals": 0, "scenes_showing_their_words": 1.0,
+         "drawn_visuals": 10, "visual_count": 10, "music": True}
 
 
 def test_heuristic_critic_praises_a_good_reel():
     review = critic.heuristic(FACTS)
-    assert review.score >= 8.5 and not review.weaknesses and len(review.strengths) >= 3
+    assert review.score == 10 and not review.weaknesses and len(review.strengths) >= 3
+
+
+def test_the_critics_score_falls_as_scenes_grow_to_eight_seconds():
+    brisk = critic.heuristic(FACTS).score
+    slow = critic.heuristic({**FACTS, "scene_seconds": [8.0] * 4}).score
+    mixed = critic.heuristic({**FACTS, "scene_seconds": [3.0] * 8 + [8.0] * 2}).score
+    assert slow < mixed < brisk
+
+
+def test_the_reel_of_the_issue_does_not_score_ten():
+    # Three scenes of 3.8, 7.8 and 7.6 s, each abstract art that shows none of the words.
+    review = critic.heuristic({**FACTS, "scene_seconds": [3.8, 7.8, 7.6], "scenes_showing_their_words": 0.0,
+                               "visual_count": 3, "drawn_visuals": 3})
+    assert review.score <= 5
+    assert any("run over 6 s" in w for w in review.weaknesses)
+    assert any("show what is being said" in w for w in review.weaknesses)
 
 
 @pytest.mark.parametrize("change, words", [
     ({"words_per_second": 4.0}, "words/s"),
     ({"scene_seconds": [4.0, 12.0, 4.0]}, "run over"),
+    ({"scene_seconds": [1.0, 3.0, 3.0]}, "shorter than"),
     ({"long_pauses": [2.0]}, "silence"),
+    ({"silence_share": 0.4}, "no voice"),
+    ({"caption_coverage": 0.5}, "Captions cover 50%"),
     ({"overflowing_caption_pages": 2}, "overflow"),
-    ({"repeated_visuals": 1}, "twice in a row"),
+    ({"repeated_visuals": 1}, "look alike"),
+    ({"scenes_showing_their_words": 0.5}, "show what is being said"),
 ])
 def test_heuristic_critic_names_each_weakness(change, words):
     review = critic.heuristic({**FACTS, **change})

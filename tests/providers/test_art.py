@@ -91,30 +91,17 @@ def test_sequence_is_deterministic(tmp_path):
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
 
 
-def test_text_card_has_readable_text_in_the_centre(tmp_path):
-    card = pixels(art.draw_text_card("Why Rome fell", OCEAN, SIZE, tmp_path / "c.png", seed=1))
-    blank = pixels(art.draw_text_card("", OCEAN, SIZE, tmp_path / "b.png", seed=1))
-    h, w = card.shape[:2]
-    changed = np.abs(card - blank).max(axis=2) > 60
-    centre = changed[h // 3 : 2 * h // 3, w // 10 : 9 * w // 10]
-    assert centre.mean() > 0.05  # text ink in the middle
-    assert changed.sum() - centre.sum() < 0.1 * centre.sum()  # and little elsewhere
-    # The ink is the palette's white, against a dark background.
-    ink = card[h // 3 : 2 * h // 3, w // 10 : 9 * w // 10][centre]
-    assert np.median(ink, axis=0).min() > 200 and blank.mean() < 120
+@pytest.mark.parametrize("kind", art.PANELS)
+def test_a_panel_is_a_translucent_dark_shape_the_size_asked(tmp_path, kind):
+    with Image.open(art.draw_panel(kind, OCEAN, (200, 120), tmp_path / "p.png")) as drawn:
+        panel = np.asarray(drawn.convert("RGBA"), dtype=float)
+    assert panel.shape == (120, 200, 4)
+    centre = panel[50:70, 80:120]
+    assert 120 < centre[..., 3].mean() < 230 and centre[..., :3].mean() < 60  # see-through, and dark
+    if kind != "band":
+        assert panel[0, 0, 3] == 0 and panel[-1, -1, 3] == 0  # rounded or soft: the corners stay clear
 
 
-def test_text_card_swaps_an_unreadable_text_colour(tmp_path):
-    pale = art.Palette(("#fde68a", "#fef3c7"), ("#f59e0b",), "#fffbeb")  # cream text on cream
-    card = pixels(art.draw_text_card("Hello", pale, SIZE, tmp_path / "c.png", seed=1))
-    blank = pixels(art.draw_text_card("", pale, SIZE, tmp_path / "b.png", seed=1))
-    ink = card[np.abs(card - blank).max(axis=2) > 60]
-    assert ink.size and np.median(ink, axis=0).max() < 80  # drawn dark instead
-
-
-def test_long_text_shrinks_to_fit(tmp_path):
-    text = "An unusually long title card that would never fit on one screen at the default size " * 2
-    card = pixels(art.draw_text_card(text, OCEAN, SIZE, tmp_path / "c.png", seed=1))
-    blank = pixels(art.draw_text_card("", OCEAN, SIZE, tmp_path / "b.png", seed=1))
-    rows = np.nonzero((np.abs(card - blank).max(axis=2) > 60).any(axis=1))[0]
-    assert rows.min() > 0.1 * SIZE[1] and rows.max() < 0.9 * SIZE[1]
+def test_an_unknown_panel_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown panel"):
+        art.draw_panel("ribbon", OCEAN, (10, 10), tmp_path / "p.png")
