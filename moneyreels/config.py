@@ -28,6 +28,7 @@ ENVIRONMENT = {
     "MONEYREELS_OUTPUT_SCALE": "output_scale",
     "MONEYREELS_OLLAMA_URL": "ollama_url",
     "MONEYREELS_ALLOW_PRIVATE_URLS": "allow_private_urls",
+    "MONEYREELS_ALLOWED_HOSTS": "allowed_hosts",
 }
 
 
@@ -56,11 +57,14 @@ class Settings(BaseModel):
     allow_private_urls: bool | None = Field(
         None, description="let asset and webhook URLs reach private addresses; unset: only when HOST is loopback"
     )
+    allowed_hosts: tuple[str, ...] = Field(
+        (), description="host names served besides loopback, HOST and PUBLIC_URL's host; '*' serves any"
+    )
     ollama_url: str = Field("http://localhost:11434/v1", description="a local Ollama, used when no LLM is named")
     output_scale: float = Field(1.0, ge=0.05, le=1.0, description="scale of pipeline reels; 0.5 for quick previews")
     preset: str = Field("veryfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$")
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "allowed_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value):
         if isinstance(value, str):
