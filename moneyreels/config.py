@@ -24,6 +24,7 @@ ENVIRONMENT = {
     "MONEYREELS_PUBLIC_URL": "public_url",
     "MONEYREELS_MAX_DURATION": "max_duration_seconds",
     "MONEYREELS_MAX_ASSET_BYTES": "max_asset_bytes",
+    "MONEYREELS_MAX_FETCH_SECONDS": "max_fetch_seconds",
     "MONEYREELS_PRESET": "preset",
     "MONEYREELS_OUTPUT_SCALE": "output_scale",
     "MONEYREELS_OLLAMA_URL": "ollama_url",
@@ -54,6 +55,7 @@ class Settings(BaseModel):
     public_url: str | None = Field(None, description="base of absolute URLs handed out, when behind a proxy")
     max_duration_seconds: float = Field(60.0, gt=0)
     max_asset_bytes: int = Field(500_000_000, gt=0)
+    max_fetch_seconds: float = Field(300.0, gt=0, le=3600, description="a whole asset download's deadline")
     allow_private_urls: bool | None = Field(
         None, description="let asset and webhook URLs reach private addresses; unset: only when HOST is loopback"
     )

@@ -35,6 +35,7 @@ def options(settings, job_dir: Path) -> RenderOptions:
         max_asset_bytes=settings.max_asset_bytes,
         max_duration_seconds=settings.max_duration_seconds,
         allow_private_urls=netguard.private_allowed(settings),
+        max_fetch_seconds=settings.max_fetch_seconds,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import requests
 
+from .. import transfer
 from ..errors import MoneyReelsError
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ REDACTED = "[redacted]"
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key"})
 ERROR_BODY_BYTES = 64 * 1024  # plenty for an error message; a huge HTML error page is cut here
 EXCERPT_CHARS = 300
-CHUNK_BYTES = 64 * 1024
 
 # Key-shaped text the client was not told about: a provider may echo some other key.
 _PATTERNS = (
@@ -133,6 +133,7 @@ class ProviderClient:
         retries: int = 3,
         backoff: float = 1.0,
         max_retry_after: float = 30,
+        max_seconds: float = 300,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -144,6 +145,7 @@ class ProviderClient:
         self.retries = retries
         self.backoff = backoff
         self.max_retry_after = max_retry_after
+        self.max_seconds = max_seconds  # a whole response's limit, however steadily it trickles
         self.session = session or requests.Session()
         self.sleep = sleep
 
@@ -183,7 +185,7 @@ class ProviderClient:
             try:
                 response = self.session.request(
                     method, url, json=json, params=params, headers={**self.headers, **(headers or {})},
-                    timeout=self.timeout, stream=stream or max_bytes is not None, allow_redirects=False,
+                    timeout=self.timeout, stream=True, allow_redirects=False,
                 )
                 if response.status_code < 300:
                     return response if stream else self._body(response, expect, max_bytes)
@@ -254,18 +256,20 @@ class ProviderClient:
                              http_status=response.status_code) from None
 
     def _read(self, response: requests.Response, max_bytes: int | None) -> bytes:
-        """Read the body, refusing one larger than max_bytes before and while downloading it."""
-        if max_bytes is None:
-            return response.content
+        """Read the body on the clock, refusing one larger than max_bytes before and while downloading it."""
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
+        if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
             raise self._too_large(response, max_bytes)
         chunks, size = [], 0
-        for chunk in response.iter_content(CHUNK_BYTES):
-            size += len(chunk)
-            if size > max_bytes:
-                raise self._too_large(response, max_bytes)
-            chunks.append(chunk)
+        try:
+            for chunk in transfer.chunks(response, max_seconds=self.max_seconds):
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise self._too_large(response, max_bytes)
+                chunks.append(chunk)
+        except transfer.DeadlineExceeded:
+            raise self.error(f"{self.provider} took longer than {self.max_seconds:g} s to send its response",
+                             http_status=response.status_code) from None
         return b"".join(chunks)
 
     def _too_large(self, response: requests.Response, max_bytes: int) -> ProviderError:

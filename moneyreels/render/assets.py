@@ -2,7 +2,6 @@
 
 import logging
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from moneyreels import netguard
+from moneyreels import netguard, transfer
 
 from moneyreels.errors import RenderError
 from moneyreels.manifest import Asset, Manifest
@@ -19,7 +18,6 @@ from moneyreels.render.probe import MediaInfo, probe
 log = logging.getLogger(__name__)
 
 _GENERIC_BINARY = {"application/octet-stream", "binary/octet-stream", "application/mp4", "application/ogg"}
-_CHUNK = 1 << 16
 _SUFFIX = re.compile(r"\.[a-z0-9]{1,5}")
 
 
@@ -137,20 +135,16 @@ def _download(asset: Asset, index: int, limits: FetchLimits, checkpoint) -> Path
         if declared and declared.isdigit() and int(declared) > limits.max_bytes:
             raise _too_large(asset, limits.max_bytes)
         received = 0
-        next_check = time.monotonic()
-        deadline = next_check + limits.max_seconds
         try:
             with open(target, "wb") as out:
-                for chunk in response.iter_content(_CHUNK):
+                for chunk in transfer.chunks(response, max_seconds=limits.max_seconds, checkpoint=checkpoint):
                     received += len(chunk)
                     if received > limits.max_bytes:
                         raise _too_large(asset, limits.max_bytes)
                     out.write(chunk)
-                    if time.monotonic() > deadline:
-                        raise _invalid(asset, f"download took longer than {limits.max_seconds:g} s")
-                    if time.monotonic() >= next_check:  # the checkpoint may hit the database
-                        checkpoint()
-                        next_check = time.monotonic() + 0.2
+        except transfer.DeadlineExceeded:
+            target.unlink(missing_ok=True)
+            raise _invalid(asset, f"download took longer than {limits.max_seconds:g} s") from None
         except requests.RequestException as exc:
             target.unlink(missing_ok=True)
             raise _invalid(asset, f"download failed: {exc.__class__.__name__}") from None

@@ -4,11 +4,15 @@ import email.utils
 import json
 import logging
 import socket
+import threading
 import time
 
 import pytest
 
+from moneyreels import transfer
+from moneyreels.errors import JobCancelled
 from moneyreels.providers.http import EXCERPT_CHARS, ProviderClient, ProviderError
+from tests.support.drip import Drip
 from tests.support.fakes import Reply
 
 TOKEN = "tok-5c1e9a07b2"  # not key-shaped: only the client's own knowledge can redact it
@@ -181,3 +185,26 @@ def test_echoed_secrets_never_reach_errors_or_logs(fake, sleeps, caplog):
     everything = " ".join([str(error), json.dumps(error.to_dict()), caplog.text])
     for secret in (TOKEN, API_KEY, EXTRA):
         assert secret not in everything
+
+
+def test_a_dripping_download_hits_its_deadline_and_is_hung_up_on(sleeps):
+    with Drip(interval=0.2, total=150) as drip:
+        client = client_for(drip.url.rsplit("/", 1)[0], sleeps, retries=0, max_seconds=1)
+        with pytest.raises(ProviderError, match="longer than 1 s"):
+            client.request("GET", "/drip.mp4", expect="bytes", max_bytes=10_000)
+        assert drip.wait_for_hang_up() and not drip.finished.is_set()
+
+
+def test_cancel_lands_while_a_provider_download_drips(sleeps):
+    cancelled = threading.Event()
+
+    def checkpoint():
+        if cancelled.is_set():
+            raise JobCancelled("Cancellation requested.")
+
+    with Drip(interval=0.2, total=150) as drip:
+        threading.Thread(target=lambda: drip.wait_for_request() and cancelled.set(), daemon=True).start()
+        client = client_for(drip.url.rsplit("/", 1)[0], sleeps, retries=0)
+        with transfer.cancellable(checkpoint), pytest.raises(JobCancelled):
+            client.request("GET", "/drip.mp4", expect="bytes")
+        assert drip.wait_for_hang_up() and not drip.finished.is_set()

@@ -171,12 +171,13 @@ def request_log(http_server):
 def render_reel(tmp_path, media):
     """Render a manifest dict into tmp_path; return (result, output path)."""
 
-    def run(manifest: dict, **options):
+    def run(manifest: dict, checkpoint=None, **options):
         work = tmp_path / "work"
         work.mkdir(exist_ok=True)
         out = tmp_path / "out.mp4"
         defaults = {"media_dirs": [media], "work_dir": work, "preset": "ultrafast"}
-        result = render(Manifest.model_validate(manifest), out, RenderOptions(**{**defaults, **options}))
+        result = render(Manifest.model_validate(manifest), out, RenderOptions(**{**defaults, **options}),
+                        checkpoint=checkpoint)
         return result, out
 
     return run

@@ -2,11 +2,13 @@
 
 import os
 import subprocess
+import threading
 
 import pytest
+from tests.support.drip import Drip
 from tests.support.video import FFMPEG, assert_reel, reel
 
-from moneyreels.errors import RenderError
+from moneyreels.errors import JobCancelled, RenderError
 
 
 def one_video(url, **layer):
@@ -113,3 +115,24 @@ def test_private_addresses_are_refused_when_not_allowed(render_reel, http_server
     layer = {"trim": {"start_seconds": 0.5}} if trimmed else {}
     error = failure(render_reel, one_video(http_server.url + "/red_land.mp4", **layer), allow_private_urls=False)
     assert error.code == "invalid_asset_url" and "private" in error.message
+
+
+def test_a_dripping_asset_hits_the_deadline_on_the_clock_and_is_hung_up_on(render_reel):
+    with Drip(interval=0.2, total=150) as drip:  # 30 s of one byte at a time
+        error = failure(render_reel, one_video(drip.url), max_fetch_seconds=1)
+        assert error.code == "invalid_asset_url" and "longer than 1 s" in error.message
+        assert drip.wait_for_hang_up() and not drip.finished.is_set()
+
+
+def test_cancel_lands_while_an_asset_drips(render_reel):
+    cancelled = threading.Event()
+
+    def checkpoint():
+        if cancelled.is_set():
+            raise JobCancelled("Cancellation requested.")
+
+    with Drip(interval=0.2, total=150) as drip:
+        threading.Thread(target=lambda: drip.wait_for_request() and cancelled.set(), daemon=True).start()
+        with pytest.raises(JobCancelled):
+            render_reel(one_video(drip.url), checkpoint=checkpoint)
+        assert drip.wait_for_hang_up() and not drip.finished.is_set()

@@ -1,0 +1,115 @@
+"""Read a response body on the clock: the deadline and the cancel check fire even when no byte arrives.
+
+A server that sends one byte a second never trips a socket read timeout, and a loop that
+checks between 64 KiB chunks checks nothing while it waits. So a thread reads the body and
+the caller waits on a queue, at most POLL_SECONDS at a time, between checks; on a deadline,
+a cancel or any other way out, the caller hangs up the socket, which ends the reading thread.
+"""
+
+import contextlib
+import contextvars
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import requests
+
+POLL_SECONDS = 0.5
+CHUNK_BYTES = 1 << 16
+_END = object()
+# The running job's checkpoint, for reads deep in provider code that is not handed one.
+_checkpoint: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("checkpoint", default=None)
+
+
+class DeadlineExceeded(TimeoutError):
+    """The whole body took longer than its deadline."""
+
+
+@contextlib.contextmanager
+def cancellable(checkpoint: Callable[[], None]):
+    """Make checkpoint the one body reads in this context call (a worker sets it for its job)."""
+    token = _checkpoint.set(checkpoint)
+    try:
+        yield
+    finally:
+        _checkpoint.reset(token)
+
+
+def current_checkpoint() -> Callable[[], None]:
+    return _checkpoint.get() or (lambda: None)
+
+
+def hang_up(response: requests.Response) -> None:
+    """Shut the response's socket down, waking a thread blocked reading it, then close it."""
+    connection = getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # urllib3 drops the connection reference once the body is being read: dig
+        reader = getattr(getattr(response.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    response.close()
+
+
+def chunks(response: requests.Response, *, max_seconds: float, checkpoint: Callable[[], None] | None = None,
+           poll: float = POLL_SECONDS) -> Iterator[bytes]:
+    """Yield the body's chunks; raise DeadlineExceeded past max_seconds; call checkpoint every poll seconds.
+
+    Whatever ends the iteration early (the deadline, what checkpoint raises, the caller's own
+    break or exception) hangs the connection up.
+    """
+    check = checkpoint or current_checkpoint()
+    received: queue.Queue = queue.Queue(maxsize=8)
+    abandoned = threading.Event()
+    reader = threading.Thread(target=_pump, args=(response, received, abandoned), daemon=True,
+                              name="body-reader")
+    deadline = time.monotonic() + max_seconds
+    finished = False
+    reader.start()
+    try:
+        while True:
+            check()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DeadlineExceeded(f"the download took longer than {max_seconds:g} s")
+            try:
+                item = received.get(timeout=min(poll, remaining))
+            except queue.Empty:
+                continue
+            if item is _END:
+                finished = True
+                return
+            if isinstance(item, BaseException):
+                finished = True
+                raise item
+            yield item
+    finally:
+        if not finished:
+            abandoned.set()
+            hang_up(response)
+
+
+def _pump(response, received: queue.Queue, abandoned: threading.Event):
+    """Move the body into received until it ends, fails, or the caller walks away."""
+    try:
+        for chunk in response.iter_content(CHUNK_BYTES):
+            while not abandoned.is_set():
+                try:
+                    received.put(chunk, timeout=POLL_SECONDS)
+                    break
+                except queue.Full:
+                    continue
+            if abandoned.is_set():
+                return
+        item = _END
+    except BaseException as exc:  # handed to the caller, who decides what it means
+        item = exc
+    while not abandoned.is_set():
+        try:
+            received.put(item, timeout=POLL_SECONDS)
+            return
+        except queue.Full:
+            continue
