@@ -24,10 +24,29 @@ class BlockedAddress(OSError):
     """The URL's host resolves to an address the server may not reach."""
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address: IPv4-compatible (deprecated) and NAT64.
+_EMBEDDING = tuple(ipaddress.ip_network(net) for net in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, compatible, NAT64, 6to4, Teredo), if any."""
+    if ip.ipv4_mapped or ip.sixtofour:
+        return ip.ipv4_mapped or ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    if any(ip in network for network in _EMBEDDING):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        inner = embedded_ipv4(ip)
+        # A translator or tunnel would deliver to the IPv4 address inside, so that is what must be public.
+        if inner is not None and not (inner.is_global and not inner.is_multicast):
+            return False
+        ip = ip.ipv4_mapped or ip
     return ip.is_global and not ip.is_multicast
 
 

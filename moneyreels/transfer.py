@@ -41,13 +41,19 @@ def current_checkpoint() -> Callable[[], None]:
     return _checkpoint.get() or (lambda: None)
 
 
-def hang_up(response: requests.Response) -> None:
-    """Shut the response's socket down, waking a thread blocked reading it, then close it."""
+def socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket a streamed response's body arrives on, if it is still open."""
     connection = getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None)
     sock = getattr(connection, "sock", None)
     if sock is None:  # urllib3 drops the connection reference once the body is being read: dig
         reader = getattr(getattr(response.raw, "_fp", None), "fp", None)
         sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    return sock
+
+
+def hang_up(response: requests.Response) -> None:
+    """Shut the response's socket down, waking a thread blocked reading it, then close it."""
+    sock = socket_of(response)
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
@@ -55,16 +61,16 @@ def hang_up(response: requests.Response) -> None:
 
 
 def chunks(response: requests.Response, *, max_seconds: float, checkpoint: Callable[[], None] | None = None,
-           poll: float = POLL_SECONDS) -> Iterator[bytes]:
+           poll: float = POLL_SECONDS, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
     """Yield the body's chunks; raise DeadlineExceeded past max_seconds; call checkpoint every poll seconds.
 
     Whatever ends the iteration early (the deadline, what checkpoint raises, the caller's own
     break or exception) hangs the connection up.
     """
     check = checkpoint or current_checkpoint()
-    received: queue.Queue = queue.Queue(maxsize=8)
+    received: queue.Queue = queue.Queue(maxsize=1)  # read ahead one chunk: a hang-up wastes little
     abandoned = threading.Event()
-    reader = threading.Thread(target=_pump, args=(response, received, abandoned), daemon=True,
+    reader = threading.Thread(target=_pump, args=(response, chunk_bytes, received, abandoned), daemon=True,
                               name="body-reader")
     deadline = time.monotonic() + max_seconds
     finished = False
@@ -92,10 +98,10 @@ def chunks(response: requests.Response, *, max_seconds: float, checkpoint: Calla
             hang_up(response)
 
 
-def _pump(response, received: queue.Queue, abandoned: threading.Event):
+def _pump(response, chunk_bytes: int, received: queue.Queue, abandoned: threading.Event):
     """Move the body into received until it ends, fails, or the caller walks away."""
     try:
-        for chunk in response.iter_content(CHUNK_BYTES):
+        for chunk in response.iter_content(chunk_bytes):
             while not abandoned.is_set():
                 try:
                     received.put(chunk, timeout=POLL_SECONDS)

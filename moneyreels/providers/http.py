@@ -4,6 +4,7 @@ Provider error bodies often echo the key they were sent, so every message this m
 builds from a provider's answer, or from a requests exception, is redacted first.
 """
 
+import contextlib
 import datetime
 import email.utils
 import json as jsonlib
@@ -261,12 +262,14 @@ class ProviderClient:
         if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
             raise self._too_large(response, max_bytes)
         chunks, size = [], 0
+        body = transfer.chunks(response, max_seconds=self.max_seconds)
         try:
-            for chunk in transfer.chunks(response, max_seconds=self.max_seconds):
-                size += len(chunk)
-                if max_bytes is not None and size > max_bytes:
-                    raise self._too_large(response, max_bytes)
-                chunks.append(chunk)
+            with contextlib.closing(body):
+                for chunk in body:
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise self._too_large(response, max_bytes)
+                    chunks.append(chunk)
         except transfer.DeadlineExceeded:
             raise self.error(f"{self.provider} took longer than {self.max_seconds:g} s to send its response",
                              http_status=response.status_code) from None

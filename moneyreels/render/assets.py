@@ -1,5 +1,6 @@
 """Resolve manifest assets to something ffmpeg can read: a checked local file or URL."""
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from moneyreels import netguard, transfer
 
 from moneyreels.errors import RenderError
 from moneyreels.manifest import Asset, Manifest
+from moneyreels.render import relay as relays
 from moneyreels.render.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,7 @@ class Source:
     """A fetched asset: where ffmpeg reads it and what it holds."""
 
     asset_id: str
-    location: str  # a local path, or an http(s) URL read with input seeking
+    location: str  # a local path, or the relay URL ffmpeg reads a remote asset at, seeking
     remote: bool
     info: MediaInfo
 
@@ -47,8 +49,15 @@ class FetchLimits:
         return netguard.guarded_session(self.allow_private)
 
 
-def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[], None]) -> dict[str, Source]:
-    """Fetch and probe every asset the timeline uses, keyed by asset id."""
+def relayed(limits: FetchLimits):
+    """A relay for one render: ffmpeg reads remote assets through it, so through the guarded session."""
+    return relays.running(lambda asset, headers: _open(asset, limits, "GET", headers), (_invalid, _too_large),
+                          max_bytes=limits.max_bytes, max_seconds=limits.max_seconds)
+
+
+def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[], None],
+                 relay: relays.Relay) -> dict[str, Source]:
+    """Fetch and probe every asset the timeline uses, keyed by asset id; remote seeks go through relay."""
     layers_by_asset: dict[str, list] = {}
     for layer in manifest.composition.timeline:
         layers_by_asset.setdefault(layer.asset_id, []).append(layer)
@@ -60,14 +69,17 @@ def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[
         seek_remotely = asset.type != "image" and all(
             layer.trim is not None and layer.trim.start_seconds > 0 for layer in layers
         )
-        location, remote = _locate(asset, index, limits, seek_remotely, checkpoint)
-        info = probe(limits.ffmpeg, location, asset_id=asset.id, timeout=limits.timeout[1])
+        location, remote = _locate(asset, index, limits, relay if seek_remotely else None, checkpoint)
+        try:
+            info = probe(limits.ffmpeg, location, asset_id=asset.id, timeout=limits.timeout[1])
+        except RenderError as exc:
+            raise (relay.failure(asset.id) or exc) from None  # "redirects to a private address" beats "undecodable"
         sources[asset_id] = Source(asset_id, location, remote, info)
         log.info("asset %s: %s %s", asset_id, "remote" if remote else "local", info)
     return sources
 
 
-def _locate(asset: Asset, index, limits, seek_remotely, checkpoint) -> tuple[str, bool]:
+def _locate(asset: Asset, index, limits, relay, checkpoint) -> tuple[str, bool]:
     parts = urlsplit(asset.url)
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
@@ -76,9 +88,9 @@ def _locate(asset: Asset, index, limits, seek_remotely, checkpoint) -> tuple[str
                 netguard.check_url(asset.url, allow_private=False)
             except OSError as exc:
                 raise _invalid(asset, f"refused: {exc}") from None
-        if seek_remotely:
+        if relay is not None:
             _open(asset, limits, method="HEAD").close()
-            return asset.url, True
+            return relay.add(asset), True
         return str(_download(asset, index, limits, checkpoint)), False
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
@@ -102,11 +114,12 @@ def _local_file(asset: Asset, path: Path, media_dirs: list[Path]) -> Path:
     raise _invalid(asset, "local file not found")
 
 
-def _open(asset: Asset, limits: FetchLimits, method: str) -> requests.Response:
-    """Send method (HEAD falls back to GET) and check status and Content-Type."""
+def _open(asset: Asset, limits: FetchLimits, method: str, headers: dict | None = None) -> requests.Response:
+    """Send method (HEAD falls back to GET) and check status and Content-Type; redirects pass the guard too."""
     session = limits.session
     try:
-        response = session.request(method, asset.url, stream=True, timeout=limits.timeout, allow_redirects=True)
+        response = session.request(method, asset.url, headers=headers, stream=True, timeout=limits.timeout,
+                                    allow_redirects=True)
         if method == "HEAD" and response.status_code in (405, 501):
             response.close()
             response = session.get(asset.url, stream=True, timeout=limits.timeout)
@@ -136,8 +149,9 @@ def _download(asset: Asset, index: int, limits: FetchLimits, checkpoint) -> Path
             raise _too_large(asset, limits.max_bytes)
         received = 0
         try:
-            with open(target, "wb") as out:
-                for chunk in transfer.chunks(response, max_seconds=limits.max_seconds, checkpoint=checkpoint):
+            body = transfer.chunks(response, max_seconds=limits.max_seconds, checkpoint=checkpoint)
+            with open(target, "wb") as out, contextlib.closing(body):
+                for chunk in body:
                     received += len(chunk)
                     if received > limits.max_bytes:
                         raise _too_large(asset, limits.max_bytes)

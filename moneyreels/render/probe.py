@@ -9,8 +9,8 @@ from moneyreels.errors import RenderError
 
 log = logging.getLogger(__name__)
 
-# Remote inputs may only use these, so a redirect cannot send ffmpeg to file: or other schemes.
-NETWORK_PROTOCOLS = "http,https,tcp,tls,crypto"
+# Remote inputs are read from the relay on 127.0.0.1 (see relay.py): plain HTTP, nothing else.
+NETWORK_PROTOCOLS = "http,tcp"
 # Demuxers of real media only: a "video" that is really an HLS or concat playlist must not
 # make ffmpeg open other files or URLs on our behalf.
 MEDIA_FORMATS = ("mov,matroska,avi,flv,mpegts,mpeg,ogg,wav,mp3,flac,aac,aiff,w64,"

@@ -1,6 +1,7 @@
 """Asset URLs: local paths confined to the media folders, HTTP checks, size caps, timeouts."""
 
 import os
+import re
 import subprocess
 import threading
 
@@ -8,7 +9,10 @@ import pytest
 from tests.support.drip import Drip
 from tests.support.video import FFMPEG, assert_reel, reel
 
+from moneyreels import netguard
 from moneyreels.errors import JobCancelled, RenderError
+from moneyreels.render import assets
+from tests.support.server import guard_passing
 
 
 def one_video(url, **layer):
@@ -136,3 +140,26 @@ def test_cancel_lands_while_an_asset_drips(render_reel):
         with pytest.raises(JobCancelled):
             render_reel(one_video(drip.url), checkpoint=checkpoint)
         assert drip.wait_for_hang_up() and not drip.finished.is_set()
+
+
+@pytest.mark.parametrize("trimmed", [False, True])
+def test_a_redirect_to_a_private_address_is_refused_even_when_ffmpeg_seeks(render_reel, http_server, request_log,
+                                                                         monkeypatch, trimmed):
+    # The guard is on; "localhost" plays a public host that the guard lets through, 127.0.0.1 stays refused.
+    monkeypatch.setattr(netguard, "public_addresses", guard_passing({"localhost"}))
+    port = http_server.server_address[1]
+    layer = {"trim": {"start_seconds": 0.5}} if trimmed else {}
+    error = failure(render_reel, one_video(f"http://localhost:{port}/head-ok-get-redirects.mp4", **layer),
+                    allow_private_urls=False)
+    assert error.code == "invalid_asset_url" and "private address" in error.message, error.message
+    assert [r for r in request_log if r["path"] == "/red_land.mp4"] == []  # the target was never read
+
+
+def test_ffmpeg_reads_remote_assets_only_from_the_relay(render_reel, http_server, request_log, monkeypatch):
+    seen = []
+    real_probe = assets.probe
+    monkeypatch.setattr(assets, "probe", lambda ffmpeg, source, **kw: seen.append(source) or real_probe(ffmpeg, source, **kw))
+    _, out = render_reel(one_video(http_server.url + "/red_land.mp4", trim={"start_seconds": 0.5}))
+    assert_reel(out, duration=1)
+    assert len(seen) == 1 and re.fullmatch(r"http://127\.0\.0\.1:\d+/[\w-]{32}/0\.mp4", seen[0]), seen
+    assert any(r["method"] == "GET" and r["range"] for r in request_log)
