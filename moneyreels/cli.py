@@ -39,12 +39,12 @@ def on_signals(handler):
 
 def serve(settings, runners=None):
     """Serve with waitress until SIGINT/SIGTERM, then stop the workers gracefully."""
-    from waitress.server import create_server
+    from .serving import make_server
 
     app = create_app(settings)
     pool = WorkerPool(settings, default_runners() if runners is None else runners).start()
     app.extensions["moneyreels.pool"] = pool
-    server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads)
+    server = make_server(app, settings)
 
     def shutdown():
         log.info("stopping: no new jobs are claimed; running ones requeue at their next checkpoint")

@@ -30,6 +30,9 @@ ENVIRONMENT = {
     "MONEYREELS_OLLAMA_URL": "ollama_url",
     "MONEYREELS_ALLOW_PRIVATE_URLS": "allow_private_urls",
     "MONEYREELS_ALLOWED_HOSTS": "allowed_hosts",
+    "MONEYREELS_MAX_WAITING": "max_waiting",
+    "MONEYREELS_MAX_WAITING_PER_CLIENT": "max_waiting_per_client",
+    "MONEYREELS_MAX_CONNECTIONS": "max_connections",
 }
 
 
@@ -41,6 +44,11 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     threads: int = Field(32, ge=1, le=512, description="HTTP threads; long-polls and SSE hold one each")
+    max_waiting: int = Field(0, ge=0, description="long-polls and SSE streams held at once; 0: half of THREADS")
+    max_waiting_per_client: int = Field(
+        0, ge=0, description="long-polls and SSE streams one key (or address) holds at once; 0: THREADS / 8"
+    )
+    max_connections: int = Field(1000, ge=10, le=100_000, description="open connections waitress accepts")
     workers: int = Field(1, ge=0, le=16, description="job threads; rendering is CPU-bound")
     data_dir: Path = Path("data")
     jobs_dir: Path = Path("output")
