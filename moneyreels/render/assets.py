@@ -71,7 +71,7 @@ def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[
         )
         location, remote = _locate(asset, index, limits, relay if seek_remotely else None, checkpoint)
         try:
-            info = probe(limits.ffmpeg, location, asset_id=asset.id, timeout=limits.timeout[1])
+            info = probe(limits.ffmpeg, location, asset_id=asset.id, timeout=limits.timeout[1], checkpoint=checkpoint)
         except RenderError as exc:
             raise (relay.failure(asset.id) or exc) from None  # "redirects to a private address" beats "undecodable"
         sources[asset_id] = Source(asset_id, location, remote, info)

@@ -128,7 +128,8 @@ def test_a_dripping_asset_hits_the_deadline_on_the_clock_and_is_hung_up_on(rende
         assert drip.wait_for_hang_up() and not drip.finished.is_set()
 
 
-def test_cancel_lands_while_an_asset_drips(render_reel):
+@pytest.mark.parametrize("layer", [{}, {"trim": {"start_seconds": 0.5}}])  # downloaded; relayed to ffmpeg
+def test_cancel_lands_while_an_asset_drips(render_reel, layer):
     cancelled = threading.Event()
 
     def checkpoint():
@@ -138,7 +139,7 @@ def test_cancel_lands_while_an_asset_drips(render_reel):
     with Drip(interval=0.2, total=150) as drip:
         threading.Thread(target=lambda: drip.wait_for_request() and cancelled.set(), daemon=True).start()
         with pytest.raises(JobCancelled):
-            render_reel(one_video(drip.url), checkpoint=checkpoint)
+            render_reel(one_video(drip.url, **layer), checkpoint=checkpoint)
         assert drip.wait_for_hang_up() and not drip.finished.is_set()
 
 
