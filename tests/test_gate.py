@@ -90,6 +90,8 @@ def test_other_hosts_are_400_and_never_reach_a_handler(client, host):
     ({"allowed_hosts": "*"}, "anything.example", True),
     ({"public_url": "https://reels.example.org/base"}, "reels.example.org", True),
     ({"host": "192.168.1.20"}, "192.168.1.20:8080", True),
+    ({"host": "fe80::5"}, "[fe80::5]:8080", True),
+    ({"host": "reels.lan"}, "reels.lan", True),
     ({"host": "0.0.0.0"}, "0.0.0.0", False),
 ])
 def test_allowed_hosts_setting(settings, update, host, served):

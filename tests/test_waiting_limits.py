@@ -6,6 +6,7 @@ health request is still answered (within a generous liveness bound, not a benchm
 
 import http.client
 import json
+import signal
 import socket
 import threading
 import time
@@ -134,4 +135,22 @@ def test_slow_header_connections_neither_block_others_nor_stay_forever(tmp_path)
     finally:
         for sock in slow:
             sock.close()
+        server.stop()
+
+
+def test_sigterm_stops_promptly_with_keep_alive_connections_open(tmp_path):
+    # waitress polls its sockets, so closing the listener alone would leave it serving these.
+    server = LiveServer(tmp_path, THREADS=8, WORKERS=0).start()
+    idle = []
+    try:
+        for _ in range(3):
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            connection.request("GET", "/api/v1/health")
+            connection.getresponse().read()
+            idle.append(connection)  # HTTP/1.1: kept open, idle
+        server.signal(signal.SIGTERM)
+        assert server.wait(10) == 0
+    finally:
+        for connection in idle:
+            connection.close()
         server.stop()

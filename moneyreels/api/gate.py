@@ -32,7 +32,8 @@ def allowed_hosts(settings) -> frozenset[str]:
     """Loopback names, the bound HOST when specific, PUBLIC_URL's host, and MONEYREELS_ALLOWED_HOSTS."""
     names = set(LOOPBACK_NAMES) | {name.lower() for name in settings.allowed_hosts}
     if settings.host not in WILDCARD_BINDS:
-        names.add(host_name(settings.host) or settings.host.lower())
+        # HOST is a bare name or address, an IPv6 one without brackets.
+        names.add(settings.host.strip("[]").lower())
     if settings.public_url:
         names.add(host_name(urlsplit(settings.public_url).netloc))
     return frozenset(names)
