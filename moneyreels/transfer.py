@@ -102,20 +102,20 @@ def _pump(response, chunk_bytes: int, received: queue.Queue, abandoned: threadin
     """Move the body into received until it ends, fails, or the caller walks away."""
     try:
         for chunk in response.iter_content(chunk_bytes):
-            while not abandoned.is_set():
-                try:
-                    received.put(chunk, timeout=POLL_SECONDS)
-                    break
-                except queue.Full:
-                    continue
-            if abandoned.is_set():
+            if not _hand_over(received, chunk, abandoned):
                 return
         item = _END
     except BaseException as exc:  # handed to the caller, who decides what it means
         item = exc
+    _hand_over(received, item, abandoned)
+
+
+def _hand_over(received: queue.Queue, item, abandoned: threading.Event) -> bool:
+    """Put item in received once there is room; False if the caller walked away first."""
     while not abandoned.is_set():
         try:
             received.put(item, timeout=POLL_SECONDS)
-            return
+            return True
         except queue.Full:
             continue
+    return False

@@ -87,6 +87,7 @@ def test_other_hosts_are_400_and_never_reach_a_handler(client, host):
 @pytest.mark.parametrize("update, host, served", [
     ({"allowed_hosts": "reels.lan, Studio.Local"}, "studio.local:8080", True),
     ({"allowed_hosts": "reels.lan"}, "other.lan", False),
+    ({"allowed_hosts": "[fd00::7]"}, "[fd00::7]:8080", True),
     ({"allowed_hosts": "*"}, "anything.example", True),
     ({"public_url": "https://reels.example.org/base"}, "reels.example.org", True),
     ({"host": "192.168.1.20"}, "192.168.1.20:8080", True),

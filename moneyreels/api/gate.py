@@ -30,9 +30,9 @@ def host_name(host: str) -> str:
 
 def allowed_hosts(settings) -> frozenset[str]:
     """Loopback names, the bound HOST when specific, PUBLIC_URL's host, and MONEYREELS_ALLOWED_HOSTS."""
-    names = set(LOOPBACK_NAMES) | {name.lower() for name in settings.allowed_hosts}
+    # Settings name hosts bare or bracketed ("::1", "[::1]"); Host headers bracket IPv6.
+    names = set(LOOPBACK_NAMES) | {name.strip("[]").lower().rstrip(".") for name in settings.allowed_hosts}
     if settings.host not in WILDCARD_BINDS:
-        # HOST is a bare name or address, an IPv6 one without brackets.
         names.add(settings.host.strip("[]").lower())
     if settings.public_url:
         names.add(host_name(urlsplit(settings.public_url).netloc))

@@ -99,7 +99,7 @@ class Relay:
     def lookup(self, path: str) -> Asset | None:
         token, _, rest = path.lstrip("/").partition("/")
         index = rest.split(".", 1)[0]
-        if not secrets.compare_digest(token, self.token) or not index.isdigit():
+        if not secrets.compare_digest(token.encode(), self.token.encode()) or not index.isdigit():
             return None
         with self._lock:
             return self._assets[int(index)] if int(index) < len(self._assets) else None

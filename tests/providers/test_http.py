@@ -4,7 +4,6 @@ import email.utils
 import json
 import logging
 import socket
-import threading
 import time
 
 import pytest
@@ -196,15 +195,8 @@ def test_a_dripping_download_hits_its_deadline_and_is_hung_up_on(sleeps):
 
 
 def test_cancel_lands_while_a_provider_download_drips(sleeps):
-    cancelled = threading.Event()
-
-    def checkpoint():
-        if cancelled.is_set():
-            raise JobCancelled("Cancellation requested.")
-
     with Drip(interval=0.2, total=150) as drip:
-        threading.Thread(target=lambda: drip.wait_for_request() and cancelled.set(), daemon=True).start()
         client = client_for(drip.url.rsplit("/", 1)[0], sleeps, retries=0)
-        with transfer.cancellable(checkpoint), pytest.raises(JobCancelled):
+        with transfer.cancellable(drip.cancel_once_requested()), pytest.raises(JobCancelled):
             client.request("GET", "/drip.mp4", expect="bytes")
         assert drip.wait_for_hang_up() and not drip.finished.is_set()

@@ -3,14 +3,15 @@
 import os
 import re
 import subprocess
-import threading
 
 import pytest
+import requests
 from tests.support.drip import Drip
 from tests.support.video import FFMPEG, assert_reel, reel
 
 from moneyreels import netguard
 from moneyreels.errors import JobCancelled, RenderError
+from moneyreels.manifest import Asset
 from moneyreels.render import assets
 from tests.support.server import guard_passing
 
@@ -130,16 +131,9 @@ def test_a_dripping_asset_hits_the_deadline_on_the_clock_and_is_hung_up_on(rende
 
 @pytest.mark.parametrize("layer", [{}, {"trim": {"start_seconds": 0.5}}])  # downloaded; relayed to ffmpeg
 def test_cancel_lands_while_an_asset_drips(render_reel, layer):
-    cancelled = threading.Event()
-
-    def checkpoint():
-        if cancelled.is_set():
-            raise JobCancelled("Cancellation requested.")
-
     with Drip(interval=0.2, total=150) as drip:
-        threading.Thread(target=lambda: drip.wait_for_request() and cancelled.set(), daemon=True).start()
         with pytest.raises(JobCancelled):
-            render_reel(one_video(drip.url, **layer), checkpoint=checkpoint)
+            render_reel(one_video(drip.url, **layer), checkpoint=drip.cancel_once_requested())
         assert drip.wait_for_hang_up() and not drip.finished.is_set()
 
 
@@ -164,3 +158,15 @@ def test_ffmpeg_reads_remote_assets_only_from_the_relay(render_reel, http_server
     assert_reel(out, duration=1)
     assert len(seen) == 1 and re.fullmatch(r"http://127\.0\.0\.1:\d+/[\w-]{32}/0\.mp4", seen[0]), seen
     assert any(r["method"] == "GET" and r["range"] for r in request_log)
+
+
+def test_the_relay_serves_only_its_own_assets_at_their_unguessable_paths(tmp_path, http_server):
+    limits = assets.FetchLimits([tmp_path], tmp_path, 10**6, (5, 5), FFMPEG)
+    asset = Asset(id="clip", type="video", url=http_server.url + "/red_land.mp4")
+    with assets.relayed(limits) as relay:
+        url = relay.add(asset)
+        base, token, name = url.rsplit("/", 2)
+        assert requests.get(url, headers={"Range": "bytes=0-9"}, timeout=5).content == \
+            (http_server.root / "red_land.mp4").read_bytes()[:10]
+        for path in (f"{'x' * len(token)}/{name}", f"{token}/1.mp4", f"{token}/x.mp4", "%C3%A9/0", ""):
+            assert requests.get(f"{base}/{path}", timeout=5).status_code == 404, path

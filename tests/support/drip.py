@@ -4,10 +4,13 @@
         drip.url  # GET it: 200 video/mp4 headers at once, then a byte every interval
         drip.wait_for_request()
         drip.wait_for_hang_up()  # True once a client closed its connection before the body ended
+        drip.cancel_once_requested()  # a job checkpoint that cancels once the body was asked for
 """
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from moneyreels.errors import JobCancelled
 
 
 class Drip:
@@ -42,6 +45,15 @@ class Drip:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/drip.mp4"
+
+    def cancel_once_requested(self):
+        """A job checkpoint whose job is cancelled as soon as this server has been asked for its body."""
+
+        def checkpoint():
+            if self.requested.is_set():
+                raise JobCancelled("Cancellation requested.")
+
+        return checkpoint
 
     def wait_for_request(self, timeout=30) -> bool:
         return self.requested.wait(timeout)
