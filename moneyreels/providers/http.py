@@ -193,6 +193,9 @@ class ProviderClient:
                 failure = self._failure(response)
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 failure = _Failure(self._describe(exc))
+            except transfer.DeadlineExceeded:
+                raise self.error(
+                    f"{self.provider} took longer than {self.max_seconds:g} s to send its response") from None
             except requests.RequestException as exc:
                 raise self.error(f"{self.provider} request failed: {self._describe(exc)}") from None
             if attempt + 1 < attempts:
@@ -228,7 +231,9 @@ class ProviderClient:
     def _failure(self, response: requests.Response) -> _Failure:
         """Describe a non-2xx answer; raise at once unless it is worth retrying."""
         status = response.status_code
-        raw = next(response.iter_content(ERROR_BODY_BYTES), b"")
+        body = transfer.chunks(response, max_seconds=self.max_seconds, chunk_bytes=ERROR_BODY_BYTES)
+        with contextlib.closing(body):
+            raw = next(body, b"")
         response.close()
         text = raw.decode("utf-8", "replace")
         try:
@@ -263,16 +268,12 @@ class ProviderClient:
             raise self._too_large(response, max_bytes)
         chunks, size = [], 0
         body = transfer.chunks(response, max_seconds=self.max_seconds)
-        try:
-            with contextlib.closing(body):
-                for chunk in body:
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise self._too_large(response, max_bytes)
-                    chunks.append(chunk)
-        except transfer.DeadlineExceeded:
-            raise self.error(f"{self.provider} took longer than {self.max_seconds:g} s to send its response",
-                             http_status=response.status_code) from None
+        with contextlib.closing(body):
+            for chunk in body:
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise self._too_large(response, max_bytes)
+                chunks.append(chunk)
         return b"".join(chunks)
 
     def _too_large(self, response: requests.Response, max_bytes: int) -> ProviderError:

@@ -186,8 +186,9 @@ def test_echoed_secrets_never_reach_errors_or_logs(fake, sleeps, caplog):
         assert secret not in everything
 
 
-def test_a_dripping_download_hits_its_deadline_and_is_hung_up_on(sleeps):
-    with Drip(interval=0.2, total=150) as drip:
+@pytest.mark.parametrize("status", [200, 503])  # a body, or an error page read for its message
+def test_a_dripping_response_hits_its_deadline_and_is_hung_up_on(sleeps, status):
+    with Drip(interval=0.2, total=150, status=status) as drip:
         client = client_for(drip.url.rsplit("/", 1)[0], sleeps, retries=0, max_seconds=1)
         with pytest.raises(ProviderError, match="longer than 1 s"):
             client.request("GET", "/drip.mp4", expect="bytes", max_bytes=10_000)

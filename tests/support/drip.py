@@ -14,8 +14,8 @@ from moneyreels.errors import JobCancelled
 
 
 class Drip:
-    def __init__(self, interval=0.2, total=150):
-        self.interval, self.total = interval, total
+    def __init__(self, interval=0.2, total=150, status=200):
+        self.interval, self.total, self.status = interval, total, status
         self.requested = threading.Event()
         self.hung_up = threading.Event()
         self.finished = threading.Event()  # some client read the whole body
@@ -28,7 +28,7 @@ class Drip:
 
             def do_GET(self):
                 drip.requested.set()
-                self.send_response(200)
+                self.send_response(drip.status)
                 self.send_header("Content-Type", "video/mp4")
                 self.send_header("Content-Length", str(drip.total))
                 self.end_headers()
