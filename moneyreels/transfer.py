@@ -1,9 +1,10 @@
-"""Read a response body on the clock: the deadline and the cancel check fire even when no byte arrives.
+"""Fetch on the clock: the deadline and the cancel check fire even when no byte arrives.
 
 A server that sends one byte a second never trips a socket read timeout, and a loop that
-checks between 64 KiB chunks checks nothing while it waits. So a thread reads the body and
-the caller waits on a queue, at most POLL_SECONDS at a time, between checks; on a deadline,
-a cancel or any other way out, the caller hangs up the socket, which ends the reading thread.
+checks between 64 KiB chunks checks nothing while it waits. So a helper thread sends the
+request (`call`) or reads the body (`chunks`) and the caller waits on a queue, at most
+POLL_SECONDS at a time, between checks; on a deadline, a cancel or any other way out, the
+caller hangs up the socket, which ends the helper thread.
 """
 
 import contextlib
@@ -13,12 +14,16 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import requests
+
+from . import netguard
 
 POLL_SECONDS = 0.5
 CHUNK_BYTES = 1 << 16
 _END = object()
+T = TypeVar("T")
 # The running job's checkpoint, for reads deep in provider code that is not handed one.
 _checkpoint: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("checkpoint", default=None)
 
@@ -51,13 +56,48 @@ def socket_of(response: requests.Response) -> socket.socket | None:
     return sock
 
 
-def hang_up(response: requests.Response) -> None:
-    """Shut the response's socket down, waking a thread blocked reading it, then close it."""
-    sock = socket_of(response)
+def _shut(sock: socket.socket | None) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+
+
+def hang_up(response: requests.Response) -> None:
+    """Shut the response's socket down, waking a thread blocked reading it, then close it."""
+    _shut(socket_of(response))
     response.close()
+
+
+def call(send: Callable[[], T], *, max_seconds: float, checkpoint: Callable[[], None] | None = None,
+         poll: float = POLL_SECONDS) -> T:
+    """Return send() (a request, answered up to its headers); raise DeadlineExceeded past max_seconds.
+
+    checkpoint is called every poll seconds meanwhile; if anything ends the wait early, the
+    sockets send opened (through netguard's sessions) are hung up.
+    """
+    check = checkpoint or current_checkpoint()
+    sockets: list = []
+    outcome: queue.Queue = queue.Queue(maxsize=1)
+
+    def run():
+        netguard.opened_sockets.set(sockets)  # a new thread starts with a context of its own
+        try:
+            outcome.put((True, send()))
+        except BaseException as exc:  # handed to the caller
+            outcome.put((False, exc))
+
+    threading.Thread(target=run, daemon=True, name="request-sender").start()
+    deadline = time.monotonic() + max_seconds
+    try:
+        succeeded, value = _await(outcome, deadline, check, poll,
+                                  f"the server took longer than {max_seconds:g} s to answer")
+    except BaseException:
+        for sock in list(sockets):
+            _shut(sock)
+        raise
+    if succeeded:
+        return value
+    raise value
 
 
 def chunks(response: requests.Response, *, max_seconds: float, checkpoint: Callable[[], None] | None = None,
@@ -77,14 +117,7 @@ def chunks(response: requests.Response, *, max_seconds: float, checkpoint: Calla
     reader.start()
     try:
         while True:
-            check()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise DeadlineExceeded(f"the download took longer than {max_seconds:g} s")
-            try:
-                item = received.get(timeout=min(poll, remaining))
-            except queue.Empty:
-                continue
+            item = _await(received, deadline, check, poll, f"the download took longer than {max_seconds:g} s")
             if item is _END:
                 finished = True
                 return
@@ -96,6 +129,19 @@ def chunks(response: requests.Response, *, max_seconds: float, checkpoint: Calla
         if not finished:
             abandoned.set()
             hang_up(response)
+
+
+def _await(items: queue.Queue, deadline: float, check: Callable[[], None], poll: float, too_late: str):
+    """The next of items, calling check() every poll seconds meanwhile; DeadlineExceeded(too_late) past deadline."""
+    while True:
+        check()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DeadlineExceeded(too_late)
+        try:
+            return items.get(timeout=min(poll, remaining))
+        except queue.Empty:
+            continue
 
 
 def _pump(response, chunk_bytes: int, received: queue.Queue, abandoned: threading.Event):

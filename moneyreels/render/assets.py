@@ -3,6 +3,7 @@
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,8 @@ class FetchLimits:
 
 def relayed(limits: FetchLimits):
     """A relay for one render: ffmpeg reads remote assets through it, so through the guarded session."""
-    return relays.running(lambda asset, headers: _open(asset, limits, "GET", headers), (_invalid, _too_large),
+    return relays.running(lambda asset, headers, check: _open(asset, limits, "GET", check, headers),
+                          (_invalid, _too_large),
                           max_bytes=limits.max_bytes, max_seconds=limits.max_seconds)
 
 
@@ -89,7 +91,7 @@ def _locate(asset: Asset, index, limits, relay, checkpoint) -> tuple[str, bool]:
             except OSError as exc:
                 raise _invalid(asset, f"refused: {exc}") from None
         if relay is not None:
-            _open(asset, limits, method="HEAD").close()
+            _open(asset, limits, "HEAD", checkpoint).close()
             return relay.add(asset), True
         return str(_download(asset, index, limits, checkpoint)), False
     if scheme == "file":
@@ -114,15 +116,26 @@ def _local_file(asset: Asset, path: Path, media_dirs: list[Path]) -> Path:
     raise _invalid(asset, "local file not found")
 
 
-def _open(asset: Asset, limits: FetchLimits, method: str, headers: dict | None = None) -> requests.Response:
-    """Send method (HEAD falls back to GET) and check status and Content-Type; redirects pass the guard too."""
+def _open(asset: Asset, limits: FetchLimits, method: str, checkpoint, headers: dict | None = None) -> requests.Response:
+    """Send method (HEAD falls back to GET) and check status and Content-Type; redirects pass the guard too.
+
+    Waiting for the answer's headers is on the clock: the fetch's deadline, and checkpoint.
+    """
     session = limits.session
+    deadline = time.monotonic() + limits.max_seconds
+
+    def send(method):
+        return transfer.call(lambda: session.request(method, asset.url, headers=headers, stream=True,
+                                                     timeout=limits.timeout, allow_redirects=True),
+                             max_seconds=deadline - time.monotonic(), checkpoint=checkpoint)
+
     try:
-        response = session.request(method, asset.url, headers=headers, stream=True, timeout=limits.timeout,
-                                    allow_redirects=True)
+        response = send(method)
         if method == "HEAD" and response.status_code in (405, 501):
             response.close()
-            response = session.get(asset.url, stream=True, timeout=limits.timeout)
+            response = send("GET")
+    except transfer.DeadlineExceeded:
+        raise _invalid(asset, f"the server took longer than {limits.max_seconds:g} s to answer") from None
     except requests.RequestException as exc:
         reason = "it resolves to a private address" if "private or reserved" in str(exc) else exc.__class__.__name__
         raise _invalid(asset, f"unreachable: {reason}") from None
@@ -143,13 +156,15 @@ def _download(asset: Asset, index: int, limits: FetchLimits, checkpoint) -> Path
     if not _SUFFIX.fullmatch(suffix):
         suffix = ""  # the name is ours; the suffix only helps ffmpeg pick a demuxer
     target = limits.work_dir / f"asset-{index}{suffix}"
-    with _open(asset, limits, method="GET") as response:
+    started = time.monotonic()
+    with _open(asset, limits, "GET", checkpoint) as response:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limits.max_bytes:
             raise _too_large(asset, limits.max_bytes)
         received = 0
         try:
-            body = transfer.chunks(response, max_seconds=limits.max_seconds, checkpoint=checkpoint)
+            remaining = limits.max_seconds - (time.monotonic() - started)  # one deadline for headers and body
+            body = transfer.chunks(response, max_seconds=remaining, checkpoint=checkpoint)
             with open(target, "wb") as out, contextlib.closing(body):
                 for chunk in body:
                     received += len(chunk)

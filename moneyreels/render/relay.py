@@ -35,8 +35,8 @@ _SUFFIX = re.compile(r"\.[a-z0-9]{1,5}")
 # held was downloaded for nothing. Smart Trim exists to download little.
 _BUFFER_BYTES = 1 << 14
 
-# open_upstream(asset, headers) -> an open streamed response, or RenderError saying why not.
-Opener = Callable[[Asset, dict], requests.Response]
+# open_upstream(asset, headers, checkpoint) -> an open streamed response, or RenderError saying why not.
+Opener = Callable[[Asset, dict, Callable[[], None]], requests.Response]
 # invalid(asset, reason) and too_large(asset, limit): the RenderErrors assets.py reports.
 Refusals = tuple[Callable[[Asset, str], RenderError], Callable[[Asset, int], RenderError]]
 
@@ -139,7 +139,9 @@ class _Handler(BaseHTTPRequestHandler):
         wanted = self.headers.get("Range", "")
         headers = {"Range": wanted} if _RANGE.fullmatch(wanted) else {}
         try:
-            upstream = relay.open_upstream(asset, headers)
+            upstream = relay.open_upstream(asset, headers, relay.check)
+        except _Closed:
+            return
         except RenderError as exc:
             relay.record(asset, exc)
             self.send_error(502)

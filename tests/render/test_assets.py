@@ -122,16 +122,18 @@ def test_private_addresses_are_refused_when_not_allowed(render_reel, http_server
     assert error.code == "invalid_asset_url" and "private" in error.message
 
 
-def test_a_dripping_asset_hits_the_deadline_on_the_clock_and_is_hung_up_on(render_reel):
-    with Drip(interval=0.2, total=150) as drip:  # 30 s of one byte at a time
+@pytest.mark.parametrize("headers_too", [False, True])
+def test_a_dripping_asset_hits_the_deadline_on_the_clock_and_is_hung_up_on(render_reel, headers_too):
+    with Drip(interval=0.2, total=150, headers_too=headers_too) as drip:  # 30 s of one byte at a time
         error = failure(render_reel, one_video(drip.url), max_fetch_seconds=1)
         assert error.code == "invalid_asset_url" and "longer than 1 s" in error.message
         assert drip.wait_for_hang_up() and not drip.finished.is_set()
 
 
-@pytest.mark.parametrize("layer", [{}, {"trim": {"start_seconds": 0.5}}])  # downloaded; relayed to ffmpeg
-def test_cancel_lands_while_an_asset_drips(render_reel, layer):
-    with Drip(interval=0.2, total=150) as drip:
+@pytest.mark.parametrize("layer, headers_too", [({}, False), ({}, True),  # downloaded; relayed to ffmpeg
+                                                ({"trim": {"start_seconds": 0.5}}, False)])
+def test_cancel_lands_while_an_asset_drips(render_reel, layer, headers_too):
+    with Drip(interval=0.2, total=150, headers_too=headers_too) as drip:
         with pytest.raises(JobCancelled):
             render_reel(one_video(drip.url, **layer), checkpoint=drip.cancel_once_requested())
         assert drip.wait_for_hang_up() and not drip.finished.is_set()

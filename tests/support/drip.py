@@ -14,8 +14,9 @@ from moneyreels.errors import JobCancelled
 
 
 class Drip:
-    def __init__(self, interval=0.2, total=150, status=200):
+    def __init__(self, interval=0.2, total=150, status=200, headers_too=False):
         self.interval, self.total, self.status = interval, total, status
+        self.headers_too = headers_too  # drip a header line instead of the body
         self.requested = threading.Event()
         self.hung_up = threading.Event()
         self.finished = threading.Event()  # some client read the whole body
@@ -31,10 +32,14 @@ class Drip:
                 self.send_response(drip.status)
                 self.send_header("Content-Type", "video/mp4")
                 self.send_header("Content-Length", str(drip.total))
-                self.end_headers()
+                if drip.headers_too:
+                    self.wfile.write(b"".join(self._headers_buffer) + b"X-Drip: ")
+                    self._headers_buffer = []
+                else:
+                    self.end_headers()
                 try:
                     for _ in range(drip.total):
-                        self.wfile.write(b"\0")
+                        self.wfile.write(b"x" if drip.headers_too else b"\0")
                         self.wfile.flush()
                         if drip.stop.wait(drip.interval):
                             return
