@@ -172,3 +172,9 @@ def test_the_relay_serves_only_its_own_assets_at_their_unguessable_paths(tmp_pat
             (http_server.root / "red_land.mp4").read_bytes()[:10]
         for path in (f"{'x' * len(token)}/{name}", f"{token}/1.mp4", f"{token}/x.mp4", "%C3%A9/0", ""):
             assert requests.get(f"{base}/{path}", timeout=5).status_code == 404, path
+
+
+def test_the_size_cap_counts_what_the_relay_serves(render_reel, http_server):
+    error = failure(render_reel, one_video(http_server.url + "/ramp.mp4", trim={"start_seconds": 12}),
+                    max_asset_bytes=200_000)
+    assert error.code == "asset_too_large" and error.details["limit_bytes"] == 200_000
