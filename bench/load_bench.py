@@ -37,7 +37,7 @@ async def http(port, method, path, body=None):
     """One request on a fresh connection; return (status, body bytes)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     data = json.dumps(body).encode() if body is not None else b""
-    writer.write(f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    writer.write(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                  f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode() + data)
     await writer.drain()
     raw = await reader.read()
@@ -76,7 +76,7 @@ async def poller(port, job_id, deadline, tally):
 
 async def streamer(port, job_id, deadline, tally):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET /api/v1/jobs/{job_id}/events HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    writer.write(f"GET /api/v1/jobs/{job_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
     await writer.drain()
     while time.monotonic() < deadline:
         try:
@@ -116,8 +116,9 @@ def main():
         root = Path(root)
         (root / "media").mkdir()
         noise_image(root / "media" / "pic.jpg", 1080, 1920)
+        # Every simulated client shares 127.0.0.1: let that one address hold all the streams.
         server = LiveServer(root, RUNNERS="real", MEDIA_DIR=root / "media", MONEYREELS_RATE_LIMIT=0,
-                            MONEYREELS_API_RATE_LIMIT=0).start()
+                            MONEYREELS_API_RATE_LIMIT=0, MONEYREELS_MAX_WAITING_PER_CLIENT=args.streams).start()
         try:
             status, created = server.request("POST", "/v1/videos/render", manifest(20, 540, 960))
             job_id = created["job_id"]

@@ -39,28 +39,29 @@ def on_signals(handler):
 
 def serve(settings, runners=None):
     """Serve with waitress until SIGINT/SIGTERM, then stop the workers gracefully."""
-    from waitress.server import create_server
+    from .serving import make_server
 
     app = create_app(settings)
     pool = WorkerPool(settings, default_runners() if runners is None else runners).start()
     crashes.watch(settings.data_dir)  # after recovery has read the reports of dead processes
     app.extensions["moneyreels.pool"] = pool
-    server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads)
+    server = make_server(app, settings)
 
     def shutdown():
+        if pool.stopping.is_set():
+            return  # a second signal while the workers finish changes nothing
         log.info("stopping: no new jobs are claimed; running ones requeue at their next checkpoint")
         pool.stopping.set()
         events.shut_down()
         server.close()
+        # waitress polls its sockets: a closed listener does not end its loop while keep-alive
+        # connections stay open. SystemExit ends it, as waitress's own Ctrl+C handling does.
+        raise SystemExit
 
     on_signals(shutdown)
     log.info("MoneyReels on http://%s:%s (%d worker(s))", settings.host, server.effective_port, settings.workers)
     try:
         server.run()
-    except OSError:
-        # server.close() from the signal handler ends the loop with a closed socket.
-        if not pool.stopping.is_set():
-            raise
     finally:
         pool.stop()
         server.task_dispatcher.shutdown()

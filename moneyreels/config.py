@@ -25,10 +25,15 @@ ENVIRONMENT = {
     "MONEYREELS_MAX_DURATION": "max_duration_seconds",
     "MONEYREELS_MAX_ASSET_BYTES": "max_asset_bytes",
     "MONEYREELS_RENDER_MEMORY_MB": "render_memory_mb",
+    "MONEYREELS_MAX_FETCH_SECONDS": "max_fetch_seconds",
     "MONEYREELS_PRESET": "preset",
     "MONEYREELS_OUTPUT_SCALE": "output_scale",
     "MONEYREELS_OLLAMA_URL": "ollama_url",
     "MONEYREELS_ALLOW_PRIVATE_URLS": "allow_private_urls",
+    "MONEYREELS_ALLOWED_HOSTS": "allowed_hosts",
+    "MONEYREELS_MAX_WAITING": "max_waiting",
+    "MONEYREELS_MAX_WAITING_PER_CLIENT": "max_waiting_per_client",
+    "MONEYREELS_MAX_CONNECTIONS": "max_connections",
 }
 
 
@@ -40,6 +45,11 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     threads: int = Field(32, ge=1, le=512, description="HTTP threads; long-polls and SSE hold one each")
+    max_waiting: int = Field(0, ge=0, description="long-polls and SSE streams held at once; 0: half of THREADS")
+    max_waiting_per_client: int = Field(
+        0, ge=0, description="long-polls and SSE streams one key (or address) holds at once; 0: THREADS / 8"
+    )
+    max_connections: int = Field(1000, ge=10, le=100_000, description="open connections waitress accepts")
     workers: int = Field(1, ge=0, le=16, description="job threads; rendering is CPU-bound")
     data_dir: Path = Path("data")
     jobs_dir: Path = Path("output")
@@ -55,14 +65,18 @@ class Settings(BaseModel):
     max_duration_seconds: float = Field(60.0, gt=0)
     max_asset_bytes: int = Field(500_000_000, gt=0)
     render_memory_mb: int = Field(4096, ge=0, description="address space each render's ffmpeg may use; 0: no cap")
+    max_fetch_seconds: float = Field(300.0, gt=0, le=3600, description="a whole asset download's deadline")
     allow_private_urls: bool | None = Field(
         None, description="let asset and webhook URLs reach private addresses; unset: only when HOST is loopback"
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        (), description="host names served besides loopback, HOST and PUBLIC_URL's host; '*' serves any"
     )
     ollama_url: str = Field("http://localhost:11434/v1", description="a local Ollama, used when no LLM is named")
     output_scale: float = Field(1.0, ge=0.05, le=1.0, description="scale of pipeline reels; 0.5 for quick previews")
     preset: str = Field("veryfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$")
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "allowed_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value):
         if isinstance(value, str):

@@ -58,15 +58,18 @@ def shut_down():
     notify()
 
 
-def wait(predicate, timeout: float):
-    """Block until predicate() is truthy, timeout seconds pass or the server stops; return its last value."""
+def wait(predicate, timeout: float, stop=lambda: False):
+    """Block until predicate() is truthy, timeout seconds pass, stop() is true or the server stops.
+
+    Return predicate's last value. stop is checked every RECHECK_SECONDS (a client that hung up).
+    """
     deadline = time.monotonic() + timeout
     while True:
         with _changed:
             seen = _version
         result = predicate()
         remaining = deadline - time.monotonic()
-        if result or remaining <= 0 or stopping.is_set():
+        if result or remaining <= 0 or stopping.is_set() or stop():
             return result
         with _changed:
             if _version == seen:

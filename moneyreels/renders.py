@@ -36,6 +36,7 @@ def options(settings, job_dir: Path) -> RenderOptions:
         max_memory_bytes=settings.render_memory_mb << 20,
         max_duration_seconds=settings.max_duration_seconds,
         allow_private_urls=netguard.private_allowed(settings),
+        max_fetch_seconds=settings.max_fetch_seconds,
     )
 
 

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import crashes, events, jobs, netguard
+from . import crashes, events, jobs, netguard, transfer
 from .db import Job
 from .render.ffmpeg import stop_renders_into
 from .webhooks import Dispatcher
@@ -100,7 +100,8 @@ class Worker:
         context = JobContext(job, self.settings, self.stopping)
         try:
             context.checkpoint()
-            result_path = runner(context)
+            with transfer.cancellable(context.checkpoint):
+                result_path = runner(context)
         except WorkerStopping:
             jobs.transition(job.id, State.QUEUED, message="The worker stopped; the job will run again.", level="warning")
         except JobCancelled:

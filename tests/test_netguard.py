@@ -15,6 +15,10 @@ from tests.support.fakes import WebhookReceiver
     ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
     ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False), ("::1", False), ("fe80::1", False),
     ("fd00::1", False), ("::ffff:127.0.0.1", False), ("224.0.0.1", False),
+    # IPv6 forms that carry an IPv4 address are judged by the address inside.
+    ("::127.0.0.1", False), ("::10.0.0.1", False), ("64:ff9b::127.0.0.1", False), ("64:ff9b::a9fe:a9fe", False),
+    ("64:ff9b:1::c0a8:101", False), ("2002:7f00:1::", False), ("2002:a9fe:a9fe::1", False),
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", False), ("64:ff9b::8.8.8.8", True), ("2002:808:808::1", True),
 ])
 def test_public_addresses_are_told_apart(address, public):
     assert netguard.is_public(address) is public

@@ -5,7 +5,7 @@ import uuid
 
 from flask import g, request
 
-from . import discovery, errors, moneyprinter, openreels, openstory, reelforge
+from . import discovery, errors, gate, moneyprinter, openreels, openstory, reelforge
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -17,6 +17,8 @@ def register(app):
     def assign_request_id():
         given = request.headers.get("X-Request-Id", "")
         g.request_id = given if _REQUEST_ID.match(given) else f"req_{uuid.uuid4().hex}"
+
+    gate.install(app)
 
     @app.after_request
     def send_request_id(response):

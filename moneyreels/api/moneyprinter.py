@@ -14,6 +14,7 @@ from ..providers import tts
 from ..errors import InvalidRequest
 from ..pipeline import choices
 from ..pipeline.request import GenerateRequest
+from . import holds
 from .auth import authenticate, current_owner
 from .errors import dialect
 from .inputs import non_negative_int, parse_body, wait_seconds
@@ -113,7 +114,7 @@ def job_events(job_id):
     job = jobs.get(job_id, current_owner())
     found = events.after(job.id, after)
     if not found and wait:
-        found = events.wait(lambda: events.after(job.id, after), wait)
+        found = holds.wait(lambda: events.after(job.id, after), wait)
     return {"status": "success", "events": [present_event(event) for event in found]}
 
 

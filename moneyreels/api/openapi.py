@@ -497,6 +497,7 @@ TAG_DESCRIPTIONS = {
 COMMON_ERRORS = {
     401: "Missing or unknown API key (only when MONEYREELS_API_KEYS is set).",
     413: "The body is larger than MONEYREELS_MAX_BODY_BYTES.",
+    415: "The body is not sent as JSON (Content-Type application/json or */*+json).",
     429: "Rate limited; Retry-After says how many seconds to wait.",
     500: "Internal error.",
 }
@@ -546,7 +547,7 @@ def responses(route: Route, path: str, authed: bool, limited: bool, refs) -> dic
         out[str(status)] = {"description": description, "content": content(body, refs)}
         if WAIT in route.params:
             out[str(status)]["headers"] = WAIT_HEADERS
-    common = {401: authed, 413: bool(route.body), 429: limited, 500: True}
+    common = {401: authed, 413: bool(route.body), 415: bool(route.body), 429: limited, 500: True}
     failures = {**{status: COMMON_ERRORS[status] for status, applies in common.items() if applies}, **route.errors}
     envelope = refs[ENVELOPES[errors.envelope_for(path)], "validation"]
     for status in sorted(failures):

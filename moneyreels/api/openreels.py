@@ -22,7 +22,7 @@ from ..pipeline.catalog import ARCHETYPES, PLATFORMS
 from ..pipeline.request import GenerateRequest, RetryBody
 from ..providers import llm as llms
 from ..providers import images, stock, tts, video
-from . import sse
+from . import holds, sse
 from .auth import authenticate, current_owner
 from .formats import iso
 from .inputs import non_negative_int, parse_body
@@ -51,6 +51,7 @@ ENV_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "ELEVENLABS
 MAX_LIMIT = 100
 # What GET /api/v1/jobs lists by `kind`: OpenReels clients expect generate jobs only.
 LIST_KINDS = {"generate": (pipeline.KIND,), "render": ("render",), "all": None}
+BUSY_RETRY_MS = 5000
 
 
 def link(href, method="GET", **extra) -> dict:
@@ -243,9 +244,16 @@ def job_events(job_id):
     header = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
     last = int(header) if header and header.isascii() and header.isdecimal() else None
     heartbeat = current_app.config.get("SSE_HEARTBEAT", sse.HEARTBEAT_SECONDS)
-    body = sse.stream(job, current_owner(), snapshot, last, heartbeat)
-    return Response(body, mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    slot = holds.take()
+    if slot is None:  # this client (or everyone) holds enough streams: a snapshot, and come back later
+        body = sse.busy(job, snapshot, BUSY_RETRY_MS)
+    else:
+        body = holds.releasing(slot, sse.stream(job, current_owner(), snapshot, last, heartbeat, holds.disconnected()))
+    response = Response(body, mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    if slot is not None:
+        response.call_on_close(slot.release)  # a stream closed before its first frame never runs its finally
+    return response
 
 
 def traversal(raw: str) -> bool:

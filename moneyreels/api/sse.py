@@ -48,8 +48,8 @@ def translate(event) -> tuple[str, dict] | None:
     return None
 
 
-def stream(job, owner, snapshot, last_event_id=None, heartbeat=HEARTBEAT_SECONDS):
-    """Yield the frames of one job's stream until it ends."""
+def stream(job, owner, snapshot, last_event_id=None, heartbeat=HEARTBEAT_SECONDS, gone=lambda: False):
+    """Yield the frames of one job's stream until it ends or gone() says the client hung up."""
     snapshot_id = events.latest_id(job.id)
     yield f"retry: {RETRY_MS}\n\n"
     yield frame("job:snapshot", snapshot(job), snapshot_id)
@@ -74,6 +74,13 @@ def stream(job, owner, snapshot, last_event_id=None, heartbeat=HEARTBEAT_SECONDS
             # The client's EventSource reconnects with Last-Event-ID to the restarted server.
             yield ": server stopping\n\n"
             return
+        if gone():
+            return
         if not fresh:
-            if not events.wait(lambda: events.after(job.id, after, limit=1), heartbeat):
+            if not events.wait(lambda: events.after(job.id, after, limit=1), heartbeat, stop=gone):
                 yield ": heartbeat\n\n"
+
+
+def busy(job, snapshot, retry_ms):
+    """A short stream for a client past its share of open streams: the snapshot, and when to reconnect."""
+    yield f"retry: {retry_ms}\n" + frame("job:snapshot", snapshot(job), events.latest_id(job.id))

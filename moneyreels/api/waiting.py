@@ -1,6 +1,7 @@
 """OpenStory's `?wait=`: hold a read until the job changes or finishes, and say which."""
 
 from .. import events, jobs
+from . import holds
 from .inputs import wait_seconds
 
 
@@ -12,7 +13,7 @@ def wait_for_change(job, owner):
     if job.state in jobs.FINISHED:
         return job, {"X-Wait-Changed": "false", "X-Wait-Done": "true"}
     seen = events.latest_id(job.id)
-    changed = bool(events.wait(lambda: events.latest_id(job.id) > seen, seconds))
+    changed = bool(holds.wait(lambda: events.latest_id(job.id) > seen, seconds))
     job = jobs.get(job.id, owner)
     done = job.state in jobs.FINISHED
     return job, {"X-Wait-Changed": str(changed or done).lower(), "X-Wait-Done": str(done).lower()}

@@ -4,6 +4,7 @@ Provider error bodies often echo the key they were sent, so every message this m
 builds from a provider's answer, or from a requests exception, is redacted first.
 """
 
+import contextlib
 import datetime
 import email.utils
 import json as jsonlib
@@ -16,6 +17,7 @@ from typing import Any, Literal
 
 import requests
 
+from .. import transfer
 from ..errors import MoneyReelsError
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,6 @@ REDACTED = "[redacted]"
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key"})
 ERROR_BODY_BYTES = 64 * 1024  # plenty for an error message; a huge HTML error page is cut here
 EXCERPT_CHARS = 300
-CHUNK_BYTES = 64 * 1024
 
 # Key-shaped text the client was not told about: a provider may echo some other key.
 _PATTERNS = (
@@ -133,6 +134,7 @@ class ProviderClient:
         retries: int = 3,
         backoff: float = 1.0,
         max_retry_after: float = 30,
+        max_seconds: float = 300,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -144,6 +146,7 @@ class ProviderClient:
         self.retries = retries
         self.backoff = backoff
         self.max_retry_after = max_retry_after
+        self.max_seconds = max_seconds  # a whole response's limit, however steadily it trickles
         self.session = session or requests.Session()
         self.sleep = sleep
 
@@ -183,13 +186,16 @@ class ProviderClient:
             try:
                 response = self.session.request(
                     method, url, json=json, params=params, headers={**self.headers, **(headers or {})},
-                    timeout=self.timeout, stream=stream or max_bytes is not None, allow_redirects=False,
+                    timeout=self.timeout, stream=True, allow_redirects=False,
                 )
                 if response.status_code < 300:
                     return response if stream else self._body(response, expect, max_bytes)
                 failure = self._failure(response)
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 failure = _Failure(self._describe(exc))
+            except transfer.DeadlineExceeded:
+                raise self.error(
+                    f"{self.provider} took longer than {self.max_seconds:g} s to send its response") from None
             except requests.RequestException as exc:
                 raise self.error(f"{self.provider} request failed: {self._describe(exc)}") from None
             if attempt + 1 < attempts:
@@ -225,7 +231,9 @@ class ProviderClient:
     def _failure(self, response: requests.Response) -> _Failure:
         """Describe a non-2xx answer; raise at once unless it is worth retrying."""
         status = response.status_code
-        raw = next(response.iter_content(ERROR_BODY_BYTES), b"")
+        body = transfer.chunks(response, max_seconds=self.max_seconds, chunk_bytes=ERROR_BODY_BYTES)
+        with contextlib.closing(body):
+            raw = next(body, b"")
         response.close()
         text = raw.decode("utf-8", "replace")
         try:
@@ -254,18 +262,18 @@ class ProviderClient:
                              http_status=response.status_code) from None
 
     def _read(self, response: requests.Response, max_bytes: int | None) -> bytes:
-        """Read the body, refusing one larger than max_bytes before and while downloading it."""
-        if max_bytes is None:
-            return response.content
+        """Read the body on the clock, refusing one larger than max_bytes before and while downloading it."""
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
+        if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
             raise self._too_large(response, max_bytes)
         chunks, size = [], 0
-        for chunk in response.iter_content(CHUNK_BYTES):
-            size += len(chunk)
-            if size > max_bytes:
-                raise self._too_large(response, max_bytes)
-            chunks.append(chunk)
+        body = transfer.chunks(response, max_seconds=self.max_seconds)
+        with contextlib.closing(body):
+            for chunk in body:
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise self._too_large(response, max_bytes)
+                chunks.append(chunk)
         return b"".join(chunks)
 
     def _too_large(self, response: requests.Response, max_bytes: int) -> ProviderError:

@@ -11,7 +11,8 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from moneyreels.manifest import Manifest
-from moneyreels.render.assets import FetchLimits, fetch_assets
+from moneyreels.errors import RenderError
+from moneyreels.render.assets import FetchLimits, fetch_assets, relayed
 from moneyreels.render.compose import build_graph
 from moneyreels.render.ffmpeg import run_ffmpeg
 from moneyreels.render.sprites import draw_sprites
@@ -75,30 +76,33 @@ def render(
     report(0.0, "Fetching assets")
     limits = FetchLimits(options.media_dirs, options.work_dir, options.max_asset_bytes, options.fetch_timeout, ffmpeg,
                          options.allow_private_urls, options.max_fetch_seconds)
-    sources = fetch_assets(manifest, limits, check)
-    check()
-    report(_FETCHED, "Planning the timeline")
-    plan = plan_timeline(manifest, sources, Limits(options.max_duration_seconds, options.max_trim_seconds))
-    check()
-    report(_PLANNED, "Drawing text")
-    tracks, text_warnings = draw_sprites(manifest, plan, options.work_dir)
-    graph, graph_warnings = build_graph(plan, tracks, options.work_dir, options.fetch_timeout[1])
-    check()
+    with relayed(limits) as relay:
+        sources = fetch_assets(manifest, limits, check, relay)
+        check()
+        report(_FETCHED, "Planning the timeline")
+        plan = plan_timeline(manifest, sources, Limits(options.max_duration_seconds, options.max_trim_seconds))
+        check()
+        report(_PLANNED, "Drawing text")
+        tracks, text_warnings = draw_sprites(manifest, plan, options.work_dir)
+        graph, graph_warnings = build_graph(plan, tracks, options.work_dir, options.fetch_timeout[1])
+        check()
 
-    report(_DRAWN, "Encoding")
-    partial = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.part")
-    # x264 defaults to 1.5 threads per core; one per core is as fast here and holds fewer 1080p frames.
-    encode = ["-map", "[vout]", "-map", "[aout]", "-c:v", "libx264", "-preset", options.preset,
-              "-crf", str(options.crf), "-threads:v", str(os.cpu_count() or 1), "-pix_fmt", "yuv420p",
-              "-c:a", "aac", "-b:a", "160k",
-              "-frames:v", str(plan.frames), "-movflags", "+faststart", "-f", "mp4", "-y", str(partial)]
-    try:
-        run_ffmpeg([ffmpeg, *graph.args(options.work_dir / "graph.txt"), *encode], duration=plan.duration,
-                   checkpoint=check, memory_bytes=options.max_memory_bytes,
-                   on_progress=lambda f: report(_DRAWN + (1 - _DRAWN) * f, "Encoding", throttle=True))
-        os.replace(partial, out_path)
-    finally:
-        partial.unlink(missing_ok=True)
+        report(_DRAWN, "Encoding")
+        partial = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.part")
+        # x264 defaults to 1.5 threads per core; one per core is as fast here and holds fewer 1080p frames.
+        encode = ["-map", "[vout]", "-map", "[aout]", "-c:v", "libx264", "-preset", options.preset,
+                  "-crf", str(options.crf), "-threads:v", str(os.cpu_count() or 1), "-pix_fmt", "yuv420p",
+                  "-c:a", "aac", "-b:a", "160k",
+                  "-frames:v", str(plan.frames), "-movflags", "+faststart", "-f", "mp4", "-y", str(partial)]
+        try:
+            run_ffmpeg([ffmpeg, *graph.args(options.work_dir / "graph.txt"), *encode], duration=plan.duration,
+                       checkpoint=check, memory_bytes=options.max_memory_bytes,
+                       on_progress=lambda f: report(_DRAWN + (1 - _DRAWN) * f, "Encoding", throttle=True))
+            os.replace(partial, out_path)
+        except RenderError as exc:
+            raise (relay.first_failure() or exc) from None  # ffmpeg only saw a 502 from the relay
+        finally:
+            partial.unlink(missing_ok=True)
     report(1.0, "Done")
     warnings = plan.warnings + text_warnings + graph_warnings
     for warning in warnings:

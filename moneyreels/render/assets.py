@@ -1,5 +1,6 @@
 """Resolve manifest assets to something ffmpeg can read: a checked local file or URL."""
 
+import contextlib
 import logging
 import re
 import time
@@ -10,16 +11,16 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from moneyreels import netguard
+from moneyreels import netguard, transfer
 
 from moneyreels.errors import RenderError
 from moneyreels.manifest import Asset, Manifest
+from moneyreels.render import relay as relays
 from moneyreels.render.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
 _GENERIC_BINARY = {"application/octet-stream", "binary/octet-stream", "application/mp4", "application/ogg"}
-_CHUNK = 1 << 16
 _SUFFIX = re.compile(r"\.[a-z0-9]{1,5}")
 
 
@@ -28,7 +29,7 @@ class Source:
     """A fetched asset: where ffmpeg reads it and what it holds."""
 
     asset_id: str
-    location: str  # a local path, or an http(s) URL read with input seeking
+    location: str  # a local path, or the relay URL ffmpeg reads a remote asset at, seeking
     remote: bool
     info: MediaInfo
 
@@ -49,8 +50,16 @@ class FetchLimits:
         return netguard.guarded_session(self.allow_private)
 
 
-def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[], None]) -> dict[str, Source]:
-    """Fetch and probe every asset the timeline uses, keyed by asset id."""
+def relayed(limits: FetchLimits):
+    """A relay for one render: ffmpeg reads remote assets through it, so through the guarded session."""
+    return relays.running(lambda asset, headers, check: _open(asset, limits, "GET", check, headers),
+                          (_invalid, _too_large),
+                          max_bytes=limits.max_bytes, max_seconds=limits.max_seconds)
+
+
+def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[], None],
+                 relay: relays.Relay) -> dict[str, Source]:
+    """Fetch and probe every asset the timeline uses, keyed by asset id; remote seeks go through relay."""
     layers_by_asset: dict[str, list] = {}
     for layer in manifest.composition.timeline:
         layers_by_asset.setdefault(layer.asset_id, []).append(layer)
@@ -62,14 +71,17 @@ def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[
         seek_remotely = asset.type != "image" and all(
             layer.trim is not None and layer.trim.start_seconds > 0 for layer in layers
         )
-        location, remote = _locate(asset, index, limits, seek_remotely, checkpoint)
-        info = probe(limits.ffmpeg, location, asset_id=asset.id, timeout=limits.timeout[1])
+        location, remote = _locate(asset, index, limits, relay if seek_remotely else None, checkpoint)
+        try:
+            info = probe(limits.ffmpeg, location, asset_id=asset.id, timeout=limits.timeout[1], checkpoint=checkpoint)
+        except RenderError as exc:
+            raise (relay.failure(asset.id) or exc) from None  # "redirects to a private address" beats "undecodable"
         sources[asset_id] = Source(asset_id, location, remote, info)
         log.info("asset %s: %s %s", asset_id, "remote" if remote else "local", info)
     return sources
 
 
-def _locate(asset: Asset, index, limits, seek_remotely, checkpoint) -> tuple[str, bool]:
+def _locate(asset: Asset, index, limits, relay, checkpoint) -> tuple[str, bool]:
     parts = urlsplit(asset.url)
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
@@ -78,9 +90,9 @@ def _locate(asset: Asset, index, limits, seek_remotely, checkpoint) -> tuple[str
                 netguard.check_url(asset.url, allow_private=False)
             except OSError as exc:
                 raise _invalid(asset, f"refused: {exc}") from None
-        if seek_remotely:
-            _open(asset, limits, method="HEAD").close()
-            return asset.url, True
+        if relay is not None:
+            _open(asset, limits, "HEAD", checkpoint).close()
+            return relay.add(asset), True
         return str(_download(asset, index, limits, checkpoint)), False
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
@@ -107,14 +119,26 @@ def _local_file(asset: Asset, path: Path, media_dirs: list[Path]) -> Path:
     return found
 
 
-def _open(asset: Asset, limits: FetchLimits, method: str) -> requests.Response:
-    """Send method (HEAD falls back to GET) and check status and Content-Type."""
+def _open(asset: Asset, limits: FetchLimits, method: str, checkpoint, headers: dict | None = None) -> requests.Response:
+    """Send method (HEAD falls back to GET) and check status and Content-Type; redirects pass the guard too.
+
+    Waiting for the answer's headers is on the clock: the fetch's deadline, and checkpoint.
+    """
     session = limits.session
+    deadline = time.monotonic() + limits.max_seconds
+
+    def send(method):
+        return transfer.call(lambda: session.request(method, asset.url, headers=headers, stream=True,
+                                                     timeout=limits.timeout, allow_redirects=True),
+                             max_seconds=deadline - time.monotonic(), checkpoint=checkpoint)
+
     try:
-        response = session.request(method, asset.url, stream=True, timeout=limits.timeout, allow_redirects=True)
+        response = send(method)
         if method == "HEAD" and response.status_code in (405, 501):
             response.close()
-            response = session.get(asset.url, stream=True, timeout=limits.timeout)
+            response = send("GET")
+    except transfer.DeadlineExceeded:
+        raise _invalid(asset, f"the server took longer than {limits.max_seconds:g} s to answer") from None
     except requests.RequestException as exc:
         reason = "it resolves to a private address" if "private or reserved" in str(exc) else exc.__class__.__name__
         raise _invalid(asset, f"unreachable: {reason}") from None
@@ -135,25 +159,24 @@ def _download(asset: Asset, index: int, limits: FetchLimits, checkpoint) -> Path
     if not _SUFFIX.fullmatch(suffix):
         suffix = ""  # the name is ours; the suffix only helps ffmpeg pick a demuxer
     target = limits.work_dir / f"asset-{index}{suffix}"
-    with _open(asset, limits, method="GET") as response:
+    started = time.monotonic()
+    with _open(asset, limits, "GET", checkpoint) as response:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limits.max_bytes:
             raise _too_large(asset, limits.max_bytes)
         received = 0
-        next_check = time.monotonic()
-        deadline = next_check + limits.max_seconds
         try:
-            with open(target, "wb") as out:
-                for chunk in response.iter_content(_CHUNK):
+            remaining = limits.max_seconds - (time.monotonic() - started)  # one deadline for headers and body
+            body = transfer.chunks(response, max_seconds=remaining, checkpoint=checkpoint)
+            with open(target, "wb") as out, contextlib.closing(body):
+                for chunk in body:
                     received += len(chunk)
                     if received > limits.max_bytes:
                         raise _too_large(asset, limits.max_bytes)
                     out.write(chunk)
-                    if time.monotonic() > deadline:
-                        raise _invalid(asset, f"download took longer than {limits.max_seconds:g} s")
-                    if time.monotonic() >= next_check:  # the checkpoint may hit the database
-                        checkpoint()
-                        next_check = time.monotonic() + 0.2
+        except transfer.DeadlineExceeded:
+            target.unlink(missing_ok=True)
+            raise _invalid(asset, f"download took longer than {limits.max_seconds:g} s") from None
         except requests.RequestException as exc:
             target.unlink(missing_ok=True)
             raise _invalid(asset, f"download failed: {exc.__class__.__name__}") from None

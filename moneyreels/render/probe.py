@@ -3,14 +3,17 @@
 import logging
 import re
 import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from moneyreels.errors import RenderError
 
 log = logging.getLogger(__name__)
 
-# Remote inputs may only use these, so a redirect cannot send ffmpeg to file: or other schemes.
-NETWORK_PROTOCOLS = "http,https,tcp,tls,crypto"
+POLL_SECONDS = 0.2
+# Remote inputs are read from the relay on 127.0.0.1 (see relay.py): plain HTTP, nothing else.
+NETWORK_PROTOCOLS = "http,tcp"
 # Demuxers of real media only: a "video" that is really an HLS or concat playlist must not
 # make ffmpeg open other files or URLs on our behalf.
 MEDIA_FORMATS = ("mov,matroska,avi,flv,mpegts,mpeg,ogg,wav,mp3,flac,aac,aiff,w64,"
@@ -43,14 +46,31 @@ class MediaInfo:
     is_still: bool
 
 
-def probe(ffmpeg: str, source: str, *, asset_id: str, timeout: float = 30) -> MediaInfo:
-    """Return what ffmpeg sees in source; raise invalid_asset_url if it is not decodable media."""
+def probe(ffmpeg: str, source: str, *, asset_id: str, timeout: float = 30,
+          checkpoint: Callable[[], None] = lambda: None) -> MediaInfo:
+    """Return what ffmpeg sees in source; raise invalid_asset_url if it is not decodable media.
+
+    checkpoint() is polled while ffmpeg probes (a remote source may drip); what it raises
+    stops this ffmpeg and propagates.
+    """
     args = [ffmpeg, "-hide_banner", "-nostdin", *input_guard(source.startswith(("http://", "https://")), timeout),
             "-i", source]
+    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, errors="replace")
+    deadline = time.monotonic() + timeout
     try:
-        text = subprocess.run(args, capture_output=True, text=True, timeout=timeout).stderr
-    except subprocess.TimeoutExpired:
-        raise _undecodable(asset_id, "probing timed out") from None
+        while True:
+            try:
+                text = process.communicate(timeout=POLL_SECONDS)[1]
+                break
+            except subprocess.TimeoutExpired:
+                checkpoint()
+                if time.monotonic() > deadline:
+                    raise _undecodable(asset_id, "probing timed out") from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     if "Input #0" not in text:
         reason = text.strip().splitlines()[-1] if text.strip() else "ffmpeg could not open it"
         raise _undecodable(asset_id, reason)

@@ -8,7 +8,10 @@ import time
 
 import pytest
 
+from moneyreels import transfer
+from moneyreels.errors import JobCancelled
 from moneyreels.providers.http import EXCERPT_CHARS, ProviderClient, ProviderError
+from tests.support.drip import Drip
 from tests.support.fakes import Reply
 
 TOKEN = "tok-5c1e9a07b2"  # not key-shaped: only the client's own knowledge can redact it
@@ -181,3 +184,20 @@ def test_echoed_secrets_never_reach_errors_or_logs(fake, sleeps, caplog):
     everything = " ".join([str(error), json.dumps(error.to_dict()), caplog.text])
     for secret in (TOKEN, API_KEY, EXTRA):
         assert secret not in everything
+
+
+@pytest.mark.parametrize("status", [200, 503])  # a body, or an error page read for its message
+def test_a_dripping_response_hits_its_deadline_and_is_hung_up_on(sleeps, status):
+    with Drip(interval=0.2, total=150, status=status) as drip:
+        client = client_for(drip.url.rsplit("/", 1)[0], sleeps, retries=0, max_seconds=1)
+        with pytest.raises(ProviderError, match="longer than 1 s"):
+            client.request("GET", "/drip.mp4", expect="bytes", max_bytes=10_000)
+        assert drip.wait_for_hang_up() and not drip.finished.is_set()
+
+
+def test_cancel_lands_while_a_provider_download_drips(sleeps):
+    with Drip(interval=0.2, total=150) as drip:
+        client = client_for(drip.url.rsplit("/", 1)[0], sleeps, retries=0)
+        with transfer.cancellable(drip.cancel_once_requested()), pytest.raises(JobCancelled):
+            client.request("GET", "/drip.mp4", expect="bytes")
+        assert drip.wait_for_hang_up() and not drip.finished.is_set()

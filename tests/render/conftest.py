@@ -85,6 +85,13 @@ class _Handler(SimpleHTTPRequestHandler):
             self.send_header("Location", "file:///etc/passwd")
             self.end_headers()
             return None
+        if path == "/head-ok-get-redirects.mp4":  # honest to HEAD, then sends the GET to loopback
+            if not body:
+                return self._reply(200, "video/mp4", b"", body)
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_address[1]}/red_land.mp4")
+            self.end_headers()
+            return None
         if path == "/huge.mp4":
             self.send_response(200)
             self.send_header("Content-Type", "video/mp4")
@@ -171,12 +178,13 @@ def request_log(http_server):
 def render_reel(tmp_path, media):
     """Render a manifest dict into tmp_path; return (result, output path)."""
 
-    def run(manifest: dict, **options):
+    def run(manifest: dict, checkpoint=None, **options):
         work = tmp_path / "work"
         work.mkdir(exist_ok=True)
         out = tmp_path / "out.mp4"
         defaults = {"media_dirs": [media], "work_dir": work, "preset": "ultrafast"}
-        result = render(Manifest.model_validate(manifest), out, RenderOptions(**{**defaults, **options}))
+        result = render(Manifest.model_validate(manifest), out, RenderOptions(**{**defaults, **options}),
+                        checkpoint=checkpoint)
         return result, out
 
     return run

@@ -1,12 +1,19 @@
 """Asset URLs: local paths confined to the media folders, HTTP checks, size caps, timeouts."""
 
 import os
+import re
 import subprocess
 
 import pytest
+import requests
+from tests.support.drip import Drip
 from tests.support.video import FFMPEG, assert_reel, reel
 
-from moneyreels.errors import RenderError
+from moneyreels import netguard
+from moneyreels.errors import JobCancelled, RenderError
+from moneyreels.manifest import Asset
+from moneyreels.render import assets
+from tests.support.server import guard_passing
 
 
 def one_video(url, **layer):
@@ -113,3 +120,61 @@ def test_private_addresses_are_refused_when_not_allowed(render_reel, http_server
     layer = {"trim": {"start_seconds": 0.5}} if trimmed else {}
     error = failure(render_reel, one_video(http_server.url + "/red_land.mp4", **layer), allow_private_urls=False)
     assert error.code == "invalid_asset_url" and "private" in error.message
+
+
+@pytest.mark.parametrize("headers_too", [False, True])
+def test_a_dripping_asset_hits_the_deadline_on_the_clock_and_is_hung_up_on(render_reel, headers_too):
+    with Drip(interval=0.2, total=150, headers_too=headers_too) as drip:  # 30 s of one byte at a time
+        error = failure(render_reel, one_video(drip.url), max_fetch_seconds=1)
+        assert error.code == "invalid_asset_url" and "longer than 1 s" in error.message
+        assert drip.wait_for_hang_up() and not drip.finished.is_set()
+
+
+@pytest.mark.parametrize("layer, headers_too", [({}, False), ({}, True),  # downloaded; relayed to ffmpeg
+                                                ({"trim": {"start_seconds": 0.5}}, False)])
+def test_cancel_lands_while_an_asset_drips(render_reel, layer, headers_too):
+    with Drip(interval=0.2, total=150, headers_too=headers_too) as drip:
+        with pytest.raises(JobCancelled):
+            render_reel(one_video(drip.url, **layer), checkpoint=drip.cancel_once_requested())
+        assert drip.wait_for_hang_up() and not drip.finished.is_set()
+
+
+@pytest.mark.parametrize("trimmed", [False, True])
+def test_a_redirect_to_a_private_address_is_refused_even_when_ffmpeg_seeks(render_reel, http_server, request_log,
+                                                                         monkeypatch, trimmed):
+    # The guard is on; "localhost" plays a public host that the guard lets through, 127.0.0.1 stays refused.
+    monkeypatch.setattr(netguard, "public_addresses", guard_passing({"localhost"}))
+    port = http_server.server_address[1]
+    layer = {"trim": {"start_seconds": 0.5}} if trimmed else {}
+    error = failure(render_reel, one_video(f"http://localhost:{port}/head-ok-get-redirects.mp4", **layer),
+                    allow_private_urls=False)
+    assert error.code == "invalid_asset_url" and "private address" in error.message, error.message
+    assert [r for r in request_log if r["path"] == "/red_land.mp4"] == []  # the target was never read
+
+
+def test_ffmpeg_reads_remote_assets_only_from_the_relay(render_reel, http_server, request_log, monkeypatch):
+    seen = []
+    real_probe = assets.probe
+    monkeypatch.setattr(assets, "probe", lambda ffmpeg, source, **kw: seen.append(source) or real_probe(ffmpeg, source, **kw))
+    _, out = render_reel(one_video(http_server.url + "/red_land.mp4", trim={"start_seconds": 0.5}))
+    assert_reel(out, duration=1)
+    assert len(seen) == 1 and re.fullmatch(r"http://127\.0\.0\.1:\d+/[\w-]{32}/0\.mp4", seen[0]), seen
+    assert any(r["method"] == "GET" and r["range"] for r in request_log)
+
+
+def test_the_relay_serves_only_its_own_assets_at_their_unguessable_paths(tmp_path, http_server):
+    limits = assets.FetchLimits([tmp_path], tmp_path, 10**6, (5, 5), FFMPEG)
+    asset = Asset(id="clip", type="video", url=http_server.url + "/red_land.mp4")
+    with assets.relayed(limits) as relay:
+        url = relay.add(asset)
+        base, token, name = url.rsplit("/", 2)
+        assert requests.get(url, headers={"Range": "bytes=0-9"}, timeout=5).content == \
+            (http_server.root / "red_land.mp4").read_bytes()[:10]
+        for path in (f"{'x' * len(token)}/{name}", f"{token}/1.mp4", f"{token}/x.mp4", "%C3%A9/0", ""):
+            assert requests.get(f"{base}/{path}", timeout=5).status_code == 404, path
+
+
+def test_the_size_cap_counts_what_the_relay_serves(render_reel, http_server):
+    error = failure(render_reel, one_video(http_server.url + "/ramp.mp4", trim={"start_seconds": 12}),
+                    max_asset_bytes=200_000)
+    assert error.code == "asset_too_large" and error.details["limit_bytes"] == 200_000

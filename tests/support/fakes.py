@@ -108,9 +108,10 @@ class FakeServer:
                     if value is not None:
                         self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(content)
+                if self.command != "HEAD":
+                    self.wfile.write(content)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_one
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_one
 
             def log_message(self, *args):
                 pass
