@@ -159,7 +159,8 @@ def assets(tmp_path_factory):
         for path in set(re.findall(r"https://example\.com(/[\w./-]+)", text)):
             data = media_for(path, files).read_bytes()
             reply = Reply(200, data, {"Content-Type": kinds[Path(path).suffix]})
-            server.route("GET", path, lambda request, reply=reply: reply)
+            for method in ("HEAD", "GET"):  # Smart Trim checks a remote asset with HEAD first
+                server.route(method, path, lambda request, reply=reply: reply)
         yield server
 
 
