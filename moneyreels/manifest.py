@@ -118,6 +118,7 @@ class Motion(Model):
 
     type: Literal["zoom_in", "zoom_out", "pan_left", "pan_right", "static"]
     intensity: float = Field(0.15, gt=0, le=1)
+    easing: Literal["linear", "ease_in_out"] = "linear"
 
 
 class Transition(Model):
@@ -201,11 +202,18 @@ class CaptionTrack(Model):
     """Extension: word-by-word captions, a page of words at a time with the spoken word highlighted."""
 
     id: str | None = None
-    words: list[CaptionWord] = Field(min_length=1)
+    words: list[CaptionWord] = Field(min_length=1, max_length=20000)
     layout: Layout = Field(default_factory=Layout)
     style: TextStyle = Field(default_factory=TextStyle)
+    effect: Literal["color", "highlight", "karaoke", "pop", "bounce", "fade", "underline"] = "color"
     highlight_color: Color = "#FFD700"
-    max_words_per_page: PositiveInt = 3
+    past_color: Color | None = None
+    upcoming_color: Color | None = None
+    max_words_per_page: int = Field(3, ge=1, le=20)
+    max_chars_per_line: int | None = Field(None, ge=1, le=200)
+    position: Literal["center", "lower_third", "upper_third", "safe_bottom"] | None = None
+    safe_area: Literal["tiktok", "instagram", "youtube_shorts"] | None = None
+    text_transform: Literal["uppercase", "lowercase", "capitalize", "none"] = "none"
 
     @model_validator(mode="after")
     def _words_in_order(self):

@@ -3,6 +3,7 @@
 A track is a run of images sharing one box, shown one at a time; the graph reads a multi-image
 track as a single concat-demuxer input, so 80 caption pages cost one input and one overlay.
 Every image is cropped to the union of the track's opaque pixels: blending cost follows area.
+A wiping track (karaoke fills) reveals each image's ink left to right over its wipe span.
 """
 
 from dataclasses import dataclass
@@ -10,11 +11,19 @@ from pathlib import Path
 
 from PIL import Image
 
-from moneyreels.manifest import Layout, Manifest, TextStyle
-from moneyreels.render import text
+from moneyreels.manifest import Manifest, TextStyle
+from moneyreels.render import captions, safearea, text
 from moneyreels.render.timeline import CAPTIONS, TEXT, Box, Plan, layout_box, stack_key
 
-CAPTION_LAYOUT = Layout(x="5%", y="65%", width="90%", height="20%")  # a lower third, clear of titles
+
+@dataclass(frozen=True)
+class Wipe:
+    """Reveal columns [left, right) of a frame, left to right, from start to end."""
+
+    start: float
+    end: float
+    left: int
+    right: int
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,7 @@ class SpriteFrame:
     start: float
     end: float
     path: Path
+    wipe: Wipe | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,10 @@ class SpriteTrack:
     y: int
     z: tuple
     frames: list[SpriteFrame]
+
+    @property
+    def wipes(self) -> bool:
+        return self.frames[0].wipe is not None
 
     @property
     def windows(self) -> list[tuple[float, float]]:
@@ -48,6 +62,7 @@ class _Drawn:
     box: Box
     z: tuple
     frames: list[tuple[float, float, Image.Image]]
+    wipes: list[tuple[float, float]] | None = None  # per frame, for a wiping track
 
 
 def draw_sprites(manifest: Manifest, plan: Plan, work_dir: Path) -> tuple[list[SpriteTrack], list[str]]:
@@ -65,13 +80,19 @@ def draw_sprites(manifest: Manifest, plan: Plan, work_dir: Path) -> tuple[list[S
         frame = (start, start + overlay.time.duration_seconds, result.image)
         drawn.append(_Drawn(box, stack_key(layout, TEXT, index), [frame]))
     for index, track in enumerate(composition.captions):
-        layout = track.layout.merged_over(CAPTION_LAYOUT)
-        box = layout_box(layout, plan.width, plan.height)
-        words = [text.Word(w.text, w.start_seconds, w.end_seconds) for w in track.words]
-        pages = text.draw_caption_pages(words, _text_style(track.style.merged_over(global_style)),
-                                        track.highlight_color, box.w, box.h, track.max_words_per_page)
-        warnings += [warning for page in pages for warning in page.warnings]
-        drawn.append(_Drawn(box, stack_key(layout, CAPTIONS, index), [(p.start, p.end, p.image) for p in pages]))
+        layout = track.layout.merged_over(safearea.caption_layout(track.position, track.safe_area))
+        box = safearea.clamp(layout_box(layout, plan.width, plan.height), track.safe_area, plan.width, plan.height)
+        words = [captions.Word(w.text, w.start_seconds, w.end_seconds) for w in track.words]
+        look = captions.Look(track.effect, track.highlight_color, track.past_color, track.upcoming_color,
+                             track.max_words_per_page, track.max_chars_per_line, track.text_transform)
+        frames = captions.draw_caption_pages(words, _text_style(track.style.merged_over(global_style)),
+                                             look, box.w, box.h)
+        warnings += [warning for frame in frames for warning in frame.warnings]
+        z = stack_key(layout, CAPTIONS, index)
+        drawn.append(_Drawn(box, z, [(f.start, f.end, f.image) for f in frames if f.wipe is None]))
+        fills = [f for f in frames if f.wipe is not None]
+        if fills:
+            drawn.append(_Drawn(box, z, [(f.start, f.end, f.image) for f in fills], [f.wipe for f in fills]))
     drawn.sort(key=lambda d: d.z)
     tracks = [_save(group, work_dir, f"sprite-{n}") for n, group in enumerate(_merge_runs(drawn))]
     return [t for t in tracks if t is not None], list(dict.fromkeys(warnings))
@@ -86,8 +107,10 @@ def _merge_runs(drawn: list[_Drawn]) -> list[_Drawn]:
     runs: list[_Drawn] = []
     for item in drawn:
         last = runs[-1] if runs else None
-        if last and last.box == item.box and last.z[0] == item.z[0] and item.frames[0][0] >= last.frames[-1][1] - 1e-6:
-            runs[-1] = _Drawn(last.box, last.z, last.frames + item.frames)
+        if (last and last.box == item.box and last.z[0] == item.z[0] and (last.wipes is None) == (item.wipes is None)
+                and item.frames[0][0] >= last.frames[-1][1] - 1e-6):
+            wipes = None if item.wipes is None else last.wipes + item.wipes
+            runs[-1] = _Drawn(last.box, last.z, last.frames + item.frames, wipes)
         else:
             runs.append(item)
     return runs
@@ -107,6 +130,11 @@ def _save(drawn: _Drawn, work_dir: Path, name: str) -> SpriteTrack | None:
     frames = []
     for n, (start, end, image) in enumerate(drawn.frames):
         path = work_dir / f"{name}-{n:04d}.png"
-        image.crop((left, top, right, bottom)).save(path, compress_level=1)
-        frames.append(SpriteFrame(start, end, path))
+        cropped = image.crop((left, top, right, bottom))
+        cropped.save(path, compress_level=1)
+        wipe = None
+        if drawn.wipes is not None:
+            ink = cropped.getchannel("A").getbbox() or (0, 0, 0, 0)
+            wipe = Wipe(*drawn.wipes[n], ink[0], ink[2])
+        frames.append(SpriteFrame(start, end, path, wipe))
     return SpriteTrack(drawn.box.x + left, drawn.box.y + top, drawn.z, frames)
