@@ -231,9 +231,9 @@ class _PageDrawer:
         mask = Image.new("L", (layout.box[0], layout.band[1] - top))
         draw = ImageDraw.Draw(mask)
         left, word_top, right, bottom = self.extents[tag]
-        pad = self.size * 0.16 + self.paint.stroke_width
+        pad = self.size * 0.1 + self.paint.stroke_width  # less than a space: neighbours stay clear
         if self.effect == "highlight":
-            box = (left - pad, word_top - top - pad * 0.8, right + pad, bottom - top + pad * 0.8)
+            box = (left - pad, word_top - top - pad * 1.4, right + pad, bottom - top + pad * 1.4)
             draw.rounded_rectangle(box, radius=self.size * 0.18, fill=255)
         else:
             baseline = max(p.y for p in layout.pieces if p.tag == tag) - top
