@@ -187,11 +187,15 @@ def _concat_list(track: SpriteTrack) -> Path:
     """Write an ffconcat list showing each frame from its start (the first from 0) on.
 
     Millisecond frame timestamps (image2 `framerate` 1000) keep word timing exact; the default
-    1/25 s time base would round every caption change to 40 ms.
+    1/25 s time base would round every caption change to 40 ms. A wiping track repeats its last
+    frame at its end: `fps` only makes frames up to the last timestamp it is given.
     """
-    bounds = [0.0] + [f.start for f in track.frames[1:]] + [track.frames[-1].end]
+    starts = [0.0] + [f.start for f in track.frames[1:]]
+    entries = list(zip(track.frames, starts, starts[1:] + [track.frames[-1].end]))
+    if track.wipes:
+        entries.append((track.frames[-1], track.frames[-1].end, track.frames[-1].end + 0.001))
     lines = ["ffconcat version 1.0"]
-    for frame, begin, finish in zip(track.frames, bounds, bounds[1:]):
+    for frame, begin, finish in entries:
         quoted = str(frame.path).replace("'", "'\\''")
         lines += [f"file '{quoted}'", "option framerate 1000", f"duration {finish - begin:.6f}"]
     path = track.frames[0].path.with_suffix(".ffconcat")

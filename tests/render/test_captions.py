@@ -240,3 +240,93 @@ def test_effect_errors_name_the_field():
         draw(words, past_color="nope")
     with pytest.raises(ValueError, match="max_chars_per_line"):
         draw(words, max_chars_per_line=0)
+
+
+# --- rendered: effects read back from frames, placement in the safe area ------------------------
+
+from tests.support.video import H as RH, W as RW, frame_at, reel  # noqa: E402
+
+TWO = [{"text": "ONE", "start_seconds": 0.3, "end_seconds": 0.9}, {"text": "TWO", "start_seconds": 0.9, "end_seconds": 1.5}]
+
+
+def caption_reel(render_reel, seconds=1.8, **track):
+    track = {"words": TWO, "layout": {"x": "0%", "y": "40%", "width": "100%", "height": "20%"},
+             "style": {"color": "white", "font_size": 34, "font_weight": 800}, **track}
+    return render_reel(reel([], [], captions=[track], width=RW, height=RH))[1]
+
+
+def coloured(frame, rgb, tolerance=70) -> np.ndarray:
+    return np.abs(frame.astype(int) - rgb).max(axis=2) <= tolerance
+
+
+def test_rendered_highlight_box_sits_behind_the_spoken_word_at_its_time(render_reel):
+    out = caption_reel(render_reel, effect="highlight", highlight_color="#FF00FF")
+    assert not coloured(frame_at(out, 0.1), MAGENTA).any()  # nothing before the first word
+    first, second = (np.flatnonzero(coloured(frame_at(out, t), MAGENTA).any(axis=0)) for t in (0.6, 1.2))
+    assert first.size > 20 and second.size > 20
+    assert first.mean() < RW / 2 < second.mean()
+
+
+def test_rendered_karaoke_fill_advances_across_the_word(render_reel):
+    words = [{"text": "WWWW", "start_seconds": 0.2, "end_seconds": 1.6}]
+    out = caption_reel(render_reel, words=words, effect="karaoke", highlight_color="#00FF00")
+    edges = []
+    for t in (0.1, 0.5, 0.8, 1.1, 1.5):
+        columns = np.flatnonzero(coloured(frame_at(out, t), GREEN).any(axis=0))
+        edges.append(columns.max() if columns.size else -1)
+    ink = np.flatnonzero((frame_at(out, 0.5).min(axis=2) > 160).any(axis=0))  # the unfilled (white) part
+    assert edges[0] == -1 and ink.size  # nothing before it is spoken
+    assert edges[1] < edges[2] < edges[3]  # the fill's right edge moves right over the word's time
+    assert edges[1] < ink.max() and ink.min() > edges[1] - 10  # white right of the fill's edge
+    assert edges[4] > edges[1] + 0.6 * (ink.max() - edges[1])  # nearly filled near its end
+
+
+def test_rendered_fade_hides_upcoming_words_and_pop_enlarges_the_starting_word(render_reel):
+    out = caption_reel(render_reel, effect="fade")
+    ink = np.flatnonzero((frame_at(out, 0.6).max(axis=2) > 128).any(axis=0))
+    both = np.flatnonzero((frame_at(out, 1.2).max(axis=2) > 128).any(axis=0))
+    assert ink.max() < both.max() - 20  # TWO is not on screen until it is spoken
+
+    out = caption_reel(render_reel, effect="pop", words=[TWO[0]])
+    def height(t):
+        return np.flatnonzero((frame_at(out, t).max(axis=2) > 128).any(axis=1)).size
+    assert height(0.37) > 1.1 * height(0.8)
+
+
+@pytest.mark.parametrize("position", ["upper_third", "center", "lower_third", "safe_bottom"])
+def test_position_presets_stay_clear_of_tiktok_buttons(render_reel, position):
+    words = [{"text": "WIDE WORDS HERE", "start_seconds": 0.0, "end_seconds": 1.0}]
+    track = {"words": words, "position": position, "safe_area": "tiktok", "highlight_color": "white",
+             "style": {"color": "white", "font_size": 60, "font_weight": 900}}
+    _, out = render_reel(reel([], [], captions=[track], width=RW, height=RH))
+    ink = frame_at(out, 0.5).max(axis=2) > 60
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    assert rows.size and rows.max() < 0.8 * RH and columns.max() < 0.85 * RW
+    centre = rows.mean() / RH
+    expected = {"upper_third": (0.2, 0.4), "center": (0.4, 0.6), "lower_third": (0.58, 0.78), "safe_bottom": (0.6, 0.8)}
+    assert expected[position][0] < centre < expected[position][1]
+
+
+def test_a_layout_reaching_into_the_unsafe_zone_is_pulled_back(render_reel):
+    track = {"words": TWO, "safe_area": "tiktok", "layout": {"x": "50%", "y": "85%", "width": "50%", "height": "15%"},
+             "style": {"color": "white", "font_size": 30, "font_weight": 900}}
+    _, out = render_reel(reel([], [], captions=[track], width=RW, height=RH))
+    ink = frame_at(out, 0.6).max(axis=2) > 60
+    assert ink.any() and not ink[int(0.8 * RH):].any() and not ink[:, int(0.85 * RW):].any()
+
+
+# --- validation: 400s naming the field -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("key, value", [
+    ("effect", "wobble"), ("position", "bottom"), ("safe_area", "snapchat"), ("text_transform", "shout"),
+    ("max_chars_per_line", 0), ("max_chars_per_line", 201), ("max_words_per_page", 0), ("max_words_per_page", 21),
+    ("past_color", "nope"), ("upcoming_color", 7),
+])
+def test_bad_caption_keys_are_400s_naming_the_field(client, key, value):
+    manifest = reel([], [], captions=[{"words": TWO, key: value}])
+    response = client.post("/v1/videos/render", json=manifest)
+    assert response.status_code == 400
+    error = response.json["error"]
+    fields = [e["field"] for e in error["details"]["errors"]]
+    assert any(f"composition.captions.0.{key}" in f for f in fields), error
