@@ -7,6 +7,7 @@ slideshow (a zero-copy moving crop: moving frames), and the render's own output 
 frames then encoded again: exactly the same pictures, so the gap to it is what the filtergraph costs.
 
 Run: python bench/render_bench.py  (prints a table; no assertions)
+     python bench/render_bench.py --effects  (the standard reel once per caption effect)
 """
 
 import json
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 WIDTH, HEIGHT, FPS, SECONDS, STILLS = 1080, 1920, 30, 30, 6
 PRESET = "veryfast"
 MOTIONS = ["zoom_in", "pan_left", "zoom_out", "pan_right", "zoom_in", "zoom_out"]
+EFFECTS = ["color", "highlight", "underline", "fade", "pop", "bounce", "karaoke"]
 
 
 def make_still(path: Path, seed: int):
@@ -83,7 +85,7 @@ def make_music(path: Path, seconds: float, rate: int = 48000):
     write_wav(path, 0.3 * music * (0.6 + 0.4 * np.exp(-((t * 2) % 1) * 6)), rate)
 
 
-def manifest(media: Path) -> dict:
+def manifest(media: Path, effect: str | None = None) -> dict:
     per = SECONDS / STILLS
     timeline = [{
         "id": f"still-{i}", "type": "image", "asset_id": f"still-{i}",
@@ -110,7 +112,7 @@ def manifest(media: Path) -> dict:
             "id": "words", "words": captions, "layout": {"x": "5%", "y": "68%", "width": "90%", "height": "14%"},
             "style": {"font_size": 84, "font_weight": 800, "color": "white", "stroke_color": "black",
                       "stroke_width": 6, "shadow_color": "rgba(0,0,0,0.6)", "shadow_offset_y": 6, "shadow_blur": 10},
-            "highlight_color": "#FFD700", "max_words_per_page": 3}]},
+            "highlight_color": "#FFD700", "max_words_per_page": 3, **({"effect": effect} if effect else {})}]},
     }
 
 
@@ -171,15 +173,38 @@ def render_child(manifest_path: str, media: str, out: str):
         render(data, Path(out), RenderOptions(media_dirs=[Path(media)], work_dir=Path(work), preset=PRESET))
 
 
+def make_media(media: Path):
+    for i in range(STILLS):
+        make_still(media / f"still-{i}.jpg", i)
+    make_voice(media / "voice.wav", SECONDS)
+    make_music(media / "music.wav", 4)
+
+
+def effects():
+    """Render the standard reel once per caption effect; print each one's time against `color`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        media = Path(tmp)
+        make_media(media)
+        results = {}
+        for effect in EFFECTS:
+            path = media / f"manifest-{effect}.json"
+            path.write_text(json.dumps(manifest(media, effect)))
+            results[effect] = measure([sys.executable, __file__, "--render", str(path), str(media),
+                                       str(media / f"{effect}.mp4")])
+    base = results["color"][0]
+    print(f"\ncaption effects on the bench reel: {SECONDS} s, {WIDTH}x{HEIGHT} @ {FPS} fps, 75 words, preset {PRESET}\n")
+    print(f"{'effect':<12}{'wall s':>8}{'vs color':>10}{'peak RSS MB':>13}")
+    for effect, (wall, peak) in results.items():
+        print(f"{effect:<12}{wall:>8.2f}{wall / base - 1:>+10.1%}{peak / 2**20:>13.0f}")
+
+
 def main():
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     with tempfile.TemporaryDirectory() as tmp:
         media = Path(tmp)
+        make_media(media)
         for i in range(STILLS):
-            make_still(media / f"still-{i}.jpg", i)
             Image.open(media / f"still-{i}.jpg").resize((WIDTH, HEIGHT)).save(media / f"flat-{i}.jpg", quality=90)
-        make_voice(media / "voice.wav", SECONDS)
-        make_music(media / "music.wav", 4)
         (media / "manifest.json").write_text(json.dumps(manifest(media)))
         slides = media / "slides.txt"
         slides.write_text("".join(f"file 'flat-{i}.jpg'\nduration {SECONDS / STILLS}\n" for i in range(STILLS))
@@ -214,5 +239,7 @@ def main():
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--render"]:
         render_child(*sys.argv[2:5])
+    elif sys.argv[1:2] == ["--effects"]:
+        effects()
     else:
         main()

@@ -8,6 +8,7 @@ of the spoken word fully filled per word, revealed left to right by the filtergr
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
@@ -66,8 +67,11 @@ class _State:
     lift: float = 0.0  # upwards, in font sizes
 
 
-def draw_caption_pages(words: list[Word], style: text.TextStyle, look: Look, width: int, height: int) -> list[CaptionFrame]:
-    """Draw every moment of every page, in time order (karaoke fills follow their page's moments)."""
+def draw_caption_pages(words: list[Word], style: text.TextStyle, look: Look, width: int, height: int) -> Iterator[CaptionFrame]:
+    """Yield every moment of every page, in time order (karaoke fills follow their page's moments).
+
+    The style and look are checked before the first moment is drawn.
+    """
     paint = text._paint(style)
     colours = _colours(look, paint)
     text._check_box(width, height)
@@ -81,11 +85,15 @@ def draw_caption_pages(words: list[Word], style: text.TextStyle, look: Look, wid
         raise ValueError(f"effect: must be one of {', '.join(EFFECTS)}, got {look.effect!r}")
     spoken = [Word(_transform(w.text, look.text_transform), w.start, w.end) for w in words if w.text.strip()]
     pages = _pages(sorted(spoken, key=lambda w: w.start), look.max_words_per_page, look.max_chars_per_line)
-    frames = []
+    return _moments(pages, style, paint, colours, look, (width, height))
+
+
+def _moments(pages: list[list[Word]], style: text.TextStyle, paint, colours: dict[str, RGBA], look: Look,
+             box: tuple[int, int]) -> Iterator[CaptionFrame]:
     for number, page in enumerate(pages):
         lines = _lines(page, look.max_chars_per_line)
         layout = text._layout([[(part, i) for i in line for part in page[i].text.split()] for line in lines],
-                              style, width, height)
+                              style, *box)
         page_frames = _PageDrawer(layout, paint, style.font_size, colours, look.effect)
         next_start = pages[number + 1][0].start if number + 1 < len(pages) else None
         for i, word in enumerate(page):
@@ -96,8 +104,7 @@ def draw_caption_pages(words: list[Word], style: text.TextStyle, look: Look, wid
             else:
                 end = max(word.end, word.start)
             for start, stop, image, wipe in page_frames.word(i, len(page), word, end):
-                frames.append(CaptionFrame(start, stop, image, layout.warnings, wipe))
-    return frames
+                yield CaptionFrame(start, stop, image, layout.warnings, wipe)
 
 
 def _colours(look: Look, paint) -> dict[str, RGBA]:

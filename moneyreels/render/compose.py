@@ -7,8 +7,6 @@ costs no overlay at all when it fills the frame for the whole video: it becomes 
 
 from pathlib import Path
 
-from PIL import Image
-
 from moneyreels.render.audio import mix_audio
 from moneyreels.render.graph import Graph, seconds
 from moneyreels.render.segments import Segment, build_segment, draw_shadow, fills_box, is_plain
@@ -151,13 +149,15 @@ def _overlay_sprite(g: Graph, canvas: str, track: SpriteTrack) -> str:
     else:
         index = g.add_input(["-protocol_whitelist", "file", "-f", "concat", "-safe", "0",
                              "-i", str(_concat_list(track))])
+    c = track.crop
+    sprite = g.chain([f"{index}:v"], [f"crop={c.w}:{c.h}:{c.x}:{c.y}"])
     enable = "+".join(_window(start, end) for start, end in track.windows)
     if track.wipes:
-        return _overlay_wipe(g, canvas, track, index, enable)
-    return g.chain([canvas, f"{index}:v"], [f"overlay=x={track.x}:y={track.y}:enable='{enable}'"])
+        return _overlay_wipe(g, canvas, track, sprite, enable)
+    return g.chain([canvas, sprite], [f"overlay=x={track.x}:y={track.y}:enable='{enable}'"])
 
 
-def _overlay_wipe(g: Graph, canvas: str, track: SpriteTrack, index: int, enable: str) -> str:
+def _overlay_wipe(g: Graph, canvas: str, track: SpriteTrack, sprite: str, enable: str) -> str:
     """Overlay a wiping track: each frame's ink appears left to right over its wipe span.
 
     The frame is padded on its left with `pad` transparent columns and a frame-wide window slides
@@ -165,17 +165,18 @@ def _overlay_wipe(g: Graph, canvas: str, track: SpriteTrack, index: int, enable:
     its first c(t) columns show. `fps` hands crop every output frame (the track changes only at
     words). c(t) is kept even: 4:2:0 crop and overlay positions are, so both round alike.
     """
-    width, height = Image.open(track.frames[0].path).size
+    width, height = track.crop.w, track.crop.h
     pad = -(-width // 2) * 2
     terms = []
     for frame in track.frames:
         wipe = frame.wipe
         span = max(wipe.end - wipe.start, 1e-3)
         progress = f"clip((t-{seconds(wipe.start)})/{seconds(span)},0,1)"
-        terms.append(f"{_window(frame.start, frame.end)}*({wipe.left}+{wipe.right - wipe.left}*{progress})")
+        left = wipe.left - track.crop.x
+        terms.append(f"{_window(frame.start, frame.end)}*({left}+{wipe.right - wipe.left}*{progress})")
     reveal = f"2*floor(({'+'.join(terms)})/2)"
-    revealed = g.chain([f"{index}:v"], ["format=yuva420p", f"pad=w=iw+{pad}:h=ih:x={pad}:y=0:color=black@0",
-                                        f"fps={g.rate}", f"crop=w={width}:h={height}:x='{reveal}':y=0"])
+    revealed = g.chain([sprite], ["format=yuva420p", f"pad=w=iw+{pad}:h=ih:x={pad}:y=0:color=black@0",
+                                  f"fps={g.rate}", f"crop=w={width}:h={height}:x='{reveal}':y=0"])
     return g.chain([canvas, revealed], [f"overlay=x='{track.x - pad}+{reveal}':y={track.y}:enable='{enable}'"])
 
 

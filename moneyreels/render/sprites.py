@@ -2,8 +2,10 @@
 
 A track is a run of images sharing one box, shown one at a time; the graph reads a multi-image
 track as a single concat-demuxer input, so 80 caption pages cost one input and one overlay.
-Every image is cropped to the union of the track's opaque pixels: blending cost follows area.
-A wiping track (karaoke fills) reveals each image's ink left to right over its wipe span.
+Each image is written as soon as it is drawn (a reel's hundreds of caption moments never sit in
+memory together); the graph crops every image of a track to the union of their opaque pixels,
+so blending cost follows the text's area, not the box's. A wiping track (karaoke fills) reveals
+each image's ink left to right over its wipe span.
 """
 
 from dataclasses import dataclass
@@ -31,15 +33,17 @@ class SpriteFrame:
     start: float
     end: float
     path: Path
-    wipe: Wipe | None = None
+    ink: tuple[int, int, int, int] | None = None  # opaque pixels' (left, top, right, bottom) in the image
+    wipe: Wipe | None = None  # columns in the image
 
 
 @dataclass(frozen=True)
 class SpriteTrack:
-    x: int
+    x: int  # where the crop's top-left lands in the frame
     y: int
     z: tuple
     frames: list[SpriteFrame]
+    crop: Box  # the part of every image that is shown
 
     @property
     def wipes(self) -> bool:
@@ -61,23 +65,22 @@ class SpriteTrack:
 class _Drawn:
     box: Box
     z: tuple
-    frames: list[tuple[float, float, Image.Image]]
-    wipes: list[tuple[float, float]] | None = None  # per frame, for a wiping track
+    frames: list[SpriteFrame]
 
 
 def draw_sprites(manifest: Manifest, plan: Plan, work_dir: Path) -> tuple[list[SpriteTrack], list[str]]:
     """Draw every text overlay and caption track; return the tracks and font warnings."""
     composition = manifest.composition
     global_style = composition.global_styles.text
-    warnings = []
+    warnings = {}
     drawn = []
     for index, overlay in enumerate(composition.text_overlays):
         layout = overlay.layout.merged_over(composition.global_layouts.text)
         box = layout_box(layout, plan.width, plan.height)
         result = text.draw_text(overlay.content, _text_style(overlay.style.merged_over(global_style)), box.w, box.h)
-        warnings += result.warnings
+        warnings.update(dict.fromkeys(result.warnings))
         start = overlay.time.start_seconds
-        frame = (start, start + overlay.time.duration_seconds, result.image)
+        frame = _write(result.image, work_dir / f"text-{index}.png", start, start + overlay.time.duration_seconds)
         drawn.append(_Drawn(box, stack_key(layout, TEXT, index), [frame]))
     for index, track in enumerate(composition.captions):
         layout = track.layout.merged_over(safearea.caption_layout(track.position, track.safe_area))
@@ -85,17 +88,24 @@ def draw_sprites(manifest: Manifest, plan: Plan, work_dir: Path) -> tuple[list[S
         words = [captions.Word(w.text, w.start_seconds, w.end_seconds) for w in track.words]
         look = captions.Look(track.effect, track.highlight_color, track.past_color, track.upcoming_color,
                              track.max_words_per_page, track.max_chars_per_line, track.text_transform)
-        frames = captions.draw_caption_pages(words, _text_style(track.style.merged_over(global_style)),
-                                             look, box.w, box.h)
-        warnings += [warning for frame in frames for warning in frame.warnings]
+        moments, fills = [], []
+        pages = captions.draw_caption_pages(words, _text_style(track.style.merged_over(global_style)), look, box.w, box.h)
+        for n, page in enumerate(pages):
+            warnings.update(dict.fromkeys(page.warnings))
+            frame = _write(page.image, work_dir / f"captions-{index}-{n:05d}.png", page.start, page.end, page.wipe)
+            (fills if page.wipe else moments).append(frame)
         z = stack_key(layout, CAPTIONS, index)
-        drawn.append(_Drawn(box, z, [(f.start, f.end, f.image) for f in frames if f.wipe is None]))
-        fills = [f for f in frames if f.wipe is not None]
-        if fills:
-            drawn.append(_Drawn(box, z, [(f.start, f.end, f.image) for f in fills], [f.wipe for f in fills]))
+        drawn += [_Drawn(box, z, frames) for frames in (moments, fills) if frames]
     drawn.sort(key=lambda d: d.z)
-    tracks = [_save(group, work_dir, f"sprite-{n}") for n, group in enumerate(_merge_runs(drawn))]
-    return [t for t in tracks if t is not None], list(dict.fromkeys(warnings))
+    tracks = [_track(group) for group in _merge_runs(drawn)]
+    return [t for t in tracks if t is not None], list(warnings)
+
+
+def _write(image: Image.Image, path: Path, start: float, end: float, wipe: tuple[float, float] | None = None) -> SpriteFrame:
+    """Save one drawn image; note where its ink is (and so which columns a wipe reveals)."""
+    image.save(path, compress_level=1)
+    ink = image.getchannel("A").getbbox()
+    return SpriteFrame(start, end, path, ink, Wipe(*wipe, ink[0], ink[2]) if wipe and ink else None)
 
 
 def _text_style(style: TextStyle) -> "text.TextStyle":
@@ -107,19 +117,18 @@ def _merge_runs(drawn: list[_Drawn]) -> list[_Drawn]:
     runs: list[_Drawn] = []
     for item in drawn:
         last = runs[-1] if runs else None
-        if (last and last.box == item.box and last.z[0] == item.z[0] and (last.wipes is None) == (item.wipes is None)
-                and item.frames[0][0] >= last.frames[-1][1] - 1e-6):
-            wipes = None if item.wipes is None else last.wipes + item.wipes
-            runs[-1] = _Drawn(last.box, last.z, last.frames + item.frames, wipes)
+        if (last and last.box == item.box and last.z[0] == item.z[0]
+                and (last.frames[0].wipe is None) == (item.frames[0].wipe is None)
+                and item.frames[0].start >= last.frames[-1].end - 1e-6):
+            runs[-1] = _Drawn(last.box, last.z, last.frames + item.frames)
         else:
             runs.append(item)
     return runs
 
 
-def _save(drawn: _Drawn, work_dir: Path, name: str) -> SpriteTrack | None:
-    """Crop the run's images to their common opaque area and write them as PNGs."""
-    boxes = [image.getchannel("A").getbbox() for _, _, image in drawn.frames]
-    boxes = [b for b in boxes if b]
+def _track(drawn: _Drawn) -> SpriteTrack | None:
+    """Make a run a track showing the union of its images' ink (None when nothing is opaque)."""
+    boxes = [frame.ink for frame in drawn.frames if frame.ink]
     if not boxes:
         return None
     # Even offsets and sizes keep the 4:2:0 chroma of the overlay aligned with the frame.
@@ -127,14 +136,5 @@ def _save(drawn: _Drawn, work_dir: Path, name: str) -> SpriteTrack | None:
     top = min(b[1] for b in boxes) // 2 * 2
     right = min(drawn.box.w, -(-max(b[2] for b in boxes) // 2) * 2)
     bottom = min(drawn.box.h, -(-max(b[3] for b in boxes) // 2) * 2)
-    frames = []
-    for n, (start, end, image) in enumerate(drawn.frames):
-        path = work_dir / f"{name}-{n:04d}.png"
-        cropped = image.crop((left, top, right, bottom))
-        cropped.save(path, compress_level=1)
-        wipe = None
-        if drawn.wipes is not None:
-            ink = cropped.getchannel("A").getbbox() or (0, 0, 0, 0)
-            wipe = Wipe(*drawn.wipes[n], ink[0], ink[2])
-        frames.append(SpriteFrame(start, end, path, wipe))
-    return SpriteTrack(drawn.box.x + left, drawn.box.y + top, drawn.z, frames)
+    crop = Box(left, top, right - left, bottom - top)
+    return SpriteTrack(drawn.box.x + left, drawn.box.y + top, drawn.z, drawn.frames, crop)

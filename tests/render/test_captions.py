@@ -12,7 +12,7 @@ GREEN = (0, 255, 0)
 
 
 def draw(words, style=None, **look):
-    return draw_caption_pages(words, style or TextStyle(), Look(**{"highlight_color": "lime", **look}), W, H)
+    return list(draw_caption_pages(words, style or TextStyle(), Look(**{"highlight_color": "lime", **look}), W, H))
 
 
 
@@ -114,7 +114,7 @@ def test_150_caption_words_make_one_frame_each():
         t += 0.3 + (0.7 if i % 7 == 6 else 0.05)
     style = TextStyle(font_size=80, font_weight=800, stroke_color="black", stroke_width=4,
                       shadow_color="rgba(0,0,0,0.8)", shadow_offset_y=8, shadow_blur=16)
-    frames = draw_caption_pages(words, style, Look(), 1080, 400)
+    frames = list(draw_caption_pages(words, style, Look(), 1080, 400))
     assert len(frames) == 150
     assert all(a.end <= b.start for a, b in zip(frames, frames[1:]))
 
