@@ -110,8 +110,8 @@ CAPTION_STYLES = {
                           "shadow_blur": 24}, "fade", "#05d9e8"),
     "bubbly": CaptionStyle({**_BASE_CAPTION, "font_weight": 800, "stroke_color": "#5a3e36"}, "bounce", "#ffb4a2",
                            text_transform="none"),
-    "clean": CaptionStyle({**_BASE_CAPTION, "font_weight": 800, "stroke_width": 6}, "highlight", "#2563eb", 4,
-                          text_transform="none", max_chars_per_line=16),
+    "clean": CaptionStyle({**_BASE_CAPTION, "font_weight": 800, "stroke_width": 6}, "highlight", "#ff3b5c", 4,
+                          text_transform="none"),
     "karaoke": CaptionStyle(_BASE_CAPTION, "karaoke", "#ffbe0b", position="center"),
 }
 
