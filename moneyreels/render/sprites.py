@@ -8,6 +8,7 @@ so blending cost follows the text's area, not the box's. A wiping track (karaoke
 each image's ink left to right over its wipe span.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from PIL import Image
 from moneyreels.manifest import Manifest, TextStyle
 from moneyreels.render import captions, safearea, text
 from moneyreels.render.timeline import CAPTIONS, TEXT, Box, Plan, layout_box, stack_key
+
+SAVERS = 2  # PNG encoding threads: the machines this runs on have two cores or more
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,12 @@ class _Drawn:
 
 def draw_sprites(manifest: Manifest, plan: Plan, work_dir: Path) -> tuple[list[SpriteTrack], list[str]]:
     """Draw every text overlay and caption track; return the tracks and font warnings."""
+    with ThreadPoolExecutor(SAVERS) as savers:
+        tracks, warnings = _draw_all(manifest, plan, work_dir, _Writer(savers))
+    return tracks, warnings
+
+
+def _draw_all(manifest: Manifest, plan: Plan, work_dir: Path, write: "_Writer") -> tuple[list[SpriteTrack], list[str]]:
     composition = manifest.composition
     global_style = composition.global_styles.text
     warnings = {}
@@ -80,7 +89,7 @@ def draw_sprites(manifest: Manifest, plan: Plan, work_dir: Path) -> tuple[list[S
         result = text.draw_text(overlay.content, _text_style(overlay.style.merged_over(global_style)), box.w, box.h)
         warnings.update(dict.fromkeys(result.warnings))
         start = overlay.time.start_seconds
-        frame = _write(result.image, work_dir / f"text-{index}.png", start, start + overlay.time.duration_seconds)
+        frame = write(result.image, work_dir / f"text-{index}.png", start, start + overlay.time.duration_seconds)
         drawn.append(_Drawn(box, stack_key(layout, TEXT, index), [frame]))
     for index, track in enumerate(composition.captions):
         layout = track.layout.merged_over(safearea.caption_layout(track.position, track.safe_area))
@@ -92,20 +101,33 @@ def draw_sprites(manifest: Manifest, plan: Plan, work_dir: Path) -> tuple[list[S
         pages = captions.draw_caption_pages(words, _text_style(track.style.merged_over(global_style)), look, box.w, box.h)
         for n, page in enumerate(pages):
             warnings.update(dict.fromkeys(page.warnings))
-            frame = _write(page.image, work_dir / f"captions-{index}-{n:05d}.png", page.start, page.end, page.wipe)
+            frame = write(page.image, work_dir / f"captions-{index}-{n:05d}.png", page.start, page.end, page.wipe)
             (fills if page.wipe else moments).append(frame)
         z = stack_key(layout, CAPTIONS, index)
         drawn += [_Drawn(box, z, frames) for frames in (moments, fills) if frames]
+    write.wait()
     drawn.sort(key=lambda d: d.z)
     tracks = [_track(group) for group in _merge_runs(drawn)]
     return [t for t in tracks if t is not None], list(warnings)
 
 
-def _write(image: Image.Image, path: Path, start: float, end: float, wipe: tuple[float, float] | None = None) -> SpriteFrame:
-    """Save one drawn image; note where its ink is (and so which columns a wipe reveals)."""
-    image.save(path, compress_level=1)
-    ink = image.getchannel("A").getbbox()
-    return SpriteFrame(start, end, path, ink, Wipe(*wipe, ink[0], ink[2]) if wipe and ink else None)
+class _Writer:
+    """Save drawn images as PNGs on worker threads (Pillow encodes without the GIL) while drawing goes on."""
+
+    def __init__(self, pool: ThreadPoolExecutor):
+        self.pool, self.pending = pool, []
+
+    def __call__(self, image: Image.Image, path: Path, start: float, end: float,
+                 wipe: tuple[float, float] | None = None) -> SpriteFrame:
+        """Queue one image's save; note where its ink is (and so which columns a wipe reveals)."""
+        self.pending.append(self.pool.submit(image.save, path, compress_level=1))
+        ink = image.getchannel("A").getbbox()
+        return SpriteFrame(start, end, path, ink, Wipe(*wipe, ink[0], ink[2]) if wipe and ink else None)
+
+    def wait(self) -> None:
+        """Return once every image is on disk; raise the first save's error."""
+        for future in self.pending:
+            future.result()
 
 
 def _text_style(style: TextStyle) -> "text.TextStyle":
