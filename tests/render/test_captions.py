@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from moneyreels.render import fonts
 from moneyreels.render.captions import CaptionFrame, Look, Word, draw_caption_pages
 from moneyreels.render.text import TextStyle
 from tests.support.ink import alpha, pixels_of
@@ -228,6 +229,15 @@ def test_karaoke_draws_the_page_unfilled_and_each_word_filled_to_wipe():
         green = pixels_of(base.image, GREEN).any(axis=0)
         assert not green[spans[index]].any()  # the spoken word fills only through the wipe
         assert all(green[s].any() for s in spans[:index])  # words already spoken stay filled
+
+
+def test_the_pipeline_caption_look_needs_no_system_fonts(monkeypatch):
+    monkeypatch.setattr(fonts, "SYSTEM_FONT_DIRS", ())
+    monkeypatch.delenv("MONEYREELS_FONTS_DIR", raising=False)
+    style = TextStyle(font_size=90, font_weight=900, stroke_color="black", stroke_width=8)
+    frames = draw(words_at(*THREE), style, effect="highlight", text_transform="uppercase")
+    assert all(f.warnings == [] for f in frames)  # the bundled Source Sans Pro Black, no fallback
+    assert fonts.resolve(None, 900).path.endswith("SourceSansPro-Black.ttf")
 
 
 def test_effect_errors_name_the_field():
