@@ -7,10 +7,12 @@ slideshow (a zero-copy moving crop: moving frames), and the render's own output 
 frames then encoded again: exactly the same pictures, so the gap to it is what the filtergraph costs.
 
 Run: python bench/render_bench.py  (prints a table; no assertions)
+     python bench/render_bench.py --effects  (the standard reel once per caption effect)
 """
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 WIDTH, HEIGHT, FPS, SECONDS, STILLS = 1080, 1920, 30, 30, 6
 PRESET = "veryfast"
 MOTIONS = ["zoom_in", "pan_left", "zoom_out", "pan_right", "zoom_in", "zoom_out"]
+EFFECTS = ["color", "highlight", "underline", "fade", "pop", "bounce", "karaoke"]
 
 
 def make_still(path: Path, seed: int):
@@ -83,7 +86,7 @@ def make_music(path: Path, seconds: float, rate: int = 48000):
     write_wav(path, 0.3 * music * (0.6 + 0.4 * np.exp(-((t * 2) % 1) * 6)), rate)
 
 
-def manifest(media: Path) -> dict:
+def manifest(media: Path, effect: str | None = None) -> dict:
     per = SECONDS / STILLS
     timeline = [{
         "id": f"still-{i}", "type": "image", "asset_id": f"still-{i}",
@@ -110,7 +113,7 @@ def manifest(media: Path) -> dict:
             "id": "words", "words": captions, "layout": {"x": "5%", "y": "68%", "width": "90%", "height": "14%"},
             "style": {"font_size": 84, "font_weight": 800, "color": "white", "stroke_color": "black",
                       "stroke_width": 6, "shadow_color": "rgba(0,0,0,0.6)", "shadow_offset_y": 6, "shadow_blur": 10},
-            "highlight_color": "#FFD700", "max_words_per_page": 3}]},
+            "highlight_color": "#FFD700", "max_words_per_page": 3, **({"effect": effect} if effect else {})}]},
     }
 
 
@@ -137,8 +140,13 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def measure(command: list[str]) -> tuple[float, int]:
-    """Run command; return (wall seconds, peak RSS of its process tree)."""
+def measure(command: list[str]) -> tuple[float, int, float]:
+    """Run command; return (wall seconds, peak RSS of its process tree, its CPU seconds).
+
+    CPU seconds (user + system of the whole tree) vary far less than wall time when other work
+    shares the machine.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command)
     peak = 0
@@ -158,7 +166,8 @@ def measure(command: list[str]) -> tuple[float, int]:
     sampler.join()
     if returncode:
         raise SystemExit(f"{command[:3]} failed with {returncode}")
-    return wall, peak
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, peak, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def render_child(manifest_path: str, media: str, out: str):
@@ -171,15 +180,38 @@ def render_child(manifest_path: str, media: str, out: str):
         render(data, Path(out), RenderOptions(media_dirs=[Path(media)], work_dir=Path(work), preset=PRESET))
 
 
+def make_media(media: Path):
+    for i in range(STILLS):
+        make_still(media / f"still-{i}.jpg", i)
+    make_voice(media / "voice.wav", SECONDS)
+    make_music(media / "music.wav", 4)
+
+
+def effects():
+    """Render the standard reel once per caption effect; print each one's time against `color`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        media = Path(tmp)
+        make_media(media)
+        results = {}
+        for effect in EFFECTS:
+            path = media / f"manifest-{effect}.json"
+            path.write_text(json.dumps(manifest(media, effect)))
+            results[effect] = measure([sys.executable, __file__, "--render", str(path), str(media),
+                                       str(media / f"{effect}.mp4")])
+    base = results["color"][2]
+    print(f"\ncaption effects on the bench reel: {SECONDS} s, {WIDTH}x{HEIGHT} @ {FPS} fps, 75 words, preset {PRESET}\n")
+    print(f"{'effect':<12}{'wall s':>8}{'CPU s':>8}{'CPU vs color':>14}{'peak RSS MB':>13}")
+    for effect, (wall, peak, cpu) in results.items():
+        print(f"{effect:<12}{wall:>8.2f}{cpu:>8.2f}{cpu / base - 1:>+14.1%}{peak / 2**20:>13.0f}")
+
+
 def main():
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     with tempfile.TemporaryDirectory() as tmp:
         media = Path(tmp)
+        make_media(media)
         for i in range(STILLS):
-            make_still(media / f"still-{i}.jpg", i)
             Image.open(media / f"still-{i}.jpg").resize((WIDTH, HEIGHT)).save(media / f"flat-{i}.jpg", quality=90)
-        make_voice(media / "voice.wav", SECONDS)
-        make_music(media / "music.wav", 4)
         (media / "manifest.json").write_text(json.dumps(manifest(media)))
         slides = media / "slides.txt"
         slides.write_text("".join(f"file 'flat-{i}.jpg'\nduration {SECONDS / STILLS}\n" for i in range(STILLS))
@@ -205,14 +237,16 @@ def main():
     frames = SECONDS * FPS
     ours = results["render (ours)"][0]
     print(f"\nbench reel: {SECONDS} s, {WIDTH}x{HEIGHT} @ {FPS} fps, preset {PRESET}, {os.cpu_count()} cores\n")
-    print(f"{'run':<26}{'wall s':>8}{'fps':>8}{'x duration':>12}{'ours / this':>13}{'peak RSS MB':>13}")
-    for name, (wall, peak) in results.items():
-        print(f"{name:<26}{wall:>8.2f}{frames / wall:>8.1f}{wall / SECONDS:>12.2f}{ours / wall:>13.2f}"
+    print(f"{'run':<26}{'wall s':>8}{'CPU s':>8}{'fps':>8}{'x duration':>12}{'ours / this':>13}{'peak RSS MB':>13}")
+    for name, (wall, peak, cpu) in results.items():
+        print(f"{name:<26}{wall:>8.2f}{cpu:>8.2f}{frames / wall:>8.1f}{wall / SECONDS:>12.2f}{ours / wall:>13.2f}"
               f"{peak / 2**20:>13.0f}")
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--render"]:
         render_child(*sys.argv[2:5])
+    elif sys.argv[1:2] == ["--effects"]:
+        effects()
     else:
         main()

@@ -175,6 +175,7 @@ class Motion(Model):
 
     type: Literal["zoom_in", "zoom_out", "pan_left", "pan_right", "static"]
     intensity: Bounded(0, 1, above=True) = 0.15
+    easing: Literal["linear", "ease_in_out"] = "linear"
 
 
 class Transition(Model):
@@ -269,8 +270,15 @@ class CaptionTrack(Model):
     words: Count(CaptionWord, MAX_CAPTION_WORDS, minimum=1)
     layout: Layout = Field(default_factory=Layout)
     style: TextStyle = Field(default_factory=TextStyle)
+    effect: Literal["color", "highlight", "karaoke", "pop", "bounce", "fade", "underline"] = "color"
     highlight_color: Color = "#FFD700"
     max_words_per_page: int = Field(3, ge=1, le=MAX_WORDS_PER_PAGE)
+    past_color: Color | None = None
+    upcoming_color: Color | None = None
+    max_chars_per_line: int | None = Field(None, ge=1, le=200)
+    position: Literal["center", "lower_third", "upper_third", "safe_bottom"] | None = None
+    safe_area: Literal["tiktok", "instagram", "youtube_shorts"] | None = None
+    text_transform: Literal["uppercase", "lowercase", "capitalize", "none"] = "none"
 
     @model_validator(mode="after")
     def _words_in_order(self):

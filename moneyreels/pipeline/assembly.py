@@ -6,7 +6,7 @@ from .. import renders
 from ..manifest import Manifest
 from ..render import render
 from . import kinetic
-from .catalog import CAPTION_STYLES
+from .catalog import CAPTION_STYLES, SAFE_AREAS
 from .score import DirectorScore
 
 MOTION_INTENSITY = {"low": 0.08, "medium": 0.14, "high": 0.22}
@@ -20,17 +20,21 @@ SCALED_KEYS = ("font_size", "stroke_width", "shadow_blur", "shadow_offset_x", "s
 
 
 def caption_track(plan, words) -> dict:
-    """The archetype's caption style, scaled to the output size."""
+    """The archetype's caption style, scaled to the output size, inside the platform's safe area."""
     style = CAPTION_STYLES[plan.archetype.captionStyle]
     scaled = {key: (value * plan.scale if key in SCALED_KEYS else value) for key, value in style.style.items()}
     return {
         "id": "captions",
         "words": [{"text": text, "start_seconds": start, "end_seconds": max(end, start + 0.05)}
                   for text, start, end in words],
-        "layout": style.layout,
         "style": scaled,
+        "effect": style.effect,
         "highlight_color": style.highlight_color,
         "max_words_per_page": style.max_words_per_page,
+        "max_chars_per_line": style.max_chars_per_line,
+        "text_transform": style.text_transform,
+        "position": style.position,
+        "safe_area": SAFE_AREAS[plan.platform.name],
     }
 
 

@@ -41,12 +41,15 @@ class Platform:
 
 @dataclass(frozen=True)
 class CaptionStyle:
-    """How word-by-word captions look: text style keys, highlight colour, placement."""
+    """How word-by-word captions look: text style keys, the effect on the spoken word, page size."""
 
     style: dict
+    effect: str  # a manifest caption `effect`
     highlight_color: str
-    layout: dict
     max_words_per_page: int = 3
+    text_transform: str = "uppercase"
+    position: str = "lower_third"
+    max_chars_per_line: int = 14  # two lines of large words fit the safe area's width
 
 
 ARCHETYPES = {a.name: a for a in (
@@ -92,6 +95,9 @@ PACING = {p.name: p for p in (
     Pacing("fast", 2.9, 2.5, 4.5, 3.3),
 )}
 
+# The manifest `safe_area` each platform's captions keep to.
+SAFE_AREAS = {"tiktok": "tiktok", "instagram": "instagram", "youtube": "youtube_shorts"}
+
 # The longest reel each feed takes as short-form (checked 2025): YouTube Shorts up to 3 min (since
 # October 2024), Instagram Reels up to 3 min (since January 2025). TikTok uploads may run 10 min,
 # but its short-form feed norm is under 3 min, so MoneyReels stops there too.
@@ -101,21 +107,23 @@ PLATFORMS = {p.name: p for p in (
     Platform("instagram", 1080, 1920, 30, 180),
 )}
 
-_BASE_CAPTION = {"font_size": 76, "font_weight": 800, "color": "white", "stroke_color": "black",
-                 "stroke_width": 6, "line_height": 1.15, "text_align": "center"}
-_LOWER = {"x": "6%", "y": "62%", "width": "88%", "height": "20%"}
+# Large, heavy, outlined and shadowed: readable over any picture at phone size (sizes for 1080 px wide).
+_BASE_CAPTION = {"font_size": 100, "font_weight": 900, "color": "white", "stroke_color": "black",
+                 "stroke_width": 8, "line_height": 1.1, "text_align": "center", "shadow_color": "rgba(0,0,0,0.55)",
+                 "shadow_offset_y": 6, "shadow_blur": 12}
 
 CAPTION_STYLES = {
-    "classic": CaptionStyle(_BASE_CAPTION, "#ffd60a", _LOWER),
-    "bold": CaptionStyle({**_BASE_CAPTION, "font_size": 92, "font_weight": 900}, "#ff4d4d", _LOWER, 2),
-    "glitch": CaptionStyle({**_BASE_CAPTION, "shadow_color": "#00e5ff", "shadow_offset_x": 5,
-                            "shadow_offset_y": 0}, "#ff2a6d", _LOWER),
-    "neon": CaptionStyle({**_BASE_CAPTION, "stroke_width": 0, "shadow_color": "#ff2a6d", "shadow_blur": 18},
-                         "#05d9e8", _LOWER),
-    "bubbly": CaptionStyle({**_BASE_CAPTION, "font_weight": 700, "stroke_color": "#5a3e36"}, "#ffb4a2", _LOWER),
-    "clean": CaptionStyle({**_BASE_CAPTION, "font_weight": 600, "stroke_width": 0, "shadow_color": "rgba(0,0,0,0.7)",
-                           "shadow_blur": 10, "shadow_offset_y": 4}, "#5fa8d3", _LOWER, 4),
-    "karaoke": CaptionStyle({**_BASE_CAPTION, "font_size": 84}, "#ffbe0b", {**_LOWER, "y": "44%"}),
+    "classic": CaptionStyle(_BASE_CAPTION, "color", "#ffd60a"),
+    "bold": CaptionStyle({**_BASE_CAPTION, "font_size": 112}, "pop", "#ff4d4d", 2),
+    "glitch": CaptionStyle({**_BASE_CAPTION, "shadow_color": "#00e5ff", "shadow_offset_x": 6, "shadow_offset_y": 0,
+                            "shadow_blur": 0}, "underline", "#ff2a6d"),
+    "neon": CaptionStyle({**_BASE_CAPTION, "stroke_width": 4, "shadow_color": "#ff2a6d", "shadow_offset_y": 0,
+                          "shadow_blur": 24}, "fade", "#05d9e8"),
+    "bubbly": CaptionStyle({**_BASE_CAPTION, "font_weight": 800, "stroke_color": "#5a3e36"}, "bounce", "#ffb4a2",
+                           text_transform="none"),
+    "clean": CaptionStyle({**_BASE_CAPTION, "font_weight": 800, "stroke_width": 6}, "highlight", "#ff3b5c", 4,
+                          text_transform="none"),
+    "karaoke": CaptionStyle(_BASE_CAPTION, "karaoke", "#ffbe0b", position="center"),
 }
 
 VISUAL_TYPES = ("ai_image", "ai_video", "stock_image", "stock_video", "text_card")

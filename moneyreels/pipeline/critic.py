@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 
 from ..errors import MoneyReelsError
 from ..providers.llm import generate_json
-from ..render import fonts
-from .catalog import CAPTION_STYLES
+from ..render import fonts, safearea
+from .catalog import CAPTION_STYLES, SAFE_AREAS
 from .score import DirectorScore, word_count
 
 SHORT_SCENE, LONG_PAUSE = 2.0, 1.2
@@ -115,7 +115,8 @@ def overflowing_pages(plan, words) -> int:
     style = CAPTION_STYLES[plan.archetype.captionStyle]
     size = max(1, int(style.style["font_size"] * plan.scale))
     font = fonts.load(style.style.get("font_family"), style.style.get("font_weight", 400), size)
-    box = plan.size[0] * float(style.layout["width"].rstrip("%")) / 100
+    layout = safearea.caption_layout(style.position, SAFE_AREAS[plan.platform.name])
+    box = plan.size[0] * float(layout.width.rstrip("%")) / 100
     per_page = style.max_words_per_page
     pages = [" ".join(words[i:i + per_page]) for i in range(0, len(words), per_page)]
     return sum(1 for page in pages if font.getlength(page) > 2 * box)

@@ -144,13 +144,40 @@ def _overlay_run(g: Graph, canvas: str, run: list[Clip], stream: Segment, plan: 
 
 
 def _overlay_sprite(g: Graph, canvas: str, track: SpriteTrack) -> str:
-    if len(track.frames) == 1:
+    if len(track.frames) == 1 and not track.wipes:
         index = g.still_input(track.frames[0].path)
     else:
         index = g.add_input(["-protocol_whitelist", "file", "-f", "concat", "-safe", "0",
                              "-i", str(_concat_list(track))])
+    c = track.crop
+    sprite = g.chain([f"{index}:v"], [f"crop={c.w}:{c.h}:{c.x}:{c.y}"])
     enable = "+".join(_window(start, end) for start, end in track.windows)
-    return g.chain([canvas, f"{index}:v"], [f"overlay=x={track.x}:y={track.y}:enable='{enable}'"])
+    if track.wipes:
+        return _overlay_wipe(g, canvas, track, sprite, enable)
+    return g.chain([canvas, sprite], [f"overlay=x={track.x}:y={track.y}:enable='{enable}'"])
+
+
+def _overlay_wipe(g: Graph, canvas: str, track: SpriteTrack, sprite: str, enable: str) -> str:
+    """Overlay a wiping track: each frame's ink appears left to right over its wipe span.
+
+    The frame is padded on its left with `pad` transparent columns and a frame-wide window slides
+    over it by c(t) while the overlay moves left by as much: the picture stays put and exactly
+    its first c(t) columns show. `fps` hands crop every output frame (the track changes only at
+    words). c(t) is kept even: 4:2:0 crop and overlay positions are, so both round alike.
+    """
+    width, height = track.crop.w, track.crop.h
+    pad = -(-width // 2) * 2
+    terms = []
+    for frame in track.frames:
+        wipe = frame.wipe
+        span = max(wipe.end - wipe.start, 1e-3)
+        progress = f"clip((t-{seconds(wipe.start)})/{seconds(span)},0,1)"
+        left = wipe.left - track.crop.x
+        terms.append(f"{_window(frame.start, frame.end)}*({left}+{wipe.right - wipe.left}*{progress})")
+    reveal = f"2*floor(({'+'.join(terms)})/2)"
+    revealed = g.chain([sprite], ["format=yuva420p", f"pad=w=iw+{pad}:h=ih:x={pad}:y=0:color=black@0",
+                                  f"fps={g.rate}", f"crop=w={width}:h={height}:x='{reveal}':y=0"])
+    return g.chain([canvas, revealed], [f"overlay=x='{track.x - pad}+{reveal}':y={track.y}:enable='{enable}'"])
 
 
 def _window(start: float, end: float) -> str:
@@ -161,11 +188,15 @@ def _concat_list(track: SpriteTrack) -> Path:
     """Write an ffconcat list showing each frame from its start (the first from 0) on.
 
     Millisecond frame timestamps (image2 `framerate` 1000) keep word timing exact; the default
-    1/25 s time base would round every caption change to 40 ms.
+    1/25 s time base would round every caption change to 40 ms. A wiping track repeats its last
+    frame at its end: `fps` only makes frames up to the last timestamp it is given.
     """
-    bounds = [0.0] + [f.start for f in track.frames[1:]] + [track.frames[-1].end]
+    starts = [0.0] + [f.start for f in track.frames[1:]]
+    entries = list(zip(track.frames, starts, starts[1:] + [track.frames[-1].end]))
+    if track.wipes:
+        entries.append((track.frames[-1], track.frames[-1].end, track.frames[-1].end + 0.001))
     lines = ["ffconcat version 1.0"]
-    for frame, begin, finish in zip(track.frames, bounds, bounds[1:]):
+    for frame, begin, finish in entries:
         quoted = str(frame.path).replace("'", "'\\''")
         lines += [f"file '{quoted}'", "option framerate 1000", f"duration {finish - begin:.6f}"]
     path = track.frames[0].path.with_suffix(".ffconcat")

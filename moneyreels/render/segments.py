@@ -3,6 +3,11 @@
 Work is placed so it happens as rarely as possible: a still is fitted, blurred and masked once,
 then `loop`ed; only motion runs per frame, and it zooms with `scale:eval=frame` plus a crop whose
 offset is computed from `n` (zoompan is far slower).
+
+Motion must move every frame by an even step. A pan stretches the still PAN_SUPERSAMPLE times
+wider once, before looping; each frame then crops at a whole pixel of that wide copy, a quarter
+pixel of the output, and shrinks the crop back (about 2 ms a frame at 1080x1920). A zoom scales
+to odd sizes too and crops exactly, so its size changes every frame instead of every other one.
 """
 
 from dataclasses import dataclass
@@ -10,11 +15,14 @@ from pathlib import Path
 
 from PIL import Image
 
+from moneyreels.manifest import Motion
 from moneyreels.render import shapes
 from moneyreels.render.graph import Graph
 from moneyreels.render.timeline import Clip
 
 BLUR_DOWNSCALE = 16  # blur a 1/16 size copy, then upscale: same look, a fraction of the cost
+PAN_SUPERSAMPLE = 4  # a pan moves in quarter pixels
+PANS = ("pan_left", "pan_right")
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,8 @@ def build_segment(g: Graph, clip: Clip, parts: list[tuple[int, int]], work_dir: 
     label, w, h, dx, dy, alpha = _fit(g, clip, label, target, pad_transparent=motion is not None)
     if not motion:  # before looping, so a still is masked once
         label, alpha = _mask(g, clip, label, w, h, alpha, work_dir)
+    elif motion.type in PANS:  # before looping, so the wide copy is made once
+        label = g.chain([label], [f"scale={PAN_SUPERSAMPLE * w}:{h}:flags=bicubic"])
     if info.is_still:
         labels = [g.chain([part], [f"loop=loop={end - first - 1}:size=1", f"settb={g.time_base}", "setpts=N"])
                   for part, (first, end) in zip(_split(g, label, len(parts)), parts)]
@@ -89,7 +99,7 @@ def build_segment(g: Graph, clip: Clip, parts: list[tuple[int, int]], work_dir: 
         labels = [label]
     if motion:  # only stills move
         frames = round(clip.duration * float(g.rate))
-        labels = [g.chain([part], _motion_filters(motion.type, motion.intensity, box.w, box.h, *target, frames, first))
+        labels = [g.chain([part], _motion_filters(motion, box.w, box.h, *target, frames, first))
                   for part, (first, _) in zip(labels, parts)]
         w, h = box.w, box.h
         masked = [_mask(g, clip, part, w, h, alpha, work_dir) for part in labels]
@@ -225,20 +235,24 @@ def _mask(g: Graph, clip: Clip, label: str, w: int, h: int, alpha: bool, work_di
     return g.chain([label, mask_label], ["alphamerge"]), True
 
 
-def _motion_filters(kind: str, intensity: float, bw: int, bh: int, tw: int, th: int, frames: int,
-                    first: int) -> list[str]:
+def _motion_filters(motion: Motion, bw: int, bh: int, tw: int, th: int, frames: int, first: int) -> list[str]:
     """Return per-frame filters moving a bw x bh window over a tw x th picture.
 
-    The movement spans `frames` frames; this part starts at frame `first` of it.
+    The movement spans `frames` frames; this part starts at frame `first` of it. A pan's input
+    is already PAN_SUPERSAMPLE times wider.
     """
     progress = f"min((n+{first})/{max(1, frames - 1)},1)"
-    if kind in ("pan_left", "pan_right"):
+    if motion.easing == "ease_in_out":  # smoothstep: starts and stops at rest
+        progress = f"({progress}*{progress}*(3-2*{progress}))"
+    kind, k = motion.type, PAN_SUPERSAMPLE
+    if kind in PANS:
         along = progress if kind == "pan_right" else f"(1-{progress})"
-        return [f"crop={bw}:{bh}:x='{tw - bw}*{along}':y={(th - bh) // 2}"]
+        return [f"crop={k * bw}:{bh}:x='round({k * (tw - bw)}*{along})':y={(th - bh) // 2}:exact=1",
+                f"scale={bw}:{bh}:flags=area"]
     zoom = progress if kind == "zoom_in" else f"(1-{progress})"
     # Width and height at frame n; the crop recomputes them because its iw is fixed at configuration.
-    sw = f"2*ceil({bw}*(1+{intensity}*{zoom})/2)"
-    sh = f"2*ceil({bh}*(1+{intensity}*{zoom})/2)"
+    sw = f"round({bw}*(1+{motion.intensity}*{zoom}))"
+    sh = f"round({bh}*(1+{motion.intensity}*{zoom}))"
     # Bilinear: this runs every frame and only ever shrinks by under 1+intensity.
     return [f"scale=w='{sw}':h='{sh}':eval=frame:flags=bilinear",
-            f"crop={bw}:{bh}:x='({sw}-{bw})/2':y='({sh}-{bh})/2'"]
+            f"crop={bw}:{bh}:x='floor(({sw}-{bw})/2)':y='floor(({sh}-{bh})/2)':exact=1"]

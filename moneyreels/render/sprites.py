@@ -2,20 +2,34 @@
 
 A track is a run of images sharing one box, shown one at a time; the graph reads a multi-image
 track as a single concat-demuxer input, so 80 caption pages cost one input and one overlay.
-Every image is cropped to the union of the track's opaque pixels: blending cost follows area.
+Each image is written as soon as it is drawn (a reel's hundreds of caption moments never sit in
+memory together); the graph crops every image of a track to the union of their opaque pixels,
+so blending cost follows the text's area, not the box's. A wiping track (karaoke fills) reveals
+each image's ink left to right over its wipe span.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
-from moneyreels.manifest import Layout, Manifest, TextStyle
-from moneyreels.render import text
+from moneyreels.manifest import Manifest, TextStyle
+from moneyreels.render import captions, safearea, text
 from moneyreels.render.animation import animate
 from moneyreels.render.timeline import CAPTIONS, TEXT, Box, Plan, layout_box, stack_key
 
-CAPTION_LAYOUT = Layout(x="5%", y="65%", width="90%", height="20%")  # a lower third, clear of titles
+SAVERS = 2  # PNG encoding threads: the machines this runs on have two cores or more
+
+
+@dataclass(frozen=True)
+class Wipe:
+    """Reveal columns [left, right) of a frame, left to right, from start to end."""
+
+    start: float
+    end: float
+    left: int
+    right: int
 
 
 @dataclass(frozen=True)
@@ -23,14 +37,21 @@ class SpriteFrame:
     start: float
     end: float
     path: Path
+    ink: tuple[int, int, int, int] | None = None  # opaque pixels' (left, top, right, bottom) in the image
+    wipe: Wipe | None = None  # columns in the image
 
 
 @dataclass(frozen=True)
 class SpriteTrack:
-    x: int
+    x: int  # where the crop's top-left lands in the frame
     y: int
     z: tuple
     frames: list[SpriteFrame]
+    crop: Box  # the part of every image that is shown
+
+    @property
+    def wipes(self) -> bool:
+        return self.frames[0].wipe is not None
 
     @property
     def windows(self) -> list[tuple[float, float]]:
@@ -48,37 +69,71 @@ class SpriteTrack:
 class _Drawn:
     box: Box
     z: tuple
-    frames: list[tuple[float, float, Image.Image]]
+    frames: list[SpriteFrame]
 
 
 def draw_sprites(manifest: Manifest, plan: Plan, work_dir: Path) -> tuple[list[SpriteTrack], list[str]]:
     """Draw every text overlay and caption track; return the tracks and font warnings."""
+    with ThreadPoolExecutor(SAVERS) as savers:
+        tracks, warnings = _draw_all(manifest, plan, work_dir, _Writer(savers))
+    return tracks, warnings
+
+
+def _draw_all(manifest: Manifest, plan: Plan, work_dir: Path, write: "_Writer") -> tuple[list[SpriteTrack], list[str]]:
     composition = manifest.composition
     global_style = composition.global_styles.text
-    warnings = []
+    warnings = {}
     drawn = []
     for index, overlay in enumerate(composition.text_overlays):
         layout = overlay.layout.merged_over(composition.global_layouts.text)
         box = layout_box(layout, plan.width, plan.height)
         result = text.draw_text(overlay.content, _text_style(overlay.style.merged_over(global_style)), box.w, box.h)
-        warnings += result.warnings
+        warnings.update(dict.fromkeys(result.warnings))
         start = overlay.time.start_seconds
         end = start + overlay.time.duration_seconds
         motion = overlay.animation
         frames = animate(result.image, motion.type, start, end, motion.duration_seconds, plan.fps) if motion \
             else [(start, end, result.image)]
-        drawn.append(_Drawn(box, stack_key(layout, TEXT, index), frames))
+        drawn.append(_Drawn(box, stack_key(layout, TEXT, index), [
+            write(image, work_dir / f"text-{index}-{n:04d}.png", first, last)
+            for n, (first, last, image) in enumerate(frames)]))
     for index, track in enumerate(composition.captions):
-        layout = track.layout.merged_over(CAPTION_LAYOUT)
-        box = layout_box(layout, plan.width, plan.height)
-        words = [text.Word(w.text, w.start_seconds, w.end_seconds) for w in track.words]
-        pages = text.draw_caption_pages(words, _text_style(track.style.merged_over(global_style)),
-                                        track.highlight_color, box.w, box.h, track.max_words_per_page)
-        warnings += [warning for page in pages for warning in page.warnings]
-        drawn.append(_Drawn(box, stack_key(layout, CAPTIONS, index), [(p.start, p.end, p.image) for p in pages]))
+        layout = track.layout.merged_over(safearea.caption_layout(track.position, track.safe_area))
+        box = safearea.clamp(layout_box(layout, plan.width, plan.height), track.safe_area, plan.width, plan.height)
+        words = [captions.Word(w.text, w.start_seconds, w.end_seconds) for w in track.words]
+        look = captions.Look(track.effect, track.highlight_color, track.past_color, track.upcoming_color,
+                             track.max_words_per_page, track.max_chars_per_line, track.text_transform)
+        moments, fills = [], []
+        pages = captions.draw_caption_pages(words, _text_style(track.style.merged_over(global_style)), look, box.w, box.h)
+        for n, page in enumerate(pages):
+            warnings.update(dict.fromkeys(page.warnings))
+            frame = write(page.image, work_dir / f"captions-{index}-{n:05d}.png", page.start, page.end, page.wipe)
+            (fills if page.wipe else moments).append(frame)
+        z = stack_key(layout, CAPTIONS, index)
+        drawn += [_Drawn(box, z, frames) for frames in (moments, fills) if frames]
+    write.wait()
     drawn.sort(key=lambda d: d.z)
-    tracks = [_save(group, work_dir, f"sprite-{n}") for n, group in enumerate(_merge_runs(drawn))]
-    return [t for t in tracks if t is not None], list(dict.fromkeys(warnings))
+    tracks = [_track(group) for group in _merge_runs(drawn)]
+    return [t for t in tracks if t is not None], list(warnings)
+
+
+class _Writer:
+    """Save drawn images as PNGs on worker threads (Pillow encodes without the GIL) while drawing goes on."""
+
+    def __init__(self, pool: ThreadPoolExecutor):
+        self.pool, self.pending = pool, []
+
+    def __call__(self, image: Image.Image, path: Path, start: float, end: float,
+                 wipe: tuple[float, float] | None = None) -> SpriteFrame:
+        """Queue one image's save; note where its ink is (and so which columns a wipe reveals)."""
+        self.pending.append(self.pool.submit(image.save, path, compress_level=1))
+        ink = image.getchannel("A").getbbox()
+        return SpriteFrame(start, end, path, ink, Wipe(*wipe, ink[0], ink[2]) if wipe and ink else None)
+
+    def wait(self) -> None:
+        """Return once every image is on disk; raise the first save's error."""
+        for future in self.pending:
+            future.result()
 
 
 def _text_style(style: TextStyle) -> "text.TextStyle":
@@ -90,17 +145,18 @@ def _merge_runs(drawn: list[_Drawn]) -> list[_Drawn]:
     runs: list[_Drawn] = []
     for item in drawn:
         last = runs[-1] if runs else None
-        if last and last.box == item.box and last.z[0] == item.z[0] and item.frames[0][0] >= last.frames[-1][1] - 1e-6:
+        if (last and last.box == item.box and last.z[0] == item.z[0]
+                and (last.frames[0].wipe is None) == (item.frames[0].wipe is None)
+                and item.frames[0].start >= last.frames[-1].end - 1e-6):
             runs[-1] = _Drawn(last.box, last.z, last.frames + item.frames)
         else:
             runs.append(item)
     return runs
 
 
-def _save(drawn: _Drawn, work_dir: Path, name: str) -> SpriteTrack | None:
-    """Crop the run's images to their common opaque area and write them as PNGs."""
-    boxes = [image.getchannel("A").getbbox() for _, _, image in drawn.frames]
-    boxes = [b for b in boxes if b]
+def _track(drawn: _Drawn) -> SpriteTrack | None:
+    """Make a run a track showing the union of its images' ink (None when nothing is opaque)."""
+    boxes = [frame.ink for frame in drawn.frames if frame.ink]
     if not boxes:
         return None
     # Even offsets and sizes keep the 4:2:0 chroma of the overlay aligned with the frame.
@@ -108,9 +164,5 @@ def _save(drawn: _Drawn, work_dir: Path, name: str) -> SpriteTrack | None:
     top = min(b[1] for b in boxes) // 2 * 2
     right = min(drawn.box.w, -(-max(b[2] for b in boxes) // 2) * 2)
     bottom = min(drawn.box.h, -(-max(b[3] for b in boxes) // 2) * 2)
-    frames = []
-    for n, (start, end, image) in enumerate(drawn.frames):
-        path = work_dir / f"{name}-{n:04d}.png"
-        image.crop((left, top, right, bottom)).save(path, compress_level=1)
-        frames.append(SpriteFrame(start, end, path))
-    return SpriteTrack(drawn.box.x + left, drawn.box.y + top, drawn.z, frames)
+    crop = Box(left, top, right - left, bottom - top)
+    return SpriteTrack(drawn.box.x + left, drawn.box.y + top, drawn.z, drawn.frames, crop)

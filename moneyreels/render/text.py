@@ -1,4 +1,4 @@
-"""Draw styled text boxes and word-highlighted caption pages as RGBA images.
+"""Draw styled text boxes as RGBA images; lay out and draw the text of caption pages.
 
 Layout (wrap, shrink-to-fit, alignment, word order) happens once per text in
 `_layout`; drawing turns a layout into alpha masks and colours them. Masks are
@@ -7,9 +7,8 @@ straight onto a transparent RGBA image darkens its edges.
 """
 
 import math
-import re
 import unicodedata
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
@@ -19,9 +18,6 @@ from moneyreels.render.colors import RGBA, parse_color
 ALIGNMENTS = ("left", "center", "right", "justify")
 MIN_FONT_SIZE = 8.0
 SHRINK_STEP = 0.9
-PAGE_PAUSE = 0.6  # seconds of silence that start a new caption page
-HOLD_GAP = 0.3  # a page's last word stays up across silences shorter than this
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 
 
 @dataclass
@@ -57,21 +53,6 @@ class DrawnText:
     warnings: list[str]
 
 
-@dataclass
-class Word:
-    text: str
-    start: float
-    end: float
-
-
-@dataclass
-class CaptionFrame:
-    start: float
-    end: float
-    image: Image.Image
-    warnings: list[str] = field(default_factory=list)
-
-
 def draw_text(content: str, style: TextStyle, width: int, height: int) -> DrawnText:
     """Draw `content` wrapped, aligned and vertically centred in a transparent width x height image."""
     paint = _paint(style)
@@ -84,54 +65,6 @@ def draw_text(content: str, style: TextStyle, width: int, height: int) -> DrawnT
     fill = _mask(layout) if paint.stroke else silhouette
     image = _frame(layout, paint, [(fill, paint.color)], silhouette, _shadow(layout, paint, silhouette))
     return DrawnText(image, layout.warnings)
-
-
-def draw_caption_pages(
-    words: list[Word], style: TextStyle, highlight_color: str, width: int, height: int, max_words_per_page: int = 3
-) -> list[CaptionFrame]:
-    """Draw one frame per word: its page of words with that word in `highlight_color`."""
-    paint = _paint(style)
-    highlight = _colour("highlight_color", highlight_color)
-    _check_box(width, height)
-    if max_words_per_page < 1:
-        raise ValueError("max_words_per_page must be at least 1")
-    pages = _pages(sorted((w for w in words if w.text.strip()), key=lambda w: w.start), max_words_per_page)
-    frames = []
-    for number, page in enumerate(pages):
-        layout = _layout([[(part, i) for i, w in enumerate(page) for part in w.text.split()]], style, width, height)
-        # Text plus stroke, shared by every frame of the page.
-        silhouette = _mask(layout, stroke=paint.stroke_width) if paint.stroke or paint.shadow else None
-        shadow = _shadow(layout, paint, silhouette)
-        next_start = pages[number + 1][0].start if number + 1 < len(pages) else None
-        for i, word in enumerate(page):
-            if i + 1 < len(page):
-                end = page[i + 1].start
-            elif next_start is not None and next_start - word.end < HOLD_GAP:
-                end = next_start
-            else:
-                end = max(word.end, word.start)
-            others = set(range(len(page))) - {i}
-            fills = [(_mask(layout, others), paint.color), (_mask(layout, {i}), highlight)]
-            image = _frame(layout, paint, fills, silhouette, shadow)
-            frames.append(CaptionFrame(word.start, end, image, layout.warnings))
-    return frames
-
-
-def _pages(words: list[Word], max_words: int) -> list[list[Word]]:
-    """Group words into pages, breaking at sentence ends and pauses."""
-    pages: list[list[Word]] = []
-    for word in words:
-        last = pages[-1][-1] if pages else None
-        if (
-            last
-            and len(pages[-1]) < max_words
-            and not _SENTENCE_END.search(last.text.strip())
-            and word.start - last.end <= PAGE_PAUSE
-        ):
-            pages[-1].append(word)
-        else:
-            pages.append([word])
-    return pages
 
 
 # --- validation -------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ def media(tmp_path_factory) -> Path:
     Image.new("RGB", (200, 200), (255, 255, 255)).save(root / "white.png")
     checker = np.kron((np.indices((40, 40)).sum(0) % 2) * 255, np.ones((8, 8))).astype(np.uint8)
     Image.fromarray(checker).convert("RGB").resize((320, 180)).save(root / "checker.png")
+    # Smooth random texture: no period for a displacement measure to lock onto, detail below a pixel.
+    noise = np.random.default_rng(7).integers(0, 256, (60, 40, 3), dtype=np.uint8)
+    Image.fromarray(noise).resize((240, 360), Image.BICUBIC).save(root / "noise.png")
     logo = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
     ImageDraw.Draw(logo).rectangle((25, 25, 74, 74), fill=(0, 0, 255, 255))
     logo.save(root / "logo.png")

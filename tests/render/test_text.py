@@ -3,13 +3,11 @@ import numpy as np
 import pytest
 
 from moneyreels.render import fonts
-from moneyreels.render.text import CaptionFrame, TextStyle, Word, _visual_order, draw_caption_pages, draw_text
+from moneyreels.render.text import TextStyle, _visual_order, draw_text
+
+from tests.support.ink import alpha, pixels_of
 
 W, H = 800, 300
-
-
-def alpha(image) -> np.ndarray:
-    return np.asarray(image)[..., 3]
 
 
 def ink_box(image, threshold: int = 64) -> tuple[int, int, int, int]:
@@ -17,13 +15,6 @@ def ink_box(image, threshold: int = 64) -> tuple[int, int, int, int]:
     ys, xs = np.nonzero(alpha(image) > threshold)
     assert xs.size, "no ink drawn"
     return xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
-
-
-def pixels_of(image, rgb: tuple[int, int, int], tolerance: int = 40) -> np.ndarray:
-    """Return a boolean map of opaque pixels close to `rgb`."""
-    data = np.asarray(image).astype(int)
-    close = np.abs(data[..., :3] - rgb).max(axis=2) <= tolerance
-    return close & (data[..., 3] > 200)
 
 
 @pytest.fixture
@@ -232,110 +223,3 @@ def test_from_dict_ignores_none_and_rejects_unknown_keys():
     assert style == TextStyle(font_size=80, font_family="Inter")
     with pytest.raises(ValueError, match="unknown key 'colour'"):
         TextStyle.from_dict({"colour": "red"})
-
-
-# --- draw_caption_pages ------------------------------------------------------------------------
-
-GREEN = (0, 255, 0)
-
-
-def words_at(*spec: tuple[str, float, float]) -> list[Word]:
-    return [Word(text, start, end) for text, start, end in spec]
-
-
-def pages_of(frames: list[CaptionFrame]) -> list[int]:
-    """Number frames by page: frames of one page share the same ink, whatever is highlighted."""
-    numbers, previous = [], None
-    for frame in frames:
-        current = alpha(frame.image)
-        if previous is None or not np.array_equal(current, previous):
-            numbers.append(len(set(numbers)))
-        else:
-            numbers.append(numbers[-1])
-        previous = current
-    return numbers
-
-
-def test_one_consecutive_frame_per_word():
-    words = words_at(("one", 0.0, 0.3), ("two", 0.35, 0.6), ("three", 0.6, 1.0), ("four", 1.1, 1.4))
-    frames = draw_caption_pages(words, TextStyle(), "lime", W, H)
-    assert [(f.start, f.end) for f in frames] == [(0.0, 0.35), (0.35, 0.6), (0.6, 1.1), (1.1, 1.4)]
-    assert all(f.image.size == (W, H) and f.image.mode == "RGBA" for f in frames)
-
-
-def test_pages_hold_up_to_max_words():
-    words = words_at(*[(f"w{i}", i * 0.3, i * 0.3 + 0.25) for i in range(7)])
-    assert pages_of(draw_caption_pages(words, TextStyle(), "lime", W, H)) == [0, 0, 0, 1, 1, 1, 2]
-    assert pages_of(draw_caption_pages(words, TextStyle(), "lime", W, H, max_words_per_page=2)) == [
-        0, 0, 1, 1, 2, 2, 3,
-    ]
-
-
-def test_pages_break_at_sentence_ends_and_pauses():
-    words = words_at(
-        ("Stop.", 0.0, 0.3), ("Go", 0.3, 0.5), ("now!\"", 0.5, 0.8), ("Why", 0.8, 1.0),
-        ("then", 1.0, 1.2), ("pause", 2.0, 2.3),
-    )
-    frames = draw_caption_pages(words, TextStyle(), "lime", W, H)
-    assert pages_of(frames) == [0, 1, 1, 2, 2, 3]
-
-
-def test_page_end_holds_over_short_gaps_only():
-    words = words_at(("a.", 0.0, 0.5), ("b.", 0.7, 1.0), ("c", 2.0, 2.4))
-    frames = draw_caption_pages(words, TextStyle(), "lime", W, H)
-    assert [(f.start, f.end) for f in frames] == [(0.0, 0.7), (0.7, 1.0), (2.0, 2.4)]
-
-
-def test_frames_never_overlap_even_with_overlapping_words():
-    words = words_at(("b", 1.0, 1.6), ("a", 0.0, 1.2), ("c.", 1.5, 2.0), ("d", 2.1, 2.5))
-    frames = draw_caption_pages(words, TextStyle(), "lime", W, H)
-    spans = [(f.start, f.end) for f in frames]
-    assert spans == sorted(spans)
-    assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:]))
-    assert all(start <= end for start, end in spans)
-
-
-def test_highlighted_word_is_drawn_in_highlight_colour():
-    words = words_at(("left", 0.0, 0.3), ("middle", 0.3, 0.6), ("right", 0.6, 0.9))
-    frames = draw_caption_pages(words, TextStyle(stroke_color="black", stroke_width=3), "#00ff00", W, H)
-    for index, frame in enumerate(frames):
-        cols = np.nonzero(alpha(frame.image).max(axis=0) > 0)[0]
-        words = np.split(cols, np.nonzero(np.diff(cols) > 6)[0] + 1)  # word gaps are wider than letter gaps
-        assert len(words) == 3
-        green = pixels_of(frame.image, GREEN).any(axis=0)
-        white = pixels_of(frame.image, (255, 255, 255)).any(axis=0)
-        for number, span in enumerate(words):
-            assert green[span].any() == (number == index)
-            assert white[span].any() == (number != index)
-
-
-def test_caption_words_with_spaces_highlight_as_one_word():
-    frames = draw_caption_pages(words_at(("New York", 0.0, 0.5), ("x", 0.5, 0.8)), TextStyle(), "lime", W, H)
-    assert len(frames) == 2
-    green = pixels_of(frames[0].image, GREEN)
-    assert np.count_nonzero(green) > 0 and pixels_of(frames[1].image, GREEN).sum() < green.sum()
-
-
-def test_caption_errors():
-    words = words_at(("a", 0, 1))
-    with pytest.raises(ValueError, match="highlight_color: invalid colour 'blurple'"):
-        draw_caption_pages(words, TextStyle(), "blurple", W, H)
-    with pytest.raises(ValueError, match="style.color"):
-        draw_caption_pages(words, TextStyle(color="nope"), "lime", W, H)
-    with pytest.raises(ValueError, match="max_words_per_page"):
-        draw_caption_pages(words, TextStyle(), "lime", W, H, max_words_per_page=0)
-    assert draw_caption_pages([], TextStyle(), "lime", W, H) == []
-    assert draw_caption_pages(words_at((" ", 0, 1)), TextStyle(), "lime", W, H) == []
-
-
-def test_150_caption_words_make_one_frame_each():
-    vocabulary = ["money", "reels", "are", "great!", "fast.", "wow", "incredible", "the", "system"]
-    words, t = [], 0.0
-    for i in range(150):
-        words.append(Word(vocabulary[i % len(vocabulary)], t, t + 0.3))
-        t += 0.3 + (0.7 if i % 7 == 6 else 0.05)
-    style = TextStyle(font_size=80, font_weight=800, stroke_color="black", stroke_width=4,
-                      shadow_color="rgba(0,0,0,0.8)", shadow_offset_y=8, shadow_blur=16)
-    frames = draw_caption_pages(words, style, "#FFD700", 1080, 400)
-    assert len(frames) == 150
-    assert all(a.end <= b.start for a, b in zip(frames, frames[1:]))
