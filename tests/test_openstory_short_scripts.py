@@ -47,7 +47,7 @@ def test_the_docs_example_is_a_short_reel_offline(client, settings):
     created, done = run(client, settings, EXAMPLE)
     assert done["status"] == "completed", done["error"]
     assert [frame["scriptLine"] for frame in done["frames"]] == [EXAMPLE["script"]]
-    seconds = probe(settings.jobs_dir / created["sequences"][0]["id"] / "final.mp4")["duration"]
+    seconds = probe(settings.jobs_dir / created["sequences"][0]["workflowRunId"] / "final.mp4")["duration"]
     assert 2 < seconds < 6
 
 

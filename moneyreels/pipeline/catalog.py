@@ -123,7 +123,7 @@ CAPTION_STYLES = {
                            text_transform="none"),
     "clean": CaptionStyle({**_BASE_CAPTION, "font_weight": 800, "stroke_width": 6}, "highlight", "#ff3b5c", 4,
                           text_transform="none"),
-    "karaoke": CaptionStyle(_BASE_CAPTION, "karaoke", "#ffbe0b", position="center"),
+    "karaoke": CaptionStyle(_BASE_CAPTION, "karaoke", "#ffbe0b"),
 }
 
 VISUAL_TYPES = ("ai_image", "ai_video", "stock_image", "stock_video", "text_card")

@@ -9,8 +9,9 @@ from moneyreels import default_runners
 from moneyreels.db import Job
 from moneyreels.pipeline import cuts, kinetic, onscreen
 from moneyreels.errors import JobFailed
-from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES, PACING, PLATFORMS
+from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES, PACING, PLATFORMS, SAFE_AREAS
 from moneyreels.render import text
+from moneyreels.render.safearea import caption_layout
 from moneyreels.render.timeline import layout_box
 from moneyreels.manifest import Layout
 from moneyreels.worker import Worker
@@ -59,7 +60,8 @@ def test_a_scene_spoken_too_long_is_split_after_a_comma_leaving_both_halves_read
 
 
 def test_kinetic_text_sits_above_the_captions_and_neighbours_change_composition():
-    lowest_caption = min(float(style.layout["y"].rstrip("%")) for style in CAPTION_STYLES.values())
+    lowest_caption = min(float(caption_layout(style.position, area).y.rstrip("%"))
+                         for style in CAPTION_STYLES.values() for area in SAFE_AREAS.values())
     for place in kinetic.COMPOSITIONS.values():
         for key in ("number", "phrase", "alone", "panel"):
             assert place[key][3] * 100 <= lowest_caption
