@@ -89,7 +89,8 @@ function applySnapshot(session, job) {
 const errorText = (error) => (error.code ? `${error.message} (${error.code})` : error.message);
 
 function applyEvent(name, data, message) {
-  appendLog(...logLine(name, data, message));
+  // A stage step comes twice: its stage:<name> event and the `log` twin that MoneyPrinter clients read.
+  if (!(name === "log" && data.stage)) appendLog(...logLine(name, data, message));
   if (name === "job:status") setStatus(data.status, current.job?.cancelRequested);
   else if (name === "progress") setProgress(data.progress, data.message);
   else if (name.startsWith("stage:")) applyStageEvent(data);
