@@ -23,7 +23,7 @@ from .errors import dialect
 from .inputs import field_errors, json_object
 from .jobfiles import send_job_file
 from .limits import limit_requests
-from .reelforge_models import ReelForgeError, RenderJob, RenderReplayed, RenderStatus, RenderSubmitted
+from .reelforge_models import Deduped, ReelForgeError, RenderJob, RenderReplayed, RenderStatus, RenderSubmitted
 from .unknown_keys import unknown_keys
 
 bp = Blueprint("reelforge", __name__, url_prefix="/v1")
@@ -139,7 +139,7 @@ def replay(key, digest):
             "This idempotency key was already used with a different request body.",
             code="idempotency_conflict", details={"idempotency_key": key, "job_id": job.id},
         )
-    return RenderReplayed(success=True, data={"deduped": True, "job": renders.describe(job)}), 200
+    return RenderReplayed(success=True, data=Deduped(deduped=True, job=RenderJob(**renders.describe(job)))), 200
 
 
 @bp.post("/videos/render")
