@@ -3,11 +3,14 @@
 The document is at /api/v1/openapi.json (OpenStory's place) and /v1/openapi.json (Reel Forge's).
 """
 
+from typing import Any
+
 from flask import Blueprint, current_app
+from pydantic import RootModel
 
 from ..pipeline.request import GenerateRequest
 from . import openapi
-from .openreels import link
+from .contract import Links, Strict, contract, link, links
 from .openstory import SequenceRequest
 
 # No authenticate or rate-limit hooks: this blueprint is open by design.
@@ -39,6 +42,16 @@ Other dialects on the same server, for their existing clients: MoneyPrinter unde
 every dialect is in /api/v1/openapi.json, and in _links below."""
 
 
+class Discovery(Strict):
+    instructions: str
+    schemas: dict[str, dict[str, Any]]
+    links: Links = links()
+
+
+class OpenApiDocument(RootModel[dict[str, Any]]):
+    """This document."""
+
+
 def catalog(document) -> dict:
     """HAL links to every operation of the document, query parameters as URI templates."""
     links = {"self": link("/api/v1")}
@@ -52,21 +65,24 @@ def catalog(document) -> dict:
 
 
 @bp.get("/api/v1")
+@contract("API root: instructions, request schemas, links", {200: ("The root.", Discovery)})
 def root():
-    return {
-        "instructions": INSTRUCTIONS,
-        "schemas": {"createJob": GenerateRequest.model_json_schema(),
-                    "createSequence": SequenceRequest.model_json_schema()},
-        "_links": catalog(openapi.document(current_app)),
-    }
+    return Discovery(
+        instructions=INSTRUCTIONS,
+        schemas={"createJob": GenerateRequest.model_json_schema(),
+                 "createSequence": SequenceRequest.model_json_schema()},
+        links=catalog(openapi.document(current_app)),
+    )
 
 
 @bp.get("/api/v1/openapi.json")
+@contract("This OpenAPI document", {200: ("The document.", OpenApiDocument)})
 def openapi_json():
-    return openapi.document(current_app)
+    return OpenApiDocument(openapi.document(current_app))
 
 
 @bp.get("/v1/openapi.json")
+@contract("This OpenAPI document, where Reel Forge clients look for it", {200: ("The document.", OpenApiDocument)})
 def reelforge_openapi():
     """The same document where Reel Forge's clients look for it (its own operation id)."""
-    return openapi.document(current_app)
+    return OpenApiDocument(openapi.document(current_app))

@@ -10,27 +10,40 @@ from flask import g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import MoneyReelsError, RateLimited
+from .contract import ErrorDetail, Strict
 
 log = logging.getLogger(__name__)
 
 _dialects: dict[str, callable] = {}
 
 
-def dialect(prefix):
-    """Register the function that turns a MoneyReelsError into the body for URLs under prefix."""
+def dialect(prefix, model):
+    """Register the function that turns a MoneyReelsError into the body for URLs under prefix, and its model."""
 
     def register(envelope):
+        envelope.model = model
         _dialects[prefix] = envelope
         return envelope
 
     return register
 
 
-@dialect("")
-@dialect("/api/v1")
+class OpenStoryError(Strict):
+    """The error envelope of /api/v1 (and of any path no dialect claims)."""
+
+    error: ErrorDetail
+
+
+@dialect("", OpenStoryError)
+@dialect("/api/v1", OpenStoryError)
 def default_envelope(error):
     """OpenStory's envelope, used by /api/v1 and by any path no dialect claims."""
     return {"error": {"code": error.code, "message": error.message, "details": error.details}}
+
+
+def dialects() -> dict:
+    """The envelope of each URL prefix."""
+    return dict(_dialects)
 
 
 def envelope_for(path):

@@ -16,15 +16,20 @@ from ..pipeline import choices
 from ..pipeline.request import GenerateRequest
 from . import holds
 from .auth import authenticate, current_owner
+from .contract import UNKNOWN_JOB, WAIT, contract
 from .errors import dialect
 from .inputs import non_negative_int, parse_body, wait_seconds
-from .formats import iso
+from .moneyprinter_models import (MoneyPrinterCancelled, MoneyPrinterError, MoneyPrinterEvent, MoneyPrinterEvents,
+                                  MoneyPrinterJob, MoneyPrinterJobBody, MoneyPrinterQueued)
 
 bp = Blueprint("moneyprinter", __name__, url_prefix="/api")
 bp.before_request(authenticate)
 
+AFTER = {"name": "after", "in": "query", "description": "Only events with a greater id.",
+         "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "default": 0}}
 
-@dialect("/api")
+
+@dialect("/api", MoneyPrinterError)
 def envelope(error):
     return {"status": "error", "message": error.message}
 
@@ -69,45 +74,45 @@ def local_voice(voice):
     return tts.language_voice(_TIKTOK_LANGUAGES.get(prefix, prefix.split("_")[0]), choices.provider_keys({}))
 
 
-def present(job) -> dict:
-    return {
-        "id": job.id,
-        "state": job.state,
-        "cancelRequested": job.cancel_requested,
-        "resultPath": job.result_path if job.state == jobs.State.COMPLETED else None,
-        "errorMessage": (job.error or {}).get("message") if job.state == jobs.State.FAILED else None,
-        "createdAt": iso(job.created_at),
-        "startedAt": iso(job.started_at),
-        "completedAt": iso(job.completed_at),
-    }
+def present(job) -> MoneyPrinterJob:
+    return MoneyPrinterJob(
+        id=job.id,
+        state=job.state,
+        cancelRequested=job.cancel_requested,
+        resultPath=job.result_path if job.state == jobs.State.COMPLETED else None,
+        errorMessage=(job.error or {}).get("message") if job.state == jobs.State.FAILED else None,
+        createdAt=job.created_at,
+        startedAt=job.started_at,
+        completedAt=job.completed_at,
+    )
 
 
-def present_event(event) -> dict:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "level": event.level,
-        "message": event.message,
-        "payload": event.payload,
-        "timestamp": event.timestamp,
-    }
+def present_event(event) -> MoneyPrinterEvent:
+    return MoneyPrinterEvent(id=event.id, type=event.type, level=event.level, message=event.message,
+                             payload=event.payload, timestamp=event.timestamp)
 
 
 @bp.post("/generate")
+@contract("Queue a reel from a subject (MoneyPrinter)", {200: ("Queued.", MoneyPrinterQueued)},
+          errors={400: "Invalid JSON, or no videoSubject (nor script)."}, body=(GenerateBody,))
 def generate():
     body = parse_body(GenerateBody)
     if not body.video_subject and not body.script:
         raise InvalidRequest("videoSubject is required (or send a script).")
     job = pipeline.create(parse_body(GenerateRequest, body.pipeline_request()), owner=current_owner())
-    return {"status": "success", "message": "Job queued.", "jobId": job.id}
+    return MoneyPrinterQueued(status="success", message="Job queued.", jobId=job.id)
 
 
 @bp.get("/jobs/<job_id>")
+@contract("Read a job (MoneyPrinter)", {200: ("The job.", MoneyPrinterJobBody)}, errors=UNKNOWN_JOB)
 def get_job(job_id):
-    return {"status": "success", "job": present(jobs.get(job_id, current_owner()))}
+    return MoneyPrinterJobBody(status="success", job=present(jobs.get(job_id, current_owner())))
 
 
 @bp.get("/jobs/<job_id>/events")
+@contract("Read a job's events, oldest first, at most 500 a call (MoneyPrinter)",
+          {200: ("The events.", MoneyPrinterEvents)}, errors={**UNKNOWN_JOB, 400: "after or wait is malformed."},
+          params=(AFTER, {**WAIT, "description": "Long-poll: hold the request until an event arrives (same format)."}))
 def job_events(job_id):
     after = non_negative_int("after")
     wait = wait_seconds()
@@ -115,17 +120,21 @@ def job_events(job_id):
     found = events.after(job.id, after)
     if not found and wait:
         found = holds.wait(lambda: events.after(job.id, after), wait)
-    return {"status": "success", "events": [present_event(event) for event in found]}
+    return MoneyPrinterEvents(status="success", events=[present_event(event) for event in found])
 
 
 @bp.post("/jobs/<job_id>/cancel")
+@contract("Cancel a job (MoneyPrinter)", {200: ("Cancellation requested.", MoneyPrinterCancelled)},
+          errors={**UNKNOWN_JOB, 409: "The job already finished."})
 def cancel_job(job_id):
     jobs.request_cancel(job_id, current_owner())
-    return {"status": "success", "message": "Cancellation requested."}
+    return MoneyPrinterCancelled(status="success", message="Cancellation requested.")
 
 
 @bp.post("/cancel")
+@contract("Cancel the running job, else the newest queued one (MoneyPrinter)",
+          {200: ("Cancellation requested.", MoneyPrinterCancelled)}, errors={404: "No active job."})
 def cancel_latest():
     job = jobs.latest_active(current_owner())
     jobs.request_cancel(job.id, current_owner())
-    return {"status": "success", "message": "Cancellation requested.", "jobId": job.id}
+    return MoneyPrinterCancelled(status="success", message="Cancellation requested.", jobId=job.id)

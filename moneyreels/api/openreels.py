@@ -24,10 +24,12 @@ from ..providers import llm as llms
 from ..providers import images, stock, tts, video
 from . import holds, sse
 from .auth import authenticate, current_owner
-from .formats import iso
+from .contract import ANY_FILE, BAD_ID, BAD_RANGE, INVALID, SSE, WAIT, contract, download, link
 from .inputs import non_negative_int, parse_body
 from .jobfiles import send_job_file
 from .limits import limit_requests
+from .openreels_models import (Catalog, CancelledJob, Health, JobCreated, JobDeleted, JobDetail, JobList, JobSnapshot,
+                               ListedJob, ProviderList, Stats)
 from .waiting import wait_for_change
 
 log = logging.getLogger(__name__)
@@ -52,10 +54,17 @@ MAX_LIMIT = 100
 # What GET /api/v1/jobs lists by `kind`: OpenReels clients expect generate jobs only.
 LIST_KINDS = {"generate": (pipeline.KIND,), "render": ("render",), "all": None}
 BUSY_RETRY_MS = 5000
-
-
-def link(href, method="GET", **extra) -> dict:
-    return {"href": href, "method": method, **extra}
+LIMIT = {"name": "limit", "in": "query", "description": "Jobs per page; more than 100 reads as 100.",
+         "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "default": 20}}
+OFFSET = {"name": "offset", "in": "query", "description": "Jobs to skip, newest first.",
+          "schema": {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0}}
+KIND = {"name": "kind", "in": "query", "description": "Which jobs: `generate` (OpenReels' jobs, the default), "
+        "`render` (Reel Forge renders) or `all`.", "schema": {"type": "string", "enum": ["generate", "render", "all"],
+                                                               "default": "generate"}}
+RESUME = ({"name": "lastEventId", "in": "query", "description": "Resume after this event id (as Last-Event-ID does).",
+           "schema": {"type": "string"}},
+          {"name": "Last-Event-ID", "in": "header", "description": "Resume after this event id.",
+           "schema": {"type": "string"}})
 
 
 def job_links(job) -> dict:
@@ -78,24 +87,25 @@ def job_links(job) -> dict:
 
 
 def summary(job) -> dict:
+    """The fields of JobSummary, as every listing of a job shows them."""
     return {
         "id": job.id,
         "kind": job.kind,
         "topic": job.request.get("topic"),
         "status": job.state,
-        "createdAt": iso(job.created_at),
-        "completedAt": iso(job.completed_at),
+        "createdAt": job.created_at,
+        "completedAt": job.completed_at,
         "stages": job.stages,
     }
 
 
 def snapshot(job) -> dict:
-    """The full job, as GET /api/v1/jobs/:id and the SSE snapshot show it."""
+    """The fields of JobDetail: the full job, as GET /api/v1/jobs/:id and the SSE snapshot show it."""
     out = job.outputs or {}
     return {
         **summary(job),
         "archetype": job.request.get("archetype") or out.get("archetype"),
-        "startedAt": iso(job.started_at),
+        "startedAt": job.started_at,
         "cancelRequested": job.cancel_requested,
         "costEstimate": out.get("costEstimate"),
         "actualCost": out.get("actualCost"),
@@ -119,7 +129,13 @@ def find(job_id):
     return jobs.get(job_id, current_owner())
 
 
+def streamed(job) -> dict:
+    """The SSE stream's job:snapshot."""
+    return JobDetail(**snapshot(job)).model_dump(mode="json", by_alias=True)
+
+
 @bp.get("/health")
+@contract("Health of the database, worker and jobs folder", {200: ("Health.", Health)})
 def health():
     settings = current_app.config["SETTINGS"]
     try:
@@ -130,19 +146,20 @@ def health():
     pool = current_app.extensions.get("moneyreels.pool")
     worker = "running" if pool and pool.alive() else "stopped"
     healthy = database == "connected" and (worker == "running" or settings.workers == 0)
-    return {
-        "status": "healthy" if healthy else "degraded",
+    return Health(
+        status="healthy" if healthy else "degraded",
         # OpenReels' clients read `redis`; there is none to connect to: the queue is the database.
-        "redis": "unused",
-        "database": database,
-        "worker": worker,
-        "jobsDir": "exists" if Path(settings.jobs_dir).is_dir() else "missing",
-        "keys": {name: bool(os.environ.get(name)) for name in ENV_KEYS},
-        "_links": {"self": link("/api/v1/health")},
-    }
+        redis="unused",
+        database=database,
+        worker=worker,
+        jobsDir="exists" if Path(settings.jobs_dir).is_dir() else "missing",
+        keys={name: bool(os.environ.get(name)) for name in ENV_KEYS},
+        links={"self": link("/api/v1/health")},
+    )
 
 
 @bp.get("/stats")
+@contract("Job counts and cost totals", {200: ("The caller's totals.", Stats)})
 def stats():
     owned = jobs.Job.select().where(jobs.Job.owner == current_owner())
     total_cost = 0.0
@@ -150,21 +167,23 @@ def stats():
         cost = (job.outputs or {}).get("actualCost") or (job.outputs or {}).get("costEstimate") or {}
         total_cost += cost.get("totalCost", 0.0)
     count = lambda *states: owned.where(jobs.Job.state.in_([s.value for s in states])).count()  # noqa: E731
-    return {
-        "totalJobs": owned.count(),
-        "completedJobs": count(jobs.State.COMPLETED),
-        "failedJobs": count(jobs.State.FAILED),
-        "activeJobs": count(*jobs.ACTIVE),
-        "totalCost": round(total_cost, 2),
-        "_links": {"self": link("/api/v1/stats")},
-    }
+    return Stats(
+        totalJobs=owned.count(),
+        completedJobs=count(jobs.State.COMPLETED),
+        failedJobs=count(jobs.State.FAILED),
+        activeJobs=count(*jobs.ACTIVE),
+        totalCost=round(total_cost, 2),
+        links={"self": link("/api/v1/stats")},
+    )
 
 
 @bp.post("/jobs")
+@contract("Create a job from a topic, a script or a director's score", {201: ("Queued.", JobCreated)},
+          errors=INVALID, body=(GenerateRequest,))
 def create_job():
     job = pipeline.create(parse_body(GenerateRequest), owner=current_owner())
-    body = {"id": job.id, "topic": job.request.get("topic"), "archetype": job.request.get("archetype"),
-            "status": job.state, "_links": job_links(job)}
+    body = JobCreated(id=job.id, topic=job.request.get("topic"), archetype=job.request.get("archetype"),
+                      status=job.state, links=job_links(job))
     return body, 201, {"Location": f"/api/v1/jobs/{job.id}"}
 
 
@@ -173,6 +192,9 @@ def page_href(limit, offset, kind) -> str:
 
 
 @bp.get("/jobs")
+@contract("List the caller's jobs, newest first", {200: ("A page of jobs.", JobList)},
+          errors={400: "limit or offset is not a non-negative integer, or kind is unknown."},
+          params=(LIMIT, OFFSET, KIND))
 def list_jobs():
     limit = min(non_negative_int("limit", 20), MAX_LIMIT)
     offset = non_negative_int("offset", 0, maximum=10**9)
@@ -190,33 +212,42 @@ def list_jobs():
         links["next"] = link(page_href(limit, offset + limit, kind))
     if offset:
         links["prev"] = link(page_href(limit, max(0, offset - limit), kind))
-    return {"jobs": [{**summary(job), "_links": {"self": link(f"/api/v1/jobs/{job.id}")}} for job in page],
-            "total": total, "limit": limit, "offset": offset, "_links": links}
+    return JobList(jobs=[ListedJob(**summary(job), links={"self": link(f"/api/v1/jobs/{job.id}")}) for job in page],
+                   total=total, limit=limit, offset=offset, links=links)
 
 
 @bp.get("/jobs/<job_id>")
+@contract("Read a job", {200: ("The job.", JobSnapshot)}, errors=BAD_ID, params=(WAIT,))
 def get_job(job_id):
     job, headers = wait_for_change(find(job_id), current_owner())
-    return {**snapshot(job), "_links": job_links(job)}, 200, headers
+    return JobSnapshot(**snapshot(job), links=job_links(job)), 200, headers
 
 
 @bp.delete("/jobs/<job_id>")
+@contract("Delete a finished job and its files", {200: ("Deleted.", JobDeleted)},
+          errors={**BAD_ID, 409: "The job is queued or running; cancel it first."})
 def delete_job(job_id):
     job = find(job_id)
     if job.state in jobs.ACTIVE:
         raise Conflict(f"Job is {job.state}; cancel it first.", details={"job_id": job.id, "state": job.state})
     jobs.delete(job.id, current_app.config["SETTINGS"].jobs_dir, current_owner())
-    return {"status": "deleted", "_links": {"jobs": link("/api/v1/jobs")}}
+    return JobDeleted(status="deleted", links={"jobs": link("/api/v1/jobs")})
 
 
 @bp.post("/jobs/<job_id>/cancel")
+@contract("Cancel a job: at once when queued, at its next checkpoint when running",
+          {200: ("Cancellation recorded.", CancelledJob)}, errors={**BAD_ID, 409: "The job already finished."})
 def cancel_job(job_id):
     job = jobs.request_cancel(find(job_id).id, current_owner())
-    return {"status": "cancelled", "state": job.state, "cancelRequested": job.cancel_requested,
-            "_links": job_links(job)}
+    return CancelledJob(status="cancelled", state=job.state, cancelRequested=job.cancel_requested,
+                        links=job_links(job))
 
 
 @bp.post("/jobs/<job_id>/retry")
+@contract("Resume a failed or cancelled generate job from its first unfinished stage",
+          {202: ("Queued again.", JobSnapshot)}, body=(RetryBody,), body_required=False,
+          errors={**BAD_ID, 400: "Invalid JSON, or keys the job needs are missing (`keys_required`).",
+                  409: "Not a generate job, or not failed or cancelled."})
 def retry_job(job_id):
     """Resume a failed or cancelled job from its first unfinished stage."""
     job = find(job_id)
@@ -235,10 +266,14 @@ def retry_job(job_id):
              for name, state in {**stages.initial(), **job.stages}.items()}
     jobs.Job.update(stages=reset).where(jobs.Job.id == job.id).execute()
     job = jobs.transition(job.id, jobs.State.QUEUED, message="Job queued again: resuming from its first unfinished stage.")
-    return {**snapshot(job), "_links": job_links(job)}, 202
+    return JobSnapshot(**snapshot(job), links=job_links(job)), 202
 
 
 @bp.get("/jobs/<job_id>/events")
+@contract("Follow a job as Server-Sent Events", {200: ("job:snapshot, then stage/log/progress events, then a "
+                                                       "terminal job:completed or job:failed (a cancelled job: "
+                                                       "job:cancelled, then job:failed).", SSE)},
+          errors=BAD_ID, params=RESUME)
 def job_events(job_id):
     job = find(job_id)
     header = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
@@ -246,9 +281,9 @@ def job_events(job_id):
     heartbeat = current_app.config.get("SSE_HEARTBEAT", sse.HEARTBEAT_SECONDS)
     slot = holds.take()
     if slot is None:  # this client (or everyone) holds enough streams: a snapshot, and come back later
-        body = sse.busy(job, snapshot, BUSY_RETRY_MS)
+        body = sse.busy(job, streamed, BUSY_RETRY_MS)
     else:
-        body = holds.releasing(slot, sse.stream(job, current_owner(), snapshot, last, heartbeat, holds.disconnected()))
+        body = holds.releasing(slot, sse.stream(job, current_owner(), streamed, last, heartbeat, holds.disconnected()))
     response = Response(body, mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     if slot is not None:
@@ -268,6 +303,9 @@ def traversal(raw: str) -> bool:
 
 
 @bp.get("/jobs/<job_id>/artifacts/<anypath:name>")
+@contract("Download a file of the job (the video, the score, images...), with Range requests",
+          download("The file.", ANY_FILE),
+          errors={**BAD_ID, **BAD_RANGE, 403: "The path leaves the job's folder.", 404: "No such job or file."})
 def artifact(job_id, name):
     """Serve a file from the job's folder; 403 on any path that leaves it, Range for video."""
     job = find(job_id)
@@ -300,28 +338,31 @@ def voices_of(name, keys) -> list[dict]:
         return []
 
 
-def listing(items, path):
+def listing(document, path):
     """A JSON document as OpenReels documents it, with no room for `_links`: a Link header instead."""
-    return items, 200, {"Link": f'<{path}>; rel="self"'}
+    return document, 200, {"Link": f'<{path}>; rel="self"'}
 
 
 @bp.get("/archetypes")
+@contract("List the visual archetypes", {200: ("The archetypes.", Catalog)})
 def archetypes():
-    return listing([asdict(archetype) for archetype in ARCHETYPES.values()], "/api/v1/archetypes")
+    return listing(Catalog([asdict(archetype) for archetype in ARCHETYPES.values()]), "/api/v1/archetypes")
 
 
 @bp.get("/platforms")
+@contract("List the target platforms", {200: ("The platforms.", Catalog)})
 def platforms():
-    return listing([asdict(platform) for platform in PLATFORMS.values()], "/api/v1/platforms")
+    return listing(Catalog([asdict(platform) for platform in PLATFORMS.values()]), "/api/v1/platforms")
 
 
 @bp.get("/providers")
+@contract("List the providers and whether each is usable", {200: ("The providers.", ProviderList)})
 def providers():
     """Providers by category; only categories are keys, so the HAL link goes in a Link header."""
     usable = llms.available(os.environ)
     keys = choices.provider_keys({})
     speakers = tts.available(keys)
-    return listing({
+    return listing(ProviderList(**{
         "llm": [{**entry, "available": usable.get(entry["key"], False)} for entry in llms.PROVIDERS],
         "tts": [{**entry, "requires": list(entry["requires"]), "available": speakers[entry["key"]],
                  "voices": voices_of(entry["key"], keys) if speakers[entry["key"]] else []}
@@ -332,4 +373,4 @@ def providers():
                                                  "requires": [], "available": True}],
         "video": remote_entries(video, keys),
         "music": [{"key": "bundled", "label": "Synthesized per mood", "requires": [], "available": True}],
-    }, "/api/v1/providers")
+    }), "/api/v1/providers")

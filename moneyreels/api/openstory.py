@@ -19,9 +19,11 @@ from ..pipeline.catalog import ARCHETYPES, PACING
 from ..pipeline.request import GenerateRequest
 from ..pipeline.score import word_count
 from .auth import authenticate, current_owner
+from .contract import BAD_ID, INVALID, WAIT, contract, link
 from .inputs import parse_body, wait_seconds
 from .limits import limit_requests
-from .openreels import find, link
+from .openreels import find
+from .openstory_models import STATUSES, Sequence, SequenceEntry, SequencesCreated
 from .waiting import wait_for_change
 
 bp = Blueprint("openstory", __name__, url_prefix="/api/v1/sequences")
@@ -29,8 +31,6 @@ bp.before_request(authenticate)
 bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0)))
 
 DEFAULT_SECONDS = 30  # a sequence's length when the request names no targetSeconds
-STATUSES = {State.QUEUED: "draft", State.RUNNING: "generating", State.COMPLETED: "completed",
-            State.FAILED: "failed", State.CANCELLED: "cancelled"}
 
 
 class Named(BaseModel):
@@ -147,52 +147,58 @@ def frames(job) -> list[dict]:
     ]
 
 
-def document(job) -> dict:
+def document(job) -> Sequence:
     """The sequence's status, derived from the job row every time."""
     out = job.outputs or {}
     listed = frames(job)
     video = f"/api/v1/jobs/{job.id}/artifacts/{out['videoPath']}" if job.state == State.COMPLETED and \
         out.get("videoPath") else None
     music = out.get("musicTrack")
-    return {
-        "id": public_id(job),
-        "title": job.request.get("title"),
-        "status": STATUSES[State(job.state)],
-        "frames": listed,
-        "counts": {
+    return Sequence(
+        id=public_id(job),
+        title=job.request.get("title"),
+        status=STATUSES[State(job.state)],
+        frames=listed,
+        counts={
             "frames": len(listed),
             "imagesReady": sum(f["image"]["status"] == "ready" for f in listed),
             "imagesFailed": sum(f["image"]["status"] == "failed" for f in listed),
             "videosReady": sum(f["video"]["status"] == "ready" for f in listed),
             "videosFailed": sum(f["video"]["status"] == "failed" for f in listed),
         },
-        "music": {"status": "ready", "url": f"/api/v1/jobs/{job.id}/artifacts/{music['path']}"} if music else
+        music={"status": "ready", "url": f"/api/v1/jobs/{job.id}/artifacts/{music['path']}"} if music else
         {"status": "skipped" if job.request.get("noMusic") else "pending", "url": None},
-        "poster": next((f["image"]["url"] for f in listed if f["image"]["url"]), None),
-        "video": video,
-        "error": job.error,
-        "_links": status_links(job),
-    }
+        poster=next((f["image"]["url"] for f in listed if f["image"]["url"]), None),
+        video=video,
+        error=job.error,
+        links=status_links(job),
+    )
 
 
 @bp.post("")
+@contract("Create a sequence from a script (OpenStory)", {202: ("Created; poll statusUrl.", SequencesCreated)},
+          errors=INVALID, body=(SequenceRequest,),
+          params=({**WAIT, "description": "Hold the answer until each new sequence's first progress (same format)."},))
 def create():
     body = parse_body(SequenceRequest)
     wait = wait_seconds()  # a malformed ?wait is refused before anything is created
     job = pipeline.create(parse_body(GenerateRequest, body.generate_request()), owner=current_owner())
     entry = {"id": public_id(job), "status": STATUSES[State(job.state)], "workflowRunId": job.id,
-             "statusUrl": f"/api/v1/sequences/{public_id(job)}", "_links": status_links(job)}
+             "statusUrl": f"/api/v1/sequences/{public_id(job)}", "links": status_links(job)}
     if wait:
         waited, headers = wait_for_change(job, current_owner())
         entry.update(progress=document(waited), waitChanged=headers["X-Wait-Changed"] == "true",
                      waitDone=headers["X-Wait-Done"] == "true")
     # A script the job may still expand is not known yet; the sequence's frames show the lines used.
     enhanced = body.script if body.enhance != "always" and not body.expands() else None
-    return {"sequences": [entry], "enhancedScript": enhanced,
-            "_links": {"self": link("/api/v1/sequences", "POST"), "sequence": entry["_links"]["self"]}}, 202
+    return SequencesCreated(sequences=[SequenceEntry(**entry)], enhancedScript=enhanced,
+                            links={"self": link("/api/v1/sequences", "POST"), "sequence": entry["links"]["self"]}), 202
 
 
 @bp.get("/<sequence_id>")
+@contract("Read a sequence's status document", {200: ("The status, derived from the database.", Sequence)},
+          errors={**BAD_ID, 404: "No such sequence (or another key's)."}, params=(WAIT,),
+          description="A completed sequence can still count failed frames: check `counts`.")
 def status(sequence_id):
     job, headers = wait_for_change(find_sequence(sequence_id), current_owner())
     return document(job), 200, headers

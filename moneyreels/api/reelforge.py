@@ -18,10 +18,12 @@ from ..db import Job
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..manifest import Manifest
 from .auth import authenticate, current_owner
+from .contract import BAD_RANGE, INVALID, UNKNOWN_JOB, contract, download
 from .errors import dialect
 from .inputs import field_errors, json_object
 from .jobfiles import send_job_file
 from .limits import limit_requests
+from .reelforge_models import Deduped, ReelForgeError, RenderJob, RenderReplayed, RenderStatus, RenderSubmitted
 from .unknown_keys import unknown_keys
 
 bp = Blueprint("reelforge", __name__, url_prefix="/v1")
@@ -39,9 +41,12 @@ HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\xa0-\xff]{0,1000}$")
 MAX_HEADER_BYTES = 8 * 1024  # all custom headers together
 MAX_METADATA_NUMBER = 2**53  # what every JSON reader holds exactly
+IDEMPOTENCY_KEY = {"name": "idempotency-key", "in": "header", "schema": {"type": "string", "minLength": 1,
+                   "maxLength": 255}, "description": "A replay of a key answers its first job; wins over the "
+                   "idempotency_key field."}
 
 
-@dialect("/v1")
+@dialect("/v1", ReelForgeError)
 def envelope(error):
     return {
         "success": False,
@@ -134,10 +139,15 @@ def replay(key, digest):
             "This idempotency key was already used with a different request body.",
             code="idempotency_conflict", details={"idempotency_key": key, "job_id": job.id},
         )
-    return {"success": True, "data": {"deduped": True, "job": renders.describe(job)}}, 200
+    return RenderReplayed(success=True, data=Deduped(deduped=True, job=RenderJob(**renders.describe(job)))), 200
 
 
 @bp.post("/videos/render")
+@contract("Render a manifest (Reel Forge)",
+          {202: ("Queued.", RenderSubmitted), 200: ("A replay of an idempotency key: the first job.", RenderReplayed)},
+          errors={**INVALID, 409: "The idempotency key was used with a different body."},
+          body=(Manifest, DeliveryOptions), params=(IDEMPOTENCY_KEY,),
+          description="The manifest's fields at the top level, beside the delivery fields.")
 def submit():
     body = json_object()
     manifest, options = validate(body)
@@ -164,25 +174,22 @@ def submit():
     except IntegrityError:
         # Another request with this key won the race a moment ago.
         return replay(key, digest)
-    answer = {"success": True, "job_id": job.id, "request_id": g.request_id}
     warnings = unknown_keys(Manifest, body, extra=DELIVERY_FIELDS)
-    if warnings:
-        answer["warnings"] = warnings
-    return answer, 202
+    return RenderSubmitted(success=True, job_id=job.id, request_id=g.request_id, warnings=warnings or None), 202
 
 
 @bp.get("/jobs/<job_id>")
+@contract("Read a render job (Reel Forge)", {200: ("The job.", RenderStatus)}, errors=UNKNOWN_JOB)
 def status(job_id):
     job = jobs.get(job_id, current_owner())
-    data = renders.describe(job)
-    body = {"success": True, "request_id": g.request_id, "data": data}
-    error = renders.error_of(job)
-    if error:
-        body["error"] = error
-    return body
+    return RenderStatus(success=True, request_id=g.request_id, data=RenderJob(**renders.describe(job)),
+                        error=renders.error_of(job) or None)
 
 
 @files.get("/<job_id>/<name>")
+@contract("Download a finished render, with Range requests (no key: the job id is the capability)",
+          download("The video.", {"video/mp4": {"schema": {"type": "string", "contentMediaType": "video/mp4"}}}),
+          errors={**BAD_RANGE, 404: "No such finished render or file."})
 def output(job_id, name):
     """Serve a finished render's video, with Range support so players can seek."""
     job = Job.get_or_none(Job.id == job_id)
