@@ -1,13 +1,15 @@
-"""The SQLite store: two tables, jobs and their numbered events.
+"""The SQLite store: three tables, jobs, their numbered events, and webhook deliveries.
 
 The database object is late-bound (`database.init(path)` in `connect`) so that the app
-factory, the command line and tests each point it at their own file.
+factory, the command line and tests each point it at their own file. `connect` also adds the
+columns a newer model has to a file an older version created (`migrate`).
 """
 
 import json
 import time
 import uuid
 
+from playhouse.migrate import SqliteMigrator, migrate as apply_migrations
 from playhouse.sqlite_ext import AutoIncrementField
 from peewee import (
     BooleanField,
@@ -73,7 +75,9 @@ class Job(BaseModel):
     result_path = CharField(null=True)
     error = JSONField(null=True)
     attempts = IntegerField(default=0)
-    claimed_by = CharField(null=True)
+    # The lease of the worker running it (see jobs.py): who holds it, and until when.
+    lease_owner = CharField(null=True)
+    lease_expires_at = FloatField(null=True)
     created_at = FloatField(default=time.time, index=True)
     started_at = FloatField(null=True)
     completed_at = FloatField(null=True)
@@ -125,7 +129,18 @@ def connect(path) -> SqliteDatabase:
     database.init(str(path), pragmas=PRAGMAS)
     with database.connection_context():
         database.create_tables(MODELS)
+        migrate()
     return database
+
+
+def migrate():
+    """Add the columns the models have and an older file lacks (every added column is nullable)."""
+    migrator = SqliteMigrator(database)
+    for model in MODELS:
+        present = {column.name for column in database.get_columns(model._meta.table_name)}
+        missing = [field for field in model._meta.sorted_fields if field.column_name not in present]
+        apply_migrations(*(migrator.add_column(model._meta.table_name, field.column_name, field)
+                           for field in missing))
 
 
 def checkpoint():

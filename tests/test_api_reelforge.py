@@ -112,7 +112,7 @@ def test_failed_render_reports_the_structured_error(client, render_worker):
 
 def test_running_is_processing_and_cancelled_reads_as_failed(client):
     job_id = submit(client).json["job_id"]
-    jobs.claim("w")
+    jobs.claim("w", 30)
     assert client.get(f"/v1/jobs/{job_id}").json["data"]["status"] == "processing"
     jobs.transition(job_id, jobs.State.CANCELLED)
     body = client.get(f"/v1/jobs/{job_id}").json

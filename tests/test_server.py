@@ -80,8 +80,27 @@ def test_sigterm_stops_gracefully_and_the_job_resumes_after_restart(tmp_path):
         restarted.stop()
 
 
+# A short lease, so a killed worker's job is taken back within seconds.
+SHORT_LEASE = {"MONEYREELS_LEASE_SECONDS": 2, "MONEYREELS_LEASE_RENEW_SECONDS": 0.5}
+
+
+def wait_for(predicate, timeout=30, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting")
+
+
+def job_row(database, job_id, *columns):
+    with sqlite3.connect(database) as conn:
+        return conn.execute(f"select {', '.join(columns)} from job where id=?", (job_id,)).fetchone()
+
+
 def test_sigkill_mid_job_is_recovered_on_restart(tmp_path):
-    live = LiveServer(tmp_path, TICKS=2000, TICK_INTERVAL=0.01).start()
+    live = LiveServer(tmp_path, TICKS=2000, TICK_INTERVAL=0.01, **SHORT_LEASE).start()
     job_id = live.request("POST", "/api/generate", {"videoSubject": "Tides"})[1]["jobId"]
     live.request("GET", f"/api/jobs/{job_id}/events?after=3&wait=5s")
     live.signal(signal.SIGKILL)
@@ -92,7 +111,7 @@ def test_sigkill_mid_job_is_recovered_on_restart(tmp_path):
         assert conn.execute("select state from job where id=?", (job_id,)).fetchone()[0] == "running"
         highest = conn.execute("select max(id) from event").fetchone()[0]
 
-    restarted = LiveServer(tmp_path, TICKS=5, TICK_INTERVAL=0.01).start()
+    restarted = LiveServer(tmp_path, TICKS=5, TICK_INTERVAL=0.01, **SHORT_LEASE).start()
     try:
         seen = poll_until_finished(restarted, job_id)
         states = [event["payload"]["state"] for event in seen if event["type"] == "status"]
@@ -105,8 +124,39 @@ def test_sigkill_mid_job_is_recovered_on_restart(tmp_path):
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def test_another_worker_process_takes_over_a_killed_workers_job_when_its_lease_expires(tmp_path):
+    database = tmp_path / "data" / "moneyreels.sqlite3"
+    first = LiveServer(tmp_path, TICKS=400, TICK_INTERVAL=0.02, **SHORT_LEASE).start()
+    second = None
+    try:
+        job_id = first.request("POST", "/api/generate", {"videoSubject": "Tides"})[1]["jobId"]
+        wait_for(lambda: job_row(database, job_id, "state")[0] == "running")
+        claimed_at = job_row(database, job_id, "started_at")[0]
+        second = LiveServer(tmp_path, TICKS=400, TICK_INTERVAL=0.02, **SHORT_LEASE).start()
+        # Two leases' length later the first still holds the job: it renews, and the second leaves it be.
+        wait_for(lambda: job_row(database, job_id, "lease_expires_at")[0] > claimed_at + 4)
+        state, owner, attempts = job_row(database, job_id, "state", "lease_owner", "attempts")
+        assert (state, attempts) == ("running", 1) and f":{first.process.pid}:" in owner
+
+        first.signal(signal.SIGKILL)
+        first.wait(10)
+        seen = poll_until_finished(second, job_id)
+        states = [event["payload"]["state"] for event in seen if event["type"] == "status"]
+        assert states == ["queued", "running", "queued", "running", "completed"]
+        taken_back = next(event for event in seen if event["type"] == "status" and event["id"] > seen[1]["id"]
+                          and event["payload"]["state"] == "queued")
+        assert taken_back["message"].startswith("The server stopped while this job ran")
+        ticks = [event["payload"]["tick"] for event in seen if event["message"].startswith("tick ")]
+        assert ticks.count(399) == 1 and ticks[-400:] == list(range(400))
+        assert job_row(database, job_id, "attempts", "lease_owner") == (2, None)
+    finally:
+        first.stop()
+        if second:
+            second.stop()
+
+
 def test_a_job_that_crashes_the_process_is_quarantined_not_run_again(tmp_path):
-    live = LiveServer(tmp_path, RUNNERS="crash").start()
+    live = LiveServer(tmp_path, RUNNERS="crash", **SHORT_LEASE).start()
     job_id = live.request("POST", "/api/generate", {"videoSubject": "Tides"})[1]["jobId"]
     assert live.wait(20) == -signal.SIGABRT
     live.log.close()
@@ -115,8 +165,10 @@ def test_a_job_that_crashes_the_process_is_quarantined_not_run_again(tmp_path):
         assert conn.execute("select state from job where id=?", (job_id,)).fetchone()[0] == "running"
 
     # Restarted with the crashing kind still installed: it must not be run into the same crash.
-    restarted = LiveServer(tmp_path, RUNNERS="crash").start()
+    restarted = LiveServer(tmp_path, RUNNERS="crash", **SHORT_LEASE).start()
     try:
+        # Taken back once its lease expires.
+        wait_for(lambda: job_row(database, job_id, "state")[0] != "running")
         status, body = restarted.request("GET", f"/api/v1/jobs/{job_id}")
         assert status == 200 and body["status"] == "failed"
         assert body["error"]["code"] == "worker_crashed"

@@ -154,7 +154,7 @@ def test_the_delivery_is_written_with_the_final_state_or_not_at_all(client, sett
 
     monkeypatch.setattr(webhooks, "schedule", broken)
     job_id = client.post("/v1/videos/render", json=image_manifest(webhook_url=receiver.hook_url)).json["job_id"]
-    jobs.claim("w")
+    jobs.claim("w", 30)
     with pytest.raises(RuntimeError):
         jobs.transition(job_id, jobs.State.COMPLETED)
     assert Job.get_by_id(job_id).state == "running"

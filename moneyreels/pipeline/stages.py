@@ -18,8 +18,10 @@ def initial() -> dict:
 class Stages:
     """Moves a job's stages through pending/running/done/skipped/error, one event per change."""
 
-    def __init__(self, job):
+    def __init__(self, job, holding=database.atomic):
         self.job_id = job.id
+        # The transaction each change runs in: a worker's refuses to write once its lease is lost.
+        self.holding = holding
         self.state = {**initial(), **(job.stages or {})}
 
     def finished(self, name) -> bool:
@@ -39,7 +41,7 @@ class Stages:
     def _set(self, name, status, kind, message, level="info", **data):
         fields = {"status": status, **{k: v for k, v in data.items() if k in ("detail", "durationSec", "reason", "error")}}
         self.state[name] = fields
-        with database.atomic():
+        with self.holding():
             Job.update(stages=self.state, updated_at=time.time()).where(Job.id == self.job_id).execute()
             self.emit(name, kind, message, level, **data)
         events.notify()
