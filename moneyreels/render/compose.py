@@ -11,7 +11,8 @@ from moneyreels.render.audio import mix_audio
 from moneyreels.render.graph import Graph, seconds
 from moneyreels.render.segments import Segment, build_segment, draw_shadow, fills_box, is_plain
 from moneyreels.render.sprites import SpriteTrack
-from moneyreels.render.timeline import Box, Clip, Plan
+from moneyreels.render.timeline import Clip, Plan
+from moneyreels.values import Box
 
 XFADE = {"crossfade": "fade", "slide": "slideleft", "wipe": "wipeleft"}
 

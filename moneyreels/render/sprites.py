@@ -13,7 +13,8 @@ from PIL import Image
 from moneyreels.manifest import Layout, Manifest, TextStyle
 from moneyreels.render import text
 from moneyreels.render.animation import animate
-from moneyreels.render.timeline import CAPTIONS, TEXT, Box, Plan, layout_box, stack_key
+from moneyreels.render.timeline import CAPTIONS, TEXT, Plan, stack_key
+from moneyreels.values import Box, layout_box
 
 CAPTION_LAYOUT = Layout(x="5%", y="65%", width="90%", height="20%")  # a lower third, clear of titles
 

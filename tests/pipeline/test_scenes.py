@@ -11,7 +11,7 @@ from moneyreels.pipeline import cuts, kinetic, onscreen
 from moneyreels.errors import JobFailed
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES, PACING, PLATFORMS
 from moneyreels.render import text
-from moneyreels.render.timeline import layout_box
+from moneyreels.values import layout_box
 from moneyreels.manifest import Layout
 from moneyreels.worker import Worker
 from tests.support.video import frame_at
