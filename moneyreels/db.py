@@ -133,6 +133,13 @@ def connect(path) -> SqliteDatabase:
     return database
 
 
+def open_store(settings):
+    """Create the data and job folders, and connect the store to the settings' database."""
+    for folder in (settings.data_dir, settings.jobs_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    return connect(settings.database_path)
+
+
 def migrate():
     """Add the columns the models have and an older file lacks (every added column is nullable)."""
     migrator = SqliteMigrator(database)

@@ -56,9 +56,6 @@ TRANSITIONS = {
     (State.CANCELLED, State.QUEUED),
 }
 
-# Called with the job, inside the transaction that finishes it (create_app installs them).
-finish_hooks = []
-
 STATE_MESSAGES = {
     State.QUEUED: "Job queued.",
     State.RUNNING: "Job started.",
@@ -100,10 +97,12 @@ def get(job_id, owner=None) -> Job:
     return job
 
 
-def transition(job_id, target: State, *, message=None, level=None, payload=None, lease=None, **changes) -> Job:
+def transition(job_id, target: State, *, message=None, level=None, payload=None, lease=None, on_finished=None,
+               **changes) -> Job:
     """Move a job to `target`, writing its event in the same transaction.
 
     With `lease`, only while that lease owner still holds the running job (else LeaseLost).
+    on_finished(job) runs inside the transaction when the job ends (kinds.finished: its webhook...).
     Raises IllegalTransition when the state machine does not connect the two states.
     """
     target = State(target)
@@ -136,9 +135,8 @@ def transition(job_id, target: State, *, message=None, level=None, payload=None,
             payload={"state": target.value, "from": current.value, **(payload or {})},
         )
         job = get(job_id)
-        if target in FINISHED:
-            for hook in finish_hooks:
-                hook(job)
+        if target in FINISHED and on_finished is not None:
+            on_finished(job)
     events.notify()
     return job
 
@@ -188,8 +186,8 @@ def cancel_requested(job_id) -> bool:
     return bool(row and row.cancel_requested)
 
 
-def request_cancel(job_id, owner=None) -> Job:
-    """Cancel a queued job now, or ask a running one to stop at its next checkpoint."""
+def request_cancel(job_id, owner=None, on_finished=None) -> Job:
+    """Cancel a queued job now (on_finished as in transition), or ask a running one to stop at its next checkpoint."""
     with database.atomic():
         job = get(job_id, owner)
         state = State(job.state)
@@ -198,7 +196,7 @@ def request_cancel(job_id, owner=None) -> Job:
         if state is State.QUEUED:
             # cancel_requested stays true: MoneyPrinter's clients read it to confirm the request.
             job = transition(job.id, State.CANCELLED, message="Job cancelled before it started.",
-                             cancel_requested=True)
+                             cancel_requested=True, on_finished=on_finished)
         elif not job.cancel_requested:
             Job.update(cancel_requested=True, updated_at=time.time()).where(Job.id == job.id).execute()
             events.append(job.id, "log", "Cancellation requested.", level="warning")
@@ -267,12 +265,13 @@ def expired(now) -> list[Job]:
     return list(Job.select().where(_expired(now)))
 
 
-def recover(crash_report=lambda lease_owner: None, release=lambda job: None, now=None) -> list[Job]:
+def recover(crash_report=lambda lease_owner: None, release=lambda job: None, on_finished=None, now=None) -> list[Job]:
     """Requeue, cancel or fail the running jobs whose lease expired; return them.
 
     crash_report(lease_owner) gives the fatal-signal report of the process that held a job, if
     it crashed: that job is quarantined (failed) at once instead of being run into the same
-    crash. release(job) runs first, to stop what the dead holder left working on the job.
+    crash. release(job) runs first, to stop what the dead holder left working on the job;
+    on_finished as in transition.
     """
     now = time.time() if now is None else now
     recovered = []
@@ -282,21 +281,23 @@ def recover(crash_report=lambda lease_owner: None, release=lambda job: None, now
             job = Job.get_or_none(_expired(now) & (Job.id == job.id))
             if job is None:
                 continue  # renewed or recovered meanwhile
-            recovered.append(recover_one(job, crash_report(job.lease_owner)))
+            recovered.append(recover_one(job, crash_report(job.lease_owner), on_finished))
     events.notify()
     return recovered
 
 
-def recover_one(job, report) -> Job:
+def recover_one(job, report, on_finished=None) -> Job:
     """Requeue, cancel or fail one job whose lease expired."""
     if job.cancel_requested:
-        job = transition(job.id, State.CANCELLED, message="Job cancelled: the server stopped while it ran.")
+        job = transition(job.id, State.CANCELLED, message="Job cancelled: the server stopped while it ran.",
+                         on_finished=on_finished)
     elif report:
         log.error("job %s crashed its worker process; quarantined. Crash report:\n%s", job.id, report)
         reason = report.splitlines()[0]
         job = transition(
             job.id,
             State.FAILED,
+            on_finished=on_finished,
             message=f"Job failed: the worker process crashed while running it ({reason}); it is not run again.",
             error={
                 "code": "worker_crashed",
@@ -309,6 +310,7 @@ def recover_one(job, report) -> Job:
         job = transition(
             job.id,
             State.FAILED,
+            on_finished=on_finished,
             message=f"Job failed: the server stopped while it ran, {job.attempts} times.",
             error={
                 "code": "interrupted",

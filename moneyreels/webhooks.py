@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import requests
 
 from . import events
-from .db import Delivery, checkpoint, database
+from .db import Delivery, Job, checkpoint, database
+from .isotime import iso
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +32,30 @@ def sign(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def schedule(job, data: dict, *, url, headers=None, secret=None, created_at=None) -> Delivery:
-    """Queue the webhook for a job that just ended; call inside the job's final transaction."""
-    event_type = "video.render.completed" if data.get("status") == "completed" else "video.render.failed"
+def schedule_render_event(job, output_url, error) -> Delivery:
+    """Queue the webhook of a render job that just ended; call inside the job's final transaction."""
+    hook = job.request["webhook"]
+    completed = job.state == "completed"
     envelope = {
         "id": f"evt_{uuid.uuid4().hex}",
-        "type": event_type,
-        "data": data,
-        "created_at": created_at,
+        "type": "video.render.completed" if completed else "video.render.failed",
+        "data": {
+            "job_id": job.id,
+            "status": "completed" if completed else "failed",
+            "output_url": output_url,
+            "error": error,
+            "metadata": job.request.get("metadata") or {},
+        },
+        "created_at": iso(job.completed_at),
     }
-    return Delivery.create(
-        job=job.id, url=url, headers=headers or {}, secret=secret,
+    delivery = Delivery.create(
+        job=job.id, url=hook["url"], headers=hook.get("headers") or {}, secret=hook.get("secret"),
         body=json.dumps(envelope, separators=(",", ":")), next_attempt_at=time.time(),
     )
+    # The delivery keeps the secret from here on; the job no longer needs it.
+    request = {**job.request, "webhook": {key: value for key, value in hook.items() if key != "secret"}}
+    Job.update(request=request).where(Job.id == job.id).execute()
+    return delivery
 
 
 def backoff(attempts: int) -> float:

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import crashes, events, jobs, netguard, transfer
+from . import crashes, events, jobs, kinds, netguard, transfer
 from .db import Job, database
 from .render.ffmpeg import stop_renders_into
 from .webhooks import Dispatcher
@@ -141,15 +141,15 @@ def recover(settings) -> list[Job]:
         if stop_renders_into([jobs.job_dir(settings.jobs_dir, job.id)]):
             log.warning("job %s: stopped the ffmpeg its lost worker left rendering", job.id)
 
-    return jobs.recover(lambda owner: crashes.report_of(settings.data_dir, owner), release)
+    return jobs.recover(lambda owner: crashes.report_of(settings.data_dir, owner), release, kinds.finished)
 
 
 class Worker:
-    """Runs jobs, one at a time, with the runner registered for each job's kind."""
+    """Runs jobs, one at a time, with the runner given for each job's kind (default: kinds.runners())."""
 
-    def __init__(self, settings, runners, name="worker-1", stopping=None):
+    def __init__(self, settings, runners=None, name="worker-1", stopping=None):
         self.settings = settings
-        self.runners = dict(runners)
+        self.runners = kinds.runners() if runners is None else dict(runners)
         self.name = jobs.lease_owner(name)
         self.stopping = stopping or threading.Event()
 
@@ -168,7 +168,7 @@ class Worker:
         runner = self.runners.get(job.kind)
         if runner is None:
             jobs.transition(
-                job.id, State.FAILED, lease=self.name,
+                job.id, State.FAILED, lease=self.name, on_finished=kinds.finished,
                 message=f"Job failed: this MoneyReels cannot run '{job.kind}' jobs yet.",
                 error={
                     "code": "unsupported_kind",
@@ -180,7 +180,7 @@ class Worker:
         context = JobContext(job, self.settings, self.stopping, self.name)
         try:
             target, fields = self.attempt(runner, context)
-            jobs.transition(job.id, target, lease=self.name, **fields)
+            jobs.transition(job.id, target, lease=self.name, on_finished=kinds.finished, **fields)
         except LeaseLost:
             log.warning("job %s: this worker lost its lease; it stops without writing", job.id)
         jobs.prune(self.settings.max_jobs, self.settings.jobs_dir)
@@ -226,7 +226,7 @@ class Worker:
 class WorkerPool:
     """WORKERS worker threads, and the webhook dispatcher beside them, sharing one stop flag."""
 
-    def __init__(self, settings, runners):
+    def __init__(self, settings, runners=None):
         self.settings = settings
         self.stopping = threading.Event()
         self.workers = [

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from moneyreels import default_runners, events, jobs
+from moneyreels import events, jobs, kinds
 from moneyreels.worker import Worker
 
 SCRIPT = "Bees dance to talk. The dance points to flowers. Its length says how far they are."
@@ -25,7 +25,7 @@ def create(client, **body):
 
 
 def finish(settings):
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
 
 
 def assert_error(response, status, code=None):

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from moneyreels import create_app, db, default_runners, jobs
+from moneyreels import create_app, db, jobs, kinds
 from moneyreels.db import Job
 from moneyreels.worker import Worker
 from tests.support.media import image_manifest
@@ -16,7 +16,7 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 @pytest.fixture
 def render_worker(app, settings):
-    return Worker(settings, default_runners())
+    return Worker(settings, kinds.runners())
 
 
 def submit(client, body=None, **headers):

@@ -9,7 +9,7 @@ import re
 from flask import Blueprint
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from .. import events, jobs, pipeline
+from .. import events, jobs, kinds
 from ..providers import tts
 from ..errors import InvalidRequest
 from ..pipeline import choices
@@ -18,7 +18,7 @@ from . import holds
 from .auth import authenticate, current_owner
 from .errors import dialect
 from .inputs import non_negative_int, parse_body, wait_seconds
-from .formats import iso
+from ..isotime import iso
 
 bp = Blueprint("moneyprinter", __name__, url_prefix="/api")
 bp.before_request(authenticate)
@@ -98,7 +98,7 @@ def generate():
     body = parse_body(GenerateBody)
     if not body.video_subject and not body.script:
         raise InvalidRequest("videoSubject is required (or send a script).")
-    job = pipeline.create(parse_body(GenerateRequest, body.pipeline_request()), owner=current_owner())
+    job = kinds.generate.create(parse_body(GenerateRequest, body.pipeline_request()), owner=current_owner())
     return {"status": "success", "message": "Job queued.", "jobId": job.id}
 
 
@@ -120,12 +120,12 @@ def job_events(job_id):
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel_job(job_id):
-    jobs.request_cancel(job_id, current_owner())
+    jobs.request_cancel(job_id, current_owner(), kinds.finished)
     return {"status": "success", "message": "Cancellation requested."}
 
 
 @bp.post("/cancel")
 def cancel_latest():
     job = jobs.latest_active(current_owner())
-    jobs.request_cancel(job.id, current_owner())
+    jobs.request_cancel(job.id, current_owner(), kinds.finished)
     return {"status": "success", "message": "Cancellation requested.", "jobId": job.id}

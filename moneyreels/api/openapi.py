@@ -13,7 +13,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.json_schema import SkipJsonSchema, models_json_schema
 
-from .. import renders
 from ..jobs import State
 from ..manifest import Manifest
 from ..pipeline.request import GenerateRequest, RetryBody
@@ -24,7 +23,7 @@ from .limits import limit_requests
 from .moneyprinter import GenerateBody
 from .openstory import STATUSES as SEQUENCE_STATUSES
 from .openstory import SequenceRequest
-from .reelforge import DeliveryOptions
+from .reelforge import STATUSES, DeliveryOptions
 
 REF = "#/components/schemas/{model}"
 ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")  # a Flask rule's <converter:name>
@@ -288,7 +287,7 @@ class MoneyPrinterCancelled(Strict):
 
 class RenderJob(Strict):
     id: str
-    status: Literal[tuple(dict.fromkeys(renders.STATUSES.values()))]
+    status: Literal[tuple(dict.fromkeys(STATUSES.values()))]
     output_url: str | None
     error_message: str | None
     created_at: datetime

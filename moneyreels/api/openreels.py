@@ -15,7 +15,8 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
-from .. import db, jobs, keyring, pipeline
+from .. import db, jobs, keyring, kinds
+from ..kinds import generate
 from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFound
 from ..pipeline import choices, stages
 from ..pipeline.catalog import ARCHETYPES, PLATFORMS
@@ -24,7 +25,7 @@ from ..providers import llm as llms
 from ..providers import images, stock, tts, video
 from . import holds, sse
 from .auth import authenticate, current_owner
-from .formats import iso
+from ..isotime import iso
 from .inputs import non_negative_int, parse_body
 from .jobfiles import send_job_file
 from .limits import limit_requests
@@ -50,7 +51,7 @@ ENV_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "ELEVENLABS
             "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
 MAX_LIMIT = 100
 # What GET /api/v1/jobs lists by `kind`: OpenReels clients expect generate jobs only.
-LIST_KINDS = {"generate": (pipeline.KIND,), "render": ("render",), "all": None}
+LIST_KINDS = {"generate": (generate.KIND,), "render": ("render",), "all": None}
 BUSY_RETRY_MS = 5000
 
 
@@ -70,7 +71,7 @@ def job_links(job) -> dict:
         links["cancel"] = link(base + "/cancel", "POST")
     else:
         links["delete"] = link(base, "DELETE")
-    if job.state in (jobs.State.FAILED, jobs.State.CANCELLED) and job.kind == pipeline.KIND:
+    if job.state in (jobs.State.FAILED, jobs.State.CANCELLED) and job.kind == generate.KIND:
         links["retry"] = link(base + "/retry", "POST")
     if job.state == jobs.State.COMPLETED and job.result_path:
         links["video"] = link(f"{base}/artifacts/{Path(job.result_path).name}", type="video/mp4")
@@ -162,21 +163,21 @@ def stats():
 
 @bp.post("/jobs")
 def create_job():
-    job = pipeline.create(parse_body(GenerateRequest), owner=current_owner())
+    job = generate.create(parse_body(GenerateRequest), owner=current_owner())
     body = {"id": job.id, "topic": job.request.get("topic"), "archetype": job.request.get("archetype"),
             "status": job.state, "_links": job_links(job)}
     return body, 201, {"Location": f"/api/v1/jobs/{job.id}"}
 
 
 def page_href(limit, offset, kind) -> str:
-    return f"/api/v1/jobs?limit={limit}&offset={offset}" + ("" if kind == pipeline.KIND else f"&kind={kind}")
+    return f"/api/v1/jobs?limit={limit}&offset={offset}" + ("" if kind == generate.KIND else f"&kind={kind}")
 
 
 @bp.get("/jobs")
 def list_jobs():
     limit = min(non_negative_int("limit", 20), MAX_LIMIT)
     offset = non_negative_int("offset", 0, maximum=10**9)
-    kind = request.args.get("kind") or pipeline.KIND
+    kind = request.args.get("kind") or generate.KIND
     if kind not in LIST_KINDS:
         raise InvalidRequest(f"Invalid 'kind' parameter: one of {', '.join(LIST_KINDS)}.", code="invalid_parameter",
                              details={"parameter": "kind"})
@@ -211,7 +212,7 @@ def delete_job(job_id):
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel_job(job_id):
-    job = jobs.request_cancel(find(job_id).id, current_owner())
+    job = jobs.request_cancel(find(job_id).id, current_owner(), kinds.finished)
     return {"status": "cancelled", "state": job.state, "cancelRequested": job.cancel_requested,
             "_links": job_links(job)}
 
@@ -220,7 +221,7 @@ def cancel_job(job_id):
 def retry_job(job_id):
     """Resume a failed or cancelled job from its first unfinished stage."""
     job = find(job_id)
-    if job.kind != pipeline.KIND:
+    if job.kind != generate.KIND:
         raise Conflict("Only generate jobs can be retried; submit a render again instead.")
     if job.state not in (jobs.State.FAILED, jobs.State.CANCELLED):
         raise Conflict(f"Job is {job.state}; only failed or cancelled jobs can be retried.",

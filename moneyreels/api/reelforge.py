@@ -6,6 +6,7 @@ Shapes follow reference/reelforge-api.md: {"success": true, ...} or
 
 import hashlib
 import json
+import math
 import re
 from pathlib import Path
 
@@ -13,9 +14,12 @@ from flask import Blueprint, current_app, g, request
 from peewee import IntegrityError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .. import jobs, netguard, renders
+from .. import jobs, netguard
 from ..db import Job
 from ..errors import Conflict, InvalidRequest, NotFound
+from ..isotime import iso
+from ..jobs import State
+from ..kinds import render
 from ..manifest import Manifest
 from .auth import authenticate, current_owner
 from .errors import dialect
@@ -39,6 +43,15 @@ HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\xa0-\xff]{0,1000}$")
 MAX_HEADER_BYTES = 8 * 1024  # all custom headers together
 MAX_METADATA_NUMBER = 2**53  # what every JSON reader holds exactly
+
+# Reel Forge's job statuses; it has no "cancelled", so a cancelled render reads as failed.
+STATUSES = {
+    State.QUEUED: "queued",
+    State.RUNNING: "processing",
+    State.COMPLETED: "completed",
+    State.FAILED: "failed",
+    State.CANCELLED: "failed",
+}
 
 
 @dialect("/v1")
@@ -106,6 +119,23 @@ def validate(body: dict) -> tuple[Manifest, DeliveryOptions]:
     return manifest, options
 
 
+def describe(job) -> dict:
+    """The job as Reel Forge's GET /v1/jobs/:jobId `data` shows it."""
+    duration = job.outputs.get("total_duration_seconds")
+    error = render.error_of(job)
+    return {
+        "id": job.id,
+        "status": STATUSES[State(job.state)],
+        "output_url": render.output_url(job),
+        "error_message": error["message"] if error else None,
+        "created_at": iso(job.created_at),
+        "updated_at": iso(job.updated_at),
+        "total_duration_seconds": duration,
+        # Self-hosted renders cost nothing; this is Reel Forge's formula (a credit a started second).
+        "credit_cost": math.ceil(duration) if duration and job.state == State.COMPLETED else 0,
+    }
+
+
 def fingerprint(body: dict) -> str:
     """Hash the request, less its idempotency key, to tell a replay from a different request."""
     canonical = {k: v for k, v in body.items() if k != "idempotency_key"}
@@ -134,7 +164,7 @@ def replay(key, digest):
             "This idempotency key was already used with a different request body.",
             code="idempotency_conflict", details={"idempotency_key": key, "job_id": job.id},
         )
-    return {"success": True, "data": {"deduped": True, "job": renders.describe(job)}}, 200
+    return {"success": True, "data": {"deduped": True, "job": describe(job)}}, 200
 
 
 @bp.post("/videos/render")
@@ -153,14 +183,9 @@ def submit():
     if options.webhook_url:
         webhook = {"url": options.webhook_url, "headers": options.webhook_headers or {},
                    "secret": options.webhook_secret or current_app.config["SETTINGS"].webhook_secret}
-    stored = {
-        "manifest": manifest.model_dump(mode="json", exclude_unset=True),
-        "metadata": options.metadata or {},
-        "webhook": webhook,
-        "base_url": base_url(),
-    }
     try:
-        job = jobs.create(renders.KIND, stored, owner=current_owner(), idempotency_key=key, request_hash=digest)
+        job = render.create(manifest, metadata=options.metadata, webhook=webhook, base_url=base_url(),
+                            owner=current_owner(), idempotency_key=key, request_hash=digest)
     except IntegrityError:
         # Another request with this key won the race a moment ago.
         return replay(key, digest)
@@ -174,9 +199,9 @@ def submit():
 @bp.get("/jobs/<job_id>")
 def status(job_id):
     job = jobs.get(job_id, current_owner())
-    data = renders.describe(job)
+    data = describe(job)
     body = {"success": True, "request_id": g.request_id, "data": data}
-    error = renders.error_of(job)
+    error = render.error_of(job)
     if error:
         body["error"] = error
     return body
