@@ -70,11 +70,11 @@ def serve(settings, runners=None):
 
 def work(settings):
     """Run the worker threads alone until SIGINT/SIGTERM."""
+    done = threading.Event()
+    on_signals(done.set)  # before any job runs: a signal during start-up still stops gracefully
     db.open_store(settings)
     pool = WorkerPool(settings).start()
     crashes.watch(settings.data_dir)
-    done = threading.Event()
-    on_signals(done.set)
     while not done.wait(1.0):
         pass
     pool.stop()

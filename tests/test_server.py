@@ -1,12 +1,15 @@
 """The real server: waitress on 127.0.0.1 in a subprocess, driven over HTTP."""
 
+import os
 import signal
+import subprocess
+import sys
 import sqlite3
 import time
 
 import pytest
 
-from tests.support.live import LiveServer
+from tests.support.live import ROOT, LiveServer
 
 pytestmark = pytest.mark.server
 
@@ -313,3 +316,29 @@ def raw(server, method, path, body=None):
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def test_the_worker_command_runs_jobs_without_the_web_app(tmp_path):
+    """`python app.py worker` beside a server: it takes the jobs the server queued, and never builds Flask."""
+    from moneyreels import create_app, db, jobs
+    from moneyreels.config import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", jobs_dir=tmp_path / "output")
+    create_app(settings)  # the server's side: it queues a job
+    job = jobs.create("unknown-kind", {})
+    db.database.close()
+    # Importing Flask's app class is allowed (moneyreels/__init__ does); building an app is not.
+    probe = ("import flask, runpy, sys; flask.Flask.__init__ = lambda *a, **k: sys.exit('Flask app built'); "
+             "sys.argv = ['app.py', 'worker']; runpy.run_path('app.py', run_name='__main__')")
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "JOBS_DIR": str(tmp_path / "output"), "WORKERS": "1"}
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = subprocess.Popen([sys.executable, "-c", probe], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            state = wait_for(lambda: (row := job_row(tmp_path / "data" / "moneyreels.sqlite3", job.id, "state"))[0]
+                             != "queued" and row[0])
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            returncode = worker.wait(20)
+    output = (tmp_path / "worker.log").read_text()
+    assert state == "failed" and returncode == 0, output
+    assert "unsupported_kind" in job_row(tmp_path / "data" / "moneyreels.sqlite3", job.id, "error")[0]
