@@ -38,6 +38,10 @@ ENVIRONMENT = {
     "MONEYREELS_LEASE_RENEW_SECONDS": "lease_renew_seconds",
 }
 
+# The provider API keys an operator may set and a job may bring (BYOK): the one list of their names.
+PROVIDER_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY", "ELEVENLABS_API_KEY",
+                 "INWORLD_TTS_API_KEY", "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
+
 
 class Settings(BaseModel):
     """Every knob MoneyReels has, with its embedded default."""

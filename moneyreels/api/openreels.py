@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
 from .. import db, jobs, keyring, kinds
+from ..config import PROVIDER_KEYS
 from ..kinds import generate
 from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFound
 from ..pipeline import choices, stages
@@ -47,8 +48,6 @@ bp.before_request(authenticate)
 CATALOG = ("openreels.health", "openreels.archetypes", "openreels.platforms", "openreels.providers")
 bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0), exempt=CATALOG))
 
-ENV_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "ELEVENLABS_API_KEY", "INWORLD_TTS_API_KEY",
-            "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
 MAX_LIMIT = 100
 # What GET /api/v1/jobs lists by `kind`: OpenReels clients expect generate jobs only.
 LIST_KINDS = {"generate": (generate.KIND,), "render": ("render",), "all": None}
@@ -138,7 +137,7 @@ def health():
         "database": database,
         "worker": worker,
         "jobsDir": "exists" if Path(settings.jobs_dir).is_dir() else "missing",
-        "keys": {name: bool(os.environ.get(name)) for name in ENV_KEYS},
+        "keys": {name: bool(os.environ.get(name)) for name in PROVIDER_KEYS},
         "_links": {"self": link("/api/v1/health")},
     }
 
