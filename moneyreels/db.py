@@ -22,6 +22,8 @@ from peewee import (
     TextField,
 )
 
+from .states import DeliveryState, JobState
+
 # IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half-way
 # when it upgrades from reading to writing.
 database = SqliteDatabase(None, lock_type="IMMEDIATE")
@@ -49,6 +51,20 @@ class JSONField(TextField):
         return None if value is None else json.loads(value)
 
 
+class EnumField(CharField):
+    """A column holding a str enum's value; rows read back as members of the enum."""
+
+    def __init__(self, enum, **kwargs):
+        self.enum = enum
+        super().__init__(**kwargs)
+
+    def db_value(self, value):
+        return None if value is None else self.enum(value).value
+
+    def python_value(self, value):
+        return None if value is None else self.enum(value)
+
+
 class BaseModel(Model):
     class Meta:
         database = database
@@ -61,7 +77,7 @@ def new_id() -> str:
 class Job(BaseModel):
     id = CharField(primary_key=True, default=new_id)
     kind = CharField()
-    state = CharField(index=True)
+    state = EnumField(JobState, index=True)
     cancel_requested = BooleanField(default=False)
     # The validated request, with provider keys removed before it gets here.
     request = JSONField(default=dict)
@@ -111,7 +127,7 @@ class Delivery(BaseModel):
     # The signing secret, kept only until the delivery ends so a restart can still sign it.
     secret = TextField(null=True)
     body = TextField()
-    state = CharField(default="pending", index=True)
+    state = EnumField(DeliveryState, default=DeliveryState.PENDING, index=True)
     attempts = IntegerField(default=0)
     next_attempt_at = FloatField(default=time.time)
     last_error = TextField(null=True)

@@ -14,7 +14,6 @@ the same to every process on every host.
 """
 
 import contextlib
-import enum
 import logging
 import os
 import shutil
@@ -26,18 +25,11 @@ from pathlib import Path
 from . import events
 from .db import Job, database
 from .errors import Conflict, IllegalTransition, LeaseLost, NotFound
+from .states import JobState as State
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-
-
-class State(str, enum.Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 ACTIVE = (State.QUEUED, State.RUNNING)
@@ -109,7 +101,7 @@ def transition(job_id, target: State, *, message=None, level=None, payload=None,
     now = time.time()
     with database.atomic():
         job = get(job_id)
-        current = State(job.state)
+        current = job.state
         if lease is not None and not (current is State.RUNNING and job.lease_owner == lease):
             raise LeaseLost("This worker's lease on the job was lost.")
         if (current, target) not in TRANSITIONS:
@@ -190,7 +182,7 @@ def request_cancel(job_id, owner=None, on_finished=None) -> Job:
     """Cancel a queued job now (on_finished as in transition), or ask a running one to stop at its next checkpoint."""
     with database.atomic():
         job = get(job_id, owner)
-        state = State(job.state)
+        state = job.state
         if state in FINISHED:
             raise Conflict(f"Job is already {state.value}.", details={"job_id": job.id, "state": state.value})
         if state is State.QUEUED:
@@ -221,7 +213,7 @@ def delete(job_id, jobs_dir, owner=None):
     """Delete a finished job, its events and its files."""
     with database.atomic():
         job = get(job_id, owner)
-        if State(job.state) in ACTIVE:
+        if job.state in ACTIVE:
             raise Conflict(f"Job is {job.state}; cancel it before deleting it.", details={"job_id": job.id})
         Job.delete().where(Job.id == job.id).execute()
     # Files go after the commit: a crash in between leaves an orphan folder that

@@ -18,6 +18,7 @@ import requests
 from . import events
 from .db import Delivery, Job, checkpoint, database
 from .isotime import iso
+from .states import DeliveryState, JobState
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def sign(body: bytes, secret: str) -> str:
 def schedule_render_event(job, output_url, error) -> Delivery:
     """Queue the webhook of a render job that just ended; call inside the job's final transaction."""
     hook = job.request["webhook"]
-    completed = job.state == "completed"
+    completed = job.state is JobState.COMPLETED
     envelope = {
         "id": f"evt_{uuid.uuid4().hex}",
         "type": "video.render.completed" if completed else "video.render.failed",
@@ -96,7 +97,7 @@ class Dispatcher:
     def due(self):
         return list(
             Delivery.select()
-            .where((Delivery.state == "pending") & (Delivery.next_attempt_at <= self.clock()))
+            .where((Delivery.state == DeliveryState.PENDING) & (Delivery.next_attempt_at <= self.clock()))
             .order_by(Delivery.next_attempt_at)
             .limit(20)
         )
@@ -119,10 +120,10 @@ class Dispatcher:
         where = urlsplit(delivery.url).netloc
         attempts = delivery.attempts + 1
         if problem is None:
-            changes = {"state": "delivered", "delivered_at": now, "secret": None, "last_error": None}
+            changes = {"state": DeliveryState.DELIVERED, "delivered_at": now, "secret": None, "last_error": None}
             message, level = f"Webhook delivered to {where}.", "success"
         elif attempts >= ATTEMPTS:
-            changes = {"state": "failed", "secret": None, "last_error": problem}
+            changes = {"state": DeliveryState.FAILED, "secret": None, "last_error": problem}
             message, level = f"Webhook to {where} failed {attempts} times ({problem}); giving up.", "error"
         else:
             changes = {"next_attempt_at": now + backoff(attempts), "last_error": problem}
@@ -130,7 +131,7 @@ class Dispatcher:
         with database.atomic():
             Delivery.update(attempts=attempts, **changes).where(Delivery.id == delivery.id).execute()
             events.append(delivery.job_id, "webhook", message, level=level,
-                          payload={"attempt": attempts, "state": changes.get("state", "pending")})
+                          payload={"attempt": attempts, "state": changes.get("state", DeliveryState.PENDING)})
         events.notify()
         if "secret" in changes and delivery.secret and not checkpoint():
             log.warning("webhook %s: the WAL could not be emptied yet; the secret leaves it at the next checkpoint",
@@ -140,7 +141,7 @@ class Dispatcher:
 
     def next_due_in(self, default=5.0) -> float:
         first = (
-            Delivery.select(Delivery.next_attempt_at).where(Delivery.state == "pending")
+            Delivery.select(Delivery.next_attempt_at).where(Delivery.state == DeliveryState.PENDING)
             .order_by(Delivery.next_attempt_at).first()
         )
         return default if first is None else max(0.0, min(default, first.next_attempt_at - self.clock()))

@@ -341,3 +341,12 @@ def test_connect_adds_the_lease_columns_to_a_file_made_before_them(tmp_path):
         assert jobs.get("old").state == "queued"
     finally:
         db.database.close()
+
+
+def test_job_states_read_back_as_the_enum(app):
+    job = jobs.create("tick", {})
+    stored = Job.get_by_id(job.id)
+    assert stored.state is State.QUEUED and f"{stored.state}" == "queued"
+    assert Job.select().where(Job.state == State.QUEUED).count() == 1
+    with pytest.raises(ValueError):
+        Job.update(state="sleeping").where(Job.id == job.id).execute()

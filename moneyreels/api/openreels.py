@@ -17,6 +17,7 @@ from werkzeug.routing import PathConverter
 
 from .. import db, jobs, keyring, kinds
 from ..config import PROVIDER_KEYS
+from ..states import StageStatus
 from ..kinds import generate
 from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFound
 from ..pipeline import choices, stages
@@ -231,7 +232,7 @@ def retry_job(job_id):
         raise InvalidRequest(f"This job used keys held in memory only; send them again in `keys`: {', '.join(missing)}.",
                              code="keys_required", details={"keys": missing})
     keyring.put(job.id, keys)
-    reset = {name: (state if state["status"] in stages.FINISHED else {"status": "pending"})
+    reset = {name: (state if state["status"] in stages.SETTLED else {"status": StageStatus.PENDING})
              for name, state in {**stages.initial(), **job.stages}.items()}
     jobs.Job.update(stages=reset).where(jobs.Job.id == job.id).execute()
     job = jobs.transition(job.id, jobs.State.QUEUED, message="Job queued again: resuming from its first unfinished stage.")

@@ -125,7 +125,7 @@ def describe(job) -> dict:
     error = render.error_of(job)
     return {
         "id": job.id,
-        "status": STATUSES[State(job.state)],
+        "status": STATUSES[job.state],
         "output_url": render.output_url(job),
         "error_message": error["message"] if error else None,
         "created_at": iso(job.created_at),
