@@ -97,6 +97,14 @@ def wait_for(predicate, timeout=30, interval=0.05):
     raise AssertionError("timed out waiting")
 
 
+def established(port) -> list[str]:
+    """The server side of the TCP connections open to 127.0.0.1:port (from /proc/net/tcp)."""
+    local = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return [row[2] for row in rows if row[1] == local and row[3] == "01"]
+
+
 def job_row(database, job_id, *columns):
     with sqlite3.connect(database) as conn:
         return conn.execute(f"select {', '.join(columns)} from job where id=?", (job_id,)).fetchone()
@@ -254,7 +262,8 @@ def test_sigterm_ends_open_streams_and_long_polls(tmp_path):
         waiting = threading.Thread(target=lambda: received.append(
             live.request("GET", f"/api/v1/jobs/{job_id}?wait=80s", timeout=60)[0]))
         waiting.start()
-        time.sleep(1)
+        # Both are held once the stream sent its first frame and the server has both connections.
+        wait_for(lambda: received and len(established(live.port)) >= 2)
         live.signal(signal.SIGTERM)
         assert live.wait(30) == 0
         reader.join(10)

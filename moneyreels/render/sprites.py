@@ -13,7 +13,7 @@ from PIL import Image
 from moneyreels.manifest import Layout, Manifest, TextStyle
 from moneyreels.render import text
 from moneyreels.render.animation import animate
-from moneyreels.render.timeline import CAPTIONS, TEXT, Plan, stack_key
+from moneyreels.render.timeline import CAPTIONS, TEXT, Timeline, stack_key
 from moneyreels.values import Box, layout_box
 
 CAPTION_LAYOUT = Layout(x="5%", y="65%", width="90%", height="20%")  # a lower third, clear of titles
@@ -52,7 +52,7 @@ class _Drawn:
     frames: list[tuple[float, float, Image.Image]]
 
 
-def draw_sprites(manifest: Manifest, plan: Plan, work_dir: Path) -> tuple[list[SpriteTrack], list[str]]:
+def draw_sprites(manifest: Manifest, plan: Timeline, work_dir: Path) -> tuple[list[SpriteTrack], list[str]]:
     """Draw every text overlay and caption track; return the tracks and font warnings."""
     composition = manifest.composition
     global_style = composition.global_styles.text

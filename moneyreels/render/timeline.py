@@ -33,7 +33,7 @@ class Clip:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Timeline:
     width: int
     height: int
     fps: float
@@ -53,7 +53,7 @@ class Limits:
     max_trim_seconds: float
 
 
-def plan_timeline(manifest: Manifest, sources: dict[str, Source], limits: Limits) -> Plan:
+def plan_timeline(manifest: Manifest, sources: dict[str, Source], limits: Limits) -> Timeline:
     """Return the placed timeline, or raise RenderError when the manifest cannot be rendered."""
     output, composition = manifest.output, manifest.composition
     warnings = []
@@ -89,7 +89,7 @@ def plan_timeline(manifest: Manifest, sources: dict[str, Source], limits: Limits
             )
     clipped = [_clip_to(clip, total) for clip in clips]
     clipped.sort(key=lambda clip: clip.z)
-    return Plan(width, height, output.fps, total, clipped, warnings, output.loudness_lufs)
+    return Timeline(width, height, output.fps, total, clipped, warnings, output.loudness_lufs)
 
 
 def stack_key(layout: Layout | None, group: int, index: int) -> tuple:
