@@ -4,13 +4,12 @@ import json
 import signal
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.video import probe
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, wait_for
 from tests.support.media import noise_image
 from tests.support.fakes import Reply, WebhookReceiver
 
@@ -35,16 +34,6 @@ def root(tmp_path):
 
 def start(root, **env):
     return LiveServer(root, RUNNERS="real", MEDIA_DIR=root / "media", MONEYREELS_RATE_LIMIT=0, **env).start()
-
-
-def wait_for(predicate, timeout=60, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("timed out waiting")
 
 
 def events(server, job_id):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.support.live import ROOT, LiveServer
+from tests.support.live import ROOT, LiveServer, wait_for
 
 pytestmark = pytest.mark.server
 
@@ -85,16 +85,6 @@ def test_sigterm_stops_gracefully_and_the_job_resumes_after_restart(tmp_path):
 
 # A short lease, so a killed worker's job is taken back within seconds.
 SHORT_LEASE = {"MONEYREELS_LEASE_SECONDS": 2, "MONEYREELS_LEASE_RENEW_SECONDS": 0.5}
-
-
-def wait_for(predicate, timeout=30, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("timed out waiting")
 
 
 def established(port) -> list[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from moneyreels.errors import RenderError
 from moneyreels.manifest import Layer, Layout, Manifest
 from moneyreels.render.assets import Source
-from moneyreels.values import Box, layout_box, parse_length
+from moneyreels.values import Box, layout_box
 
 # Stacking groups for layers without z_index: timeline media, then text overlays, then captions.
 MEDIA, TEXT, CAPTIONS = range(3)
