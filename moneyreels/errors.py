@@ -92,3 +92,6 @@ class WorkerStopping(JobCancelled):
 
 class LeaseLost(JobCancelled):
     """Raised to a worker whose lease on its job expired and was taken over: it stops without writing."""
+
+    def __init__(self, message="This worker's lease on the job was lost."):
+        super().__init__(message)

@@ -103,7 +103,7 @@ def transition(job_id, target: State, *, message=None, level=None, payload=None,
         job = get(job_id)
         current = job.state
         if lease is not None and not (current is State.RUNNING and job.lease_owner == lease):
-            raise LeaseLost("This worker's lease on the job was lost.")
+            raise LeaseLost()
         if (current, target) not in TRANSITIONS:
             raise IllegalTransition(
                 f"Job is {current.value}; it cannot become {target.value}.",
@@ -162,7 +162,7 @@ def holding(job_id, owner):
     """
     with database.atomic():
         if not Job.select(Job.id).where(_held(job_id, owner)).exists():
-            raise LeaseLost("This worker's lease on the job was lost.")
+            raise LeaseLost()
         yield
 
 
@@ -170,7 +170,7 @@ def renew(job_id, owner, lease_seconds):
     """Extend `owner`'s lease by lease_seconds from now; LeaseLost when it no longer holds it."""
     renewed = Job.update(lease_expires_at=time.time() + lease_seconds).where(_held(job_id, owner)).execute()
     if not renewed:
-        raise LeaseLost("This worker's lease on the job was lost.")
+        raise LeaseLost()
 
 
 def cancel_requested(job_id) -> bool:

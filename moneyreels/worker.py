@@ -45,7 +45,7 @@ class JobContext:
     def holding(self):
         """A transaction that writes only while this worker holds the job's lease."""
         if self.lease_lost.is_set():
-            raise LeaseLost("This worker's lease on the job was lost.")
+            raise LeaseLost()
         return jobs.holding(self.job.id, self.lease_owner)
 
     def renew(self):
@@ -62,7 +62,7 @@ class JobContext:
         if self._stopping.is_set():
             raise WorkerStopping("The worker is shutting down.")
         if self.lease_lost.is_set():
-            raise LeaseLost("This worker's lease on the job was lost.")
+            raise LeaseLost()
         if jobs.cancel_requested(self.job.id):
             raise JobCancelled("Cancellation requested.")
 
