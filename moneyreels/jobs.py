@@ -286,30 +286,14 @@ def recover_one(job, report, on_finished=None) -> Job:
     elif report:
         log.error("job %s crashed its worker process; quarantined. Crash report:\n%s", job.id, report)
         reason = report.splitlines()[0]
-        job = transition(
-            job.id,
-            State.FAILED,
-            on_finished=on_finished,
-            message=f"Job failed: the worker process crashed while running it ({reason}); it is not run again.",
-            error={
-                "code": "worker_crashed",
-                "message": "The worker process crashed while running this job, so it is not run again: "
-                           "running it again would most likely crash the server again.",
-                "details": {"reason": reason, "attempts": job.attempts},
-            },
-        )
+        job = _fail(job, f"Job failed: the worker process crashed while running it ({reason}); it is not run again.",
+                    "worker_crashed", "The worker process crashed while running this job, so it is not run again: "
+                    "running it again would most likely crash the server again.",
+                    {"reason": reason, "attempts": job.attempts}, on_finished)
     elif job.attempts >= MAX_ATTEMPTS:
-        job = transition(
-            job.id,
-            State.FAILED,
-            on_finished=on_finished,
-            message=f"Job failed: the server stopped while it ran, {job.attempts} times.",
-            error={
-                "code": "interrupted",
-                "message": f"The server stopped while this job ran, {job.attempts} times; giving up.",
-                "details": {"attempts": job.attempts},
-            },
-        )
+        job = _fail(job, f"Job failed: the server stopped while it ran, {job.attempts} times.", "interrupted",
+                    f"The server stopped while this job ran, {job.attempts} times; giving up.",
+                    {"attempts": job.attempts}, on_finished)
     else:
         job = transition(
             job.id, State.QUEUED, message="The server stopped while this job ran; it is queued to run again.",
@@ -317,6 +301,11 @@ def recover_one(job, report, on_finished=None) -> Job:
         )
     log.warning("recovered job %s whose lease expired: now %s", job.id, job.state)
     return job
+
+
+def _fail(job, event, code, explanation, details, on_finished) -> Job:
+    return transition(job.id, State.FAILED, message=event, on_finished=on_finished,
+                      error={"code": code, "message": explanation, "details": details})
 
 
 def sweep_orphans(jobs_dir) -> list[Path]:
