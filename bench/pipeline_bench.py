@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from moneyreels import create_app, default_runners, jobs, pipeline  # noqa: E402
+from moneyreels import create_app, jobs, kinds  # noqa: E402
 from moneyreels.config import Settings  # noqa: E402
 from moneyreels.pipeline.request import GenerateRequest  # noqa: E402
 from moneyreels.worker import Worker  # noqa: E402
@@ -44,9 +44,9 @@ def main():
                             output_scale=args.scale, ollama_url="http://127.0.0.1:9/v1")
         create_app(settings)
         request = GenerateRequest.model_validate({"script": SCRIPT, "archetype": args.archetype, "voice": args.voice})
-        job = pipeline.create(request)
+        job = kinds.generate.create(request)
         started = time.perf_counter()
-        Worker(settings, default_runners()).loop()
+        Worker(settings, kinds.runners()).loop()
         wall = time.perf_counter() - started
         job = jobs.get(job.id)
         if job.state != "completed":

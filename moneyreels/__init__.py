@@ -4,16 +4,10 @@ import logging
 
 from flask import Flask
 
-from . import api, db, jobs, keyring, pages, pipeline, renders
-from .pipeline import run as generate
+from . import api, db, pages
 from .config import load_settings
 
 log = logging.getLogger(__name__)
-
-
-def default_runners() -> dict:
-    """The job kinds this build can run, by name."""
-    return {renders.KIND: renders.run, pipeline.KIND: generate.run}
 
 
 def create_app(settings=None, **overrides) -> Flask:
@@ -25,10 +19,7 @@ def create_app(settings=None, **overrides) -> Flask:
     app.json.sort_keys = False
     # Answer //x with a JSON error (or a 403 for artifact paths), never an HTML redirect.
     app.url_map.merge_slashes = False
-    for folder in (settings.data_dir, settings.jobs_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    db.connect(settings.database_path)
-    jobs.finish_hooks[:] = [renders.on_finished, lambda job: keyring.drop(job.id)]
+    db.open_store(settings)
     api.register(app)
     app.register_blueprint(pages.bp)
     return app

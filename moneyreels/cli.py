@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from . import crashes, create_app, default_runners, events
+from . import crashes, create_app, db, events
 from .api.inputs import field_errors
 from .config import ConfigurationError, load_settings
 from .errors import JobCancelled, RenderError
@@ -42,7 +42,7 @@ def serve(settings, runners=None):
     from .serving import make_server
 
     app = create_app(settings)
-    pool = WorkerPool(settings, default_runners() if runners is None else runners).start()
+    pool = WorkerPool(settings, runners).start()
     crashes.watch(settings.data_dir)  # after recovery has read the reports of dead processes
     app.extensions["moneyreels.pool"] = pool
     server = make_server(app, settings)
@@ -70,11 +70,11 @@ def serve(settings, runners=None):
 
 def work(settings):
     """Run the worker threads alone until SIGINT/SIGTERM."""
-    create_app(settings)
-    pool = WorkerPool(settings, default_runners()).start()
-    crashes.watch(settings.data_dir)
     done = threading.Event()
-    on_signals(done.set)
+    on_signals(done.set)  # before any job runs: a signal during start-up still stops gracefully
+    db.open_store(settings)
+    pool = WorkerPool(settings).start()
+    crashes.watch(settings.data_dir)
     while not done.wait(1.0):
         pass
     pool.stop()
@@ -104,9 +104,9 @@ class ProgressBar:
 
 def render_file(settings, manifest_path: Path, output: Path) -> int:
     """Render one manifest file; local assets resolve against MEDIA_DIR and the manifest's folder."""
-    from . import renders
     from .manifest import Manifest
     from .render import render
+    from .render.job import options
 
     try:
         manifest = Manifest.model_validate(json.loads(manifest_path.read_text()))
@@ -127,11 +127,11 @@ def render_file(settings, manifest_path: Path, output: Path) -> int:
             raise JobCancelled("interrupted")
 
     with tempfile.TemporaryDirectory(prefix="moneyreels-") as scratch:
-        options = renders.options(settings, Path(scratch))
-        options.media_dirs.append(manifest_path.resolve().parent)
-        options.work_dir.mkdir()
+        render_options = options(settings, Path(scratch))
+        render_options.media_dirs.append(manifest_path.resolve().parent)
+        render_options.work_dir.mkdir()
         try:
-            result = render(manifest, output, options, on_progress=ProgressBar(), checkpoint=checkpoint)
+            result = render(manifest, output, render_options, on_progress=ProgressBar(), checkpoint=checkpoint)
         except RenderError as exc:
             print(f"\nerror: {exc.code}: {exc.message}", file=sys.stderr)
             for line in exc.details.get("stderr", [])[-5:]:

@@ -34,7 +34,13 @@ ENVIRONMENT = {
     "MONEYREELS_MAX_WAITING": "max_waiting",
     "MONEYREELS_MAX_WAITING_PER_CLIENT": "max_waiting_per_client",
     "MONEYREELS_MAX_CONNECTIONS": "max_connections",
+    "MONEYREELS_LEASE_SECONDS": "lease_seconds",
+    "MONEYREELS_LEASE_RENEW_SECONDS": "lease_renew_seconds",
 }
+
+# The provider API keys an operator may set and a job may bring (BYOK): the one list of their names.
+PROVIDER_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY", "ELEVENLABS_API_KEY",
+                 "INWORLD_TTS_API_KEY", "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
 
 
 class Settings(BaseModel):
@@ -51,6 +57,10 @@ class Settings(BaseModel):
     )
     max_connections: int = Field(1000, ge=10, le=100_000, description="open connections waitress accepts")
     workers: int = Field(1, ge=0, le=16, description="job threads; rendering is CPU-bound")
+    lease_seconds: float = Field(
+        30.0, ge=1, le=3600, description="how long a job's lease lasts unrenewed; then any worker takes the job back"
+    )
+    lease_renew_seconds: float = Field(10.0, gt=0, description="how often a running job's lease is renewed")
     data_dir: Path = Path("data")
     jobs_dir: Path = Path("output")
     media_dir: Path = Path("media")
@@ -81,6 +91,13 @@ class Settings(BaseModel):
     def _split_keys(cls, value):
         if isinstance(value, str):
             return tuple(key.strip() for key in value.split(",") if key.strip())
+        return value
+
+    @field_validator("lease_renew_seconds")
+    @classmethod
+    def _renew_within_lease(cls, value, info):
+        if value >= info.data.get("lease_seconds", value + 1):
+            raise ValueError("must be shorter than MONEYREELS_LEASE_SECONDS")
         return value
 
     @property

@@ -2,8 +2,8 @@
 
 faulthandler writes the Python tracebacks of a SIGSEGV, SIGABRT, SIGBUS, SIGILL or SIGFPE into
 the process's report file; a SIGKILL, a power cut or a clean exit leave it empty. Recovery reads
-the report of the process that held a job, so a job that crashed its worker is not run into the
-same crash again, while a job whose server was merely killed runs again.
+the report of the process that held an expired lease, so a job that crashed its worker is not
+run into the same crash again, while a job whose server was merely killed runs again.
 """
 
 import faulthandler
@@ -31,9 +31,9 @@ def watch(data_dir):
     return report
 
 
-def report_of(data_dir, claimed_by) -> str | None:
-    """The crash report of the process named in a job's claimed_by (host:pid:thread), or None."""
-    host, _, rest = (claimed_by or "").partition(":")
+def report_of(data_dir, lease_owner) -> str | None:
+    """The crash report of the process named in a job's lease owner (host:pid:...), or None."""
+    host, _, rest = (lease_owner or "").partition(":")
     pid = rest.partition(":")[0]
     if not pid.isdigit():
         return None
@@ -44,12 +44,18 @@ def report_of(data_dir, claimed_by) -> str | None:
     return text.strip()[:REPORT_CHARS] or None
 
 
-def sweep(data_dir):
-    """Remove the reports of this host's processes that no longer run (call after recovery read them)."""
+def sweep(data_dir, lease_owners=()):
+    """Remove the reports of this host's processes that no longer run and hold no lease.
+
+    A report named in a running job's lease stays until recovery reads it, when the lease expires.
+    """
     folder = Path(data_dir) / FOLDER
     prefix = f"{socket.gethostname()}-"
+    kept = {report_path(data_dir, *owner.split(":")[:2]) for owner in lease_owners if owner and owner.count(":") >= 1}
     for path in folder.glob(f"{prefix}*.log") if folder.is_dir() else ():
         pid = path.stem.removeprefix(prefix)
+        if path in kept:
+            continue
         if pid.isdigit() and int(pid) != os.getpid() and not running(int(pid)):
             path.unlink(missing_ok=True)
 

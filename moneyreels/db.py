@@ -1,13 +1,15 @@
-"""The SQLite store: two tables, jobs and their numbered events.
+"""The SQLite store: three tables, jobs, their numbered events, and webhook deliveries.
 
 The database object is late-bound (`database.init(path)` in `connect`) so that the app
-factory, the command line and tests each point it at their own file.
+factory, the command line and tests each point it at their own file. `connect` also adds the
+columns a newer model has to a file an older version created (`migrate`).
 """
 
 import json
 import time
 import uuid
 
+from playhouse.migrate import SqliteMigrator, migrate as apply_migrations
 from playhouse.sqlite_ext import AutoIncrementField
 from peewee import (
     BooleanField,
@@ -19,6 +21,8 @@ from peewee import (
     SqliteDatabase,
     TextField,
 )
+
+from .states import DeliveryState, JobState
 
 # IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half-way
 # when it upgrades from reading to writing.
@@ -47,6 +51,20 @@ class JSONField(TextField):
         return None if value is None else json.loads(value)
 
 
+class EnumField(CharField):
+    """A column holding a str enum's value; rows read back as members of the enum."""
+
+    def __init__(self, enum, **kwargs):
+        self.enum = enum
+        super().__init__(**kwargs)
+
+    def db_value(self, value):
+        return None if value is None else self.enum(value).value
+
+    def python_value(self, value):
+        return None if value is None else self.enum(value)
+
+
 class BaseModel(Model):
     class Meta:
         database = database
@@ -59,7 +77,7 @@ def new_id() -> str:
 class Job(BaseModel):
     id = CharField(primary_key=True, default=new_id)
     kind = CharField()
-    state = CharField(index=True)
+    state = EnumField(JobState, index=True)
     cancel_requested = BooleanField(default=False)
     # The validated request, with provider keys removed before it gets here.
     request = JSONField(default=dict)
@@ -73,7 +91,9 @@ class Job(BaseModel):
     result_path = CharField(null=True)
     error = JSONField(null=True)
     attempts = IntegerField(default=0)
-    claimed_by = CharField(null=True)
+    # The lease of the worker running it (see jobs.py): who holds it, and until when.
+    lease_owner = CharField(null=True)
+    lease_expires_at = FloatField(null=True)
     created_at = FloatField(default=time.time, index=True)
     started_at = FloatField(null=True)
     completed_at = FloatField(null=True)
@@ -107,7 +127,7 @@ class Delivery(BaseModel):
     # The signing secret, kept only until the delivery ends so a restart can still sign it.
     secret = TextField(null=True)
     body = TextField()
-    state = CharField(default="pending", index=True)
+    state = EnumField(DeliveryState, default=DeliveryState.PENDING, index=True)
     attempts = IntegerField(default=0)
     next_attempt_at = FloatField(default=time.time)
     last_error = TextField(null=True)
@@ -125,7 +145,25 @@ def connect(path) -> SqliteDatabase:
     database.init(str(path), pragmas=PRAGMAS)
     with database.connection_context():
         database.create_tables(MODELS)
+        migrate()
     return database
+
+
+def open_store(settings):
+    """Create the data and job folders, and connect the store to the settings' database."""
+    for folder in (settings.data_dir, settings.jobs_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    return connect(settings.database_path)
+
+
+def migrate():
+    """Add the columns the models have and an older file lacks (every added column is nullable)."""
+    migrator = SqliteMigrator(database)
+    for model in MODELS:
+        present = {column.name for column in database.get_columns(model._meta.table_name)}
+        missing = [field for field in model._meta.sorted_fields if field.column_name not in present]
+        apply_migrations(*(migrator.add_column(model._meta.table_name, field.column_name, field)
+                           for field in missing))
 
 
 def checkpoint():

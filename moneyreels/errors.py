@@ -50,11 +50,6 @@ class Conflict(MoneyReelsError):
     code = "conflict"
 
 
-class PayloadTooLarge(MoneyReelsError):
-    status = 413
-    code = "payload_too_large"
-
-
 class RateLimited(MoneyReelsError):
     status = 429
     code = "rate_limited"
@@ -93,3 +88,10 @@ class JobCancelled(Exception):
 
 class WorkerStopping(JobCancelled):
     """Raised by a checkpoint when the worker shuts down: the job is queued to run again."""
+
+
+class LeaseLost(JobCancelled):
+    """Raised to a worker whose lease on its job expired and was taken over: it stops without writing."""
+
+    def __init__(self, message="This worker's lease on the job was lost."):
+        super().__init__(message)

@@ -2,31 +2,34 @@
 
 Every change of state goes through `transition`, which updates the job row and writes its
 event in one transaction, so each API view (a projection of jobs and events) is consistent.
+
+DESIGN: a running job is held by a lease (`lease_owner`, `lease_expires_at`), not by a process id.
+A worker claims a job with a lease and renews it while it works (`renew`); any process may take
+back a job whose lease expired (`recover`); and every write a worker makes to its job checks,
+inside its transaction, that the worker still holds the lease (`holding`), so a worker that lost
+its lease (paused, partitioned, presumed dead) cannot overwrite the worker that took over. A
+process id says nothing after a reboot (a live process may reuse the PID, keeping the job
+`running` forever) nor on another machine; an expiry time read from the shared database means
+the same to every process on every host.
 """
 
-import enum
+import contextlib
 import logging
 import os
 import shutil
 import socket
 import time
+import uuid
 from pathlib import Path
 
-from . import crashes, events
+from . import events
 from .db import Job, database
-from .errors import Conflict, IllegalTransition, NotFound
+from .errors import Conflict, IllegalTransition, LeaseLost, NotFound
+from .states import JobState as State
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-
-
-class State(str, enum.Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 ACTIVE = (State.QUEUED, State.RUNNING)
@@ -44,9 +47,6 @@ TRANSITIONS = {
     (State.FAILED, State.QUEUED),
     (State.CANCELLED, State.QUEUED),
 }
-
-# Called with the job, inside the transaction that finishes it (create_app installs them).
-finish_hooks = []
 
 STATE_MESSAGES = {
     State.QUEUED: "Job queued.",
@@ -89,16 +89,21 @@ def get(job_id, owner=None) -> Job:
     return job
 
 
-def transition(job_id, target: State, *, message=None, level=None, payload=None, **changes) -> Job:
+def transition(job_id, target: State, *, message=None, level=None, payload=None, lease=None, on_finished=None,
+               **changes) -> Job:
     """Move a job to `target`, writing its event in the same transaction.
 
+    With `lease`, only while that lease owner still holds the running job (else LeaseLost).
+    on_finished(job) runs inside the transaction when the job ends (kinds.finished: its webhook...).
     Raises IllegalTransition when the state machine does not connect the two states.
     """
     target = State(target)
     now = time.time()
     with database.atomic():
         job = get(job_id)
-        current = State(job.state)
+        current = job.state
+        if lease is not None and not (current is State.RUNNING and job.lease_owner == lease):
+            raise LeaseLost()
         if (current, target) not in TRANSITIONS:
             raise IllegalTransition(
                 f"Job is {current.value}; it cannot become {target.value}.",
@@ -108,9 +113,10 @@ def transition(job_id, target: State, *, message=None, level=None, payload=None,
         if target is State.RUNNING:
             fields["started_at"] = now
         elif target is State.QUEUED:
-            fields.update(started_at=None, completed_at=None, claimed_by=None, cancel_requested=False, error=None)
+            fields.update(started_at=None, completed_at=None, lease_owner=None, lease_expires_at=None,
+                          cancel_requested=False, error=None)
         elif target in FINISHED:
-            fields["completed_at"] = now
+            fields.update(completed_at=now, lease_owner=None, lease_expires_at=None)
         Job.update(**fields).where(Job.id == job.id).execute()
         event_level = level or ("error" if target is State.FAILED else "success" if target is State.COMPLETED else "info")
         events.append(
@@ -121,15 +127,14 @@ def transition(job_id, target: State, *, message=None, level=None, payload=None,
             payload={"state": target.value, "from": current.value, **(payload or {})},
         )
         job = get(job_id)
-        if target in FINISHED:
-            for hook in finish_hooks:
-                hook(job)
+        if target in FINISHED and on_finished is not None:
+            on_finished(job)
     events.notify()
     return job
 
 
-def claim(worker_name) -> Job | None:
-    """Atomically take the oldest queued job and mark it running; None when there is none."""
+def claim(owner, lease_seconds) -> Job | None:
+    """Atomically take the oldest queued job, leased to `owner`, and mark it running; None when there is none."""
     with database.atomic():
         job = (
             Job.select(Job.id, Job.attempts)
@@ -140,7 +145,32 @@ def claim(worker_name) -> Job | None:
         if job is None:
             return None
         # The IMMEDIATE transaction holds the write lock, so no other claimer sees this job queued.
-        return transition(job.id, State.RUNNING, attempts=job.attempts + 1, claimed_by=worker_name)
+        return transition(job.id, State.RUNNING, attempts=job.attempts + 1, lease_owner=owner,
+                          lease_expires_at=time.time() + lease_seconds)
+
+
+def _held(job_id, owner):
+    return (Job.id == job_id) & (Job.state == State.RUNNING.value) & (Job.lease_owner == owner)
+
+
+@contextlib.contextmanager
+def holding(job_id, owner):
+    """A transaction that goes on only while `owner` holds the job's lease; LeaseLost otherwise.
+
+    The transaction takes the write lock at BEGIN, so no other process takes the lease over
+    between the check and the writes inside it.
+    """
+    with database.atomic():
+        if not Job.select(Job.id).where(_held(job_id, owner)).exists():
+            raise LeaseLost()
+        yield
+
+
+def renew(job_id, owner, lease_seconds):
+    """Extend `owner`'s lease by lease_seconds from now; LeaseLost when it no longer holds it."""
+    renewed = Job.update(lease_expires_at=time.time() + lease_seconds).where(_held(job_id, owner)).execute()
+    if not renewed:
+        raise LeaseLost()
 
 
 def cancel_requested(job_id) -> bool:
@@ -148,17 +178,17 @@ def cancel_requested(job_id) -> bool:
     return bool(row and row.cancel_requested)
 
 
-def request_cancel(job_id, owner=None) -> Job:
-    """Cancel a queued job now, or ask a running one to stop at its next checkpoint."""
+def request_cancel(job_id, owner=None, on_finished=None) -> Job:
+    """Cancel a queued job now (on_finished as in transition), or ask a running one to stop at its next checkpoint."""
     with database.atomic():
         job = get(job_id, owner)
-        state = State(job.state)
+        state = job.state
         if state in FINISHED:
             raise Conflict(f"Job is already {state.value}.", details={"job_id": job.id, "state": state.value})
         if state is State.QUEUED:
             # cancel_requested stays true: MoneyPrinter's clients read it to confirm the request.
             job = transition(job.id, State.CANCELLED, message="Job cancelled before it started.",
-                             cancel_requested=True)
+                             cancel_requested=True, on_finished=on_finished)
         elif not job.cancel_requested:
             Job.update(cancel_requested=True, updated_at=time.time()).where(Job.id == job.id).execute()
             events.append(job.id, "log", "Cancellation requested.", level="warning")
@@ -183,7 +213,7 @@ def delete(job_id, jobs_dir, owner=None):
     """Delete a finished job, its events and its files."""
     with database.atomic():
         job = get(job_id, owner)
-        if State(job.state) in ACTIVE:
+        if job.state in ACTIVE:
             raise Conflict(f"Job is {job.state}; cancel it before deleting it.", details={"job_id": job.id})
         Job.delete().where(Job.id == job.id).execute()
     # Files go after the commit: a crash in between leaves an orphan folder that
@@ -204,65 +234,78 @@ def prune(max_jobs, jobs_dir):
         delete(job.id, jobs_dir)
 
 
-def worker_identity(thread_name) -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{thread_name}"
+def held_by() -> list[str]:
+    """The lease owners of the running jobs."""
+    return [job.lease_owner for job in Job.select(Job.lease_owner).where(Job.state == State.RUNNING.value)]
 
 
-def _owner_alive(claimed_by) -> bool:
-    """Whether the process that claimed a job still runs (it never is, when it is us at start-up)."""
-    host, _, rest = (claimed_by or "").partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
-        return False
-    return crashes.running(int(pid_text))
+def lease_owner(thread_name) -> str:
+    """A lease owner id: host and process (crash reports are found by them), thread, and a nonce.
 
-
-def recover(crash_report=lambda claimed_by: None) -> list[Job]:
-    """Requeue, cancel or fail the jobs a dead process left running; return them.
-
-    crash_report(claimed_by) gives the fatal-signal report of the process that held a job, if it
-    crashed: that job is quarantined (failed) at once instead of being run into the same crash.
+    The nonce keeps a later process that reuses the PID from passing for the holder.
     """
+    return f"{socket.gethostname()}:{os.getpid()}:{thread_name}:{uuid.uuid4().hex[:12]}"
+
+
+def _expired(now):
+    # A running job without a lease was claimed by a version that recorded none.
+    return (Job.state == State.RUNNING.value) & (Job.lease_expires_at.is_null() | (Job.lease_expires_at < now))
+
+
+def expired(now) -> list[Job]:
+    """The running jobs whose lease ran out: their worker died, hung or lost the database."""
+    return list(Job.select().where(_expired(now)))
+
+
+def recover(crash_report=lambda lease_owner: None, release=lambda job: None, on_finished=None, now=None) -> list[Job]:
+    """Requeue, cancel or fail the running jobs whose lease expired; return them.
+
+    crash_report(lease_owner) gives the fatal-signal report of the process that held a job, if
+    it crashed: that job is quarantined (failed) at once instead of being run into the same
+    crash. release(job) runs first, to stop what the dead holder left working on the job;
+    on_finished as in transition.
+    """
+    now = time.time() if now is None else now
     recovered = []
-    for job in Job.select().where(Job.state == State.RUNNING.value):
-        if _owner_alive(job.claimed_by):
-            continue
-        report = crash_report(job.claimed_by)
-        if job.cancel_requested:
-            job = transition(job.id, State.CANCELLED, message="Job cancelled: the server stopped while it ran.")
-        elif report:
-            log.error("job %s crashed its worker process; quarantined. Crash report:\n%s", job.id, report)
-            reason = report.splitlines()[0]
-            job = transition(
-                job.id,
-                State.FAILED,
-                message=f"Job failed: the worker process crashed while running it ({reason}); it is not run again.",
-                error={
-                    "code": "worker_crashed",
-                    "message": "The worker process crashed while running this job, so it is not run again: "
-                               "running it again would most likely crash the server again.",
-                    "details": {"reason": reason, "attempts": job.attempts},
-                },
-            )
-        elif job.attempts >= MAX_ATTEMPTS:
-            job = transition(
-                job.id,
-                State.FAILED,
-                message=f"Job failed: the server stopped while it ran, {job.attempts} times.",
-                error={
-                    "code": "interrupted",
-                    "message": f"The server stopped while this job ran, {job.attempts} times; giving up.",
-                    "details": {"attempts": job.attempts},
-                },
-            )
-        else:
-            job = transition(
-                job.id, State.QUEUED, message="The server stopped while this job ran; it is queued to run again.",
-                level="warning",
-            )
-        log.warning("recovered job %s left running: now %s", job.id, job.state)
-        recovered.append(job)
+    for job in expired(now):
+        release(job)
+        with database.atomic():
+            job = Job.get_or_none(_expired(now) & (Job.id == job.id))
+            if job is None:
+                continue  # renewed or recovered meanwhile
+            recovered.append(recover_one(job, crash_report(job.lease_owner), on_finished))
+    events.notify()
     return recovered
+
+
+def recover_one(job, report, on_finished=None) -> Job:
+    """Requeue, cancel or fail one job whose lease expired."""
+    if job.cancel_requested:
+        job = transition(job.id, State.CANCELLED, message="Job cancelled: the server stopped while it ran.",
+                         on_finished=on_finished)
+    elif report:
+        log.error("job %s crashed its worker process; quarantined. Crash report:\n%s", job.id, report)
+        reason = report.splitlines()[0]
+        job = _fail(job, f"Job failed: the worker process crashed while running it ({reason}); it is not run again.",
+                    "worker_crashed", "The worker process crashed while running this job, so it is not run again: "
+                    "running it again would most likely crash the server again.",
+                    {"reason": reason, "attempts": job.attempts}, on_finished)
+    elif job.attempts >= MAX_ATTEMPTS:
+        job = _fail(job, f"Job failed: the server stopped while it ran, {job.attempts} times.", "interrupted",
+                    f"The server stopped while this job ran, {job.attempts} times; giving up.",
+                    {"attempts": job.attempts}, on_finished)
+    else:
+        job = transition(
+            job.id, State.QUEUED, message="The server stopped while this job ran; it is queued to run again.",
+            level="warning",
+        )
+    log.warning("recovered job %s whose lease expired: now %s", job.id, job.state)
+    return job
+
+
+def _fail(job, event, code, explanation, details, on_finished) -> Job:
+    return transition(job.id, State.FAILED, message=event, on_finished=on_finished,
+                      error={"code": code, "message": explanation, "details": details})
 
 
 def sweep_orphans(jobs_dir) -> list[Path]:

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from .values import layout_box, parse_box_shadow, parse_color, parse_length
+
 MediaType = Literal["video", "audio", "image"]
 
 # Upper bounds on every number and count, checked before a job exists so that no request buys
@@ -47,15 +49,11 @@ Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
 
 
 def _check_color(value):
-    from moneyreels.render.colors import parse_color  # lazy: moneyreels.render imports this module
-
     parse_color(value)
     return value
 
 
 def _check_length(value):
-    from moneyreels.render.shapes import parse_length
-
     if isinstance(value, str) and len(value) > 50:
         raise ValueError("a length is at most 50 characters")
     number = abs(parse_length(value, 100))  # a percentage of 100 px is the percentage itself
@@ -67,8 +65,6 @@ def _check_length(value):
 
 
 def _check_box_shadow(value):
-    from moneyreels.render.shapes import parse_box_shadow
-
     shadow = parse_box_shadow(value)
     reach = max(abs(shadow.offset_x), abs(shadow.offset_y), abs(shadow.spread)) if shadow else 0
     if shadow and (shadow.blur > MAX_BLUR or reach > MAX_OFFSET):
@@ -132,8 +128,6 @@ class Layout(Model):
 
     @model_validator(mode="after")
     def _positive_size(self):
-        from moneyreels.render.shapes import parse_length
-
         for name in ("width", "height"):
             value = getattr(self, name)
             if value is not None and parse_length(value, 100) <= 0:
@@ -340,8 +334,6 @@ class Manifest(Model):
     @model_validator(mode="after")
     def _boxes_fit(self):
         """Refuse a box over MAX_SIDE a side: text, shadows and masks are drawn at its size in memory."""
-        from moneyreels.render.timeline import layout_box
-
         composition, output = self.composition, self.output
         text_base = composition.global_layouts.text
         placed = [(f"composition.timeline.{i}", layer.layout) for i, layer in enumerate(composition.timeline)]

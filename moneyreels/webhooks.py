@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 import requests
 
 from . import events
-from .db import Delivery, checkpoint, database
+from .db import Delivery, Job, checkpoint, database
+from .isotime import iso
+from .states import DeliveryState, JobState
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +33,30 @@ def sign(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def schedule(job, data: dict, *, url, headers=None, secret=None, created_at=None) -> Delivery:
-    """Queue the webhook for a job that just ended; call inside the job's final transaction."""
-    event_type = "video.render.completed" if data.get("status") == "completed" else "video.render.failed"
+def schedule_render_event(job, output_url, error) -> Delivery:
+    """Queue the webhook of a render job that just ended; call inside the job's final transaction."""
+    hook = job.request["webhook"]
+    completed = job.state is JobState.COMPLETED
     envelope = {
         "id": f"evt_{uuid.uuid4().hex}",
-        "type": event_type,
-        "data": data,
-        "created_at": created_at,
+        "type": "video.render.completed" if completed else "video.render.failed",
+        "data": {
+            "job_id": job.id,
+            "status": "completed" if completed else "failed",
+            "output_url": output_url,
+            "error": error,
+            "metadata": job.request.get("metadata") or {},
+        },
+        "created_at": iso(job.completed_at),
     }
-    return Delivery.create(
-        job=job.id, url=url, headers=headers or {}, secret=secret,
+    delivery = Delivery.create(
+        job=job.id, url=hook["url"], headers=hook.get("headers") or {}, secret=hook.get("secret"),
         body=json.dumps(envelope, separators=(",", ":")), next_attempt_at=time.time(),
     )
+    # The delivery keeps the secret from here on; the job no longer needs it.
+    request = {**job.request, "webhook": {key: value for key, value in hook.items() if key != "secret"}}
+    Job.update(request=request).where(Job.id == job.id).execute()
+    return delivery
 
 
 def backoff(attempts: int) -> float:
@@ -84,7 +97,7 @@ class Dispatcher:
     def due(self):
         return list(
             Delivery.select()
-            .where((Delivery.state == "pending") & (Delivery.next_attempt_at <= self.clock()))
+            .where((Delivery.state == DeliveryState.PENDING) & (Delivery.next_attempt_at <= self.clock()))
             .order_by(Delivery.next_attempt_at)
             .limit(20)
         )
@@ -107,10 +120,10 @@ class Dispatcher:
         where = urlsplit(delivery.url).netloc
         attempts = delivery.attempts + 1
         if problem is None:
-            changes = {"state": "delivered", "delivered_at": now, "secret": None, "last_error": None}
+            changes = {"state": DeliveryState.DELIVERED, "delivered_at": now, "secret": None, "last_error": None}
             message, level = f"Webhook delivered to {where}.", "success"
         elif attempts >= ATTEMPTS:
-            changes = {"state": "failed", "secret": None, "last_error": problem}
+            changes = {"state": DeliveryState.FAILED, "secret": None, "last_error": problem}
             message, level = f"Webhook to {where} failed {attempts} times ({problem}); giving up.", "error"
         else:
             changes = {"next_attempt_at": now + backoff(attempts), "last_error": problem}
@@ -118,7 +131,7 @@ class Dispatcher:
         with database.atomic():
             Delivery.update(attempts=attempts, **changes).where(Delivery.id == delivery.id).execute()
             events.append(delivery.job_id, "webhook", message, level=level,
-                          payload={"attempt": attempts, "state": changes.get("state", "pending")})
+                          payload={"attempt": attempts, "state": changes.get("state", DeliveryState.PENDING)})
         events.notify()
         if "secret" in changes and delivery.secret and not checkpoint():
             log.warning("webhook %s: the WAL could not be emptied yet; the secret leaves it at the next checkpoint",
@@ -128,7 +141,7 @@ class Dispatcher:
 
     def next_due_in(self, default=5.0) -> float:
         first = (
-            Delivery.select(Delivery.next_attempt_at).where(Delivery.state == "pending")
+            Delivery.select(Delivery.next_attempt_at).where(Delivery.state == DeliveryState.PENDING)
             .order_by(Delivery.next_attempt_at).first()
         )
         return default if first is None else max(0.0, min(default, first.next_attempt_at - self.clock()))

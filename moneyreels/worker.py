@@ -1,7 +1,9 @@
 """The worker: claim queued jobs, run them through their kind's runner, record the outcome.
 
-`Worker.loop()` runs at most one job and returns, so tests step it without threads or
-sleeps; `WorkerPool` runs `WORKERS` of them in threads until told to stop.
+`Worker.loop()` takes back jobs whose lease expired, runs at most one job and returns, so
+tests step it without threads or sleeps; `WorkerPool` runs `WORKERS` of them in threads until
+told to stop. While a job runs, a heartbeat thread renews its lease (jobs.py says why leases);
+every write the job makes goes through `JobContext.holding`, refused once the lease is lost.
 """
 
 import logging
@@ -9,11 +11,11 @@ import threading
 import time
 from pathlib import Path
 
-from . import crashes, events, jobs, netguard, transfer
-from .db import Job
+from . import crashes, events, jobs, kinds, netguard, transfer
+from .db import Job, database
 from .render.ffmpeg import stop_renders_into
 from .webhooks import Dispatcher
-from .errors import JobCancelled, MoneyReelsError, WorkerStopping
+from .errors import JobCancelled, LeaseLost, MoneyReelsError, WorkerStopping
 from .jobs import State
 
 log = logging.getLogger(__name__)
@@ -24,33 +26,59 @@ MILESTONES = 4
 
 
 class JobContext:
-    """What a runner gets: its job, its folder, the settings, and ways to report and to stop."""
+    """What a runner gets: its job, its folder, the settings, and ways to report and to stop.
 
-    def __init__(self, job, settings, stopping: threading.Event):
+    Every write is made under the job's lease (`holding`): once the lease is lost, writes and
+    checkpoints raise LeaseLost and the run stops, as on a cancel, without writing.
+    """
+
+    def __init__(self, job, settings, stopping: threading.Event, lease_owner=None):
         self.job = job
         self.settings = settings
         self.dir = jobs.job_dir(settings.jobs_dir, job.id)
+        self.lease_owner = lease_owner or job.lease_owner
+        self.lease_lost = threading.Event()
         self._stopping = stopping
         self._last_progress = 0.0
         self._milestone = 0
 
+    def holding(self):
+        """A transaction that writes only while this worker holds the job's lease."""
+        if self.lease_lost.is_set():
+            raise LeaseLost()
+        return jobs.holding(self.job.id, self.lease_owner)
+
+    def renew(self):
+        """Extend the lease; on LeaseLost, remember it so the next checkpoint stops the job."""
+        try:
+            jobs.renew(self.job.id, self.lease_owner, self.settings.lease_seconds)
+        except LeaseLost:
+            self.lease_lost.set()
+            raise
+
     def checkpoint(self):
-        """Raise JobCancelled if the job's cancellation was requested, WorkerStopping on shutdown."""
+        """Raise JobCancelled if the job's cancellation was requested, WorkerStopping on shutdown,
+        LeaseLost when another worker took the job over."""
         if self._stopping.is_set():
             raise WorkerStopping("The worker is shutting down.")
+        if self.lease_lost.is_set():
+            raise LeaseLost()
         if jobs.cancel_requested(self.job.id):
             raise JobCancelled("Cancellation requested.")
 
     def log(self, message, level="info", payload=None):
-        events.append(self.job.id, "log", message, level=level, payload=payload)
+        self.emit("log", message, level=level, payload=payload)
 
     def emit(self, type, message="", *, level="info", payload=None):
-        events.append(self.job.id, type, message, level=level, payload=payload)
+        with self.holding():
+            events.append(self.job.id, type, message, level=level, payload=payload)
+        events.notify()
 
     def save(self, **outputs):
         """Merge what the job produced into job.outputs."""
-        self.job.outputs = {**self.job.outputs, **outputs}
-        Job.update(outputs=self.job.outputs, updated_at=time.time()).where(Job.id == self.job.id).execute()
+        with self.holding():
+            self.job.outputs = {**self.job.outputs, **outputs}
+            Job.update(outputs=self.job.outputs, updated_at=time.time()).where(Job.id == self.job.id).execute()
 
     def progress(self, fraction, message=""):
         """Record progress (0..1), at most every PROGRESS_INTERVAL seconds and always at 1."""
@@ -63,23 +91,74 @@ class JobContext:
         if fraction < 1 and now - self._last_progress < PROGRESS_INTERVAL:
             return
         self._last_progress = now
-        self.emit("progress", message, payload={"progress": round(max(0.0, min(1.0, fraction)), 4)})
+        # A progress report is a heartbeat too: it renews the lease in the transaction that writes it.
+        with self.holding():
+            self.renew()
+            events.append(self.job.id, "progress", message, payload={"progress": round(max(0.0, min(1.0, fraction)), 4)})
+        events.notify()
+
+
+class Heartbeat:
+    """Renew a job's lease every LEASE_RENEW_SECONDS while its runner works, in a thread.
+
+    A runner may block for minutes in one call (a provider request, an encoder pass); the lease
+    must outlive those, but not the process.
+    """
+
+    def __init__(self, context: JobContext):
+        self.context = context
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, name=f"lease-{context.job.id[:8]}", daemon=True)
+
+    def run(self):
+        try:
+            while not self.done.wait(self.context.settings.lease_renew_seconds):
+                try:
+                    self.context.renew()
+                except LeaseLost:
+                    log.warning("job %s: lease lost; another worker takes it over", self.context.job.id)
+                    return
+                except Exception:
+                    # A busy or briefly unreadable database: the next beat tries again before the lease ends.
+                    log.exception("job %s: lease renewal failed", self.context.job.id)
+        finally:
+            database.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+
+def recover(settings) -> list[Job]:
+    """Take back the jobs whose lease expired, quarantining those whose process crashed."""
+
+    def release(job):
+        # Before the job is queued again: its dead holder's ffmpeg may still write into its folder.
+        if stop_renders_into([jobs.job_dir(settings.jobs_dir, job.id)]):
+            log.warning("job %s: stopped the ffmpeg its lost worker left rendering", job.id)
+
+    return jobs.recover(lambda owner: crashes.report_of(settings.data_dir, owner), release, kinds.finished)
 
 
 class Worker:
-    """Runs jobs, one at a time, with the runner registered for each job's kind."""
+    """Runs jobs, one at a time, with the runner given for each job's kind (default: kinds.runners())."""
 
-    def __init__(self, settings, runners, name="worker-1", stopping=None):
+    def __init__(self, settings, runners=None, name="worker-1", stopping=None):
         self.settings = settings
-        self.runners = dict(runners)
-        self.name = jobs.worker_identity(name)
+        self.runners = kinds.runners() if runners is None else dict(runners)
+        self.name = jobs.lease_owner(name)
         self.stopping = stopping or threading.Event()
 
     def loop(self) -> bool:
-        """Claim and run one job; return False when none was queued."""
+        """Take back expired jobs, then claim and run one job; return False when none was queued."""
         if self.stopping.is_set():
             return False
-        job = jobs.claim(self.name)
+        recover(self.settings)
+        job = jobs.claim(self.name, self.settings.lease_seconds)
         if job is None:
             return False
         self.run(job)
@@ -89,7 +168,8 @@ class Worker:
         runner = self.runners.get(job.kind)
         if runner is None:
             jobs.transition(
-                job.id, State.FAILED, message=f"Job failed: this MoneyReels cannot run '{job.kind}' jobs yet.",
+                job.id, State.FAILED, lease=self.name, on_finished=kinds.finished,
+                message=f"Job failed: this MoneyReels cannot run '{job.kind}' jobs yet.",
                 error={
                     "code": "unsupported_kind",
                     "message": f"This MoneyReels build cannot run '{job.kind}' jobs yet.",
@@ -97,28 +177,39 @@ class Worker:
                 },
             )
             return
-        context = JobContext(job, self.settings, self.stopping)
+        context = JobContext(job, self.settings, self.stopping, self.name)
         try:
-            context.checkpoint()
-            with transfer.cancellable(context.checkpoint):
-                result_path = runner(context)
+            target, fields = self.attempt(runner, context)
+            jobs.transition(job.id, target, lease=self.name, on_finished=kinds.finished, **fields)
+        except LeaseLost:
+            log.warning("job %s: this worker lost its lease; it stops without writing", job.id)
+        jobs.prune(self.settings.max_jobs, self.settings.jobs_dir)
+
+    def attempt(self, runner, context):
+        """Run the runner under a heartbeat; return (target state, transition fields)."""
+        job = context.job
+        try:
+            with Heartbeat(context):
+                context.checkpoint()
+                with transfer.cancellable(context.checkpoint):
+                    result_path = runner(context)
+        except LeaseLost:
+            raise
         except WorkerStopping:
-            jobs.transition(job.id, State.QUEUED, message="The worker stopped; the job will run again.", level="warning")
+            return State.QUEUED, {"message": "The worker stopped; the job will run again.", "level": "warning"}
         except JobCancelled:
-            jobs.transition(job.id, State.CANCELLED)
+            return State.CANCELLED, {}
         except MoneyReelsError as exc:
-            jobs.transition(job.id, State.FAILED, message=f"Job failed: {exc.message}", error=exc.to_dict())
+            return State.FAILED, {"message": f"Job failed: {exc.message}", "error": exc.to_dict()}
         except Exception as exc:
             log.exception("job %s crashed", job.id)
-            jobs.transition(
-                job.id, State.FAILED, message="Job failed: internal error.",
-                error={"code": "internal_error", "message": f"Internal error ({type(exc).__name__}).", "details": {}},
-            )
-        else:
-            # Absolute: MoneyPrinter's resultPath is a file path, valid whatever the reader's cwd.
-            path = str(Path(result_path).resolve()) if result_path else None
-            jobs.transition(job.id, State.COMPLETED, result_path=path, payload={"resultPath": path})
-        jobs.prune(self.settings.max_jobs, self.settings.jobs_dir)
+            return State.FAILED, {
+                "message": "Job failed: internal error.",
+                "error": {"code": "internal_error", "message": f"Internal error ({type(exc).__name__}).", "details": {}},
+            }
+        # Absolute: MoneyPrinter's resultPath is a file path, valid whatever the reader's cwd.
+        path = str(Path(result_path).resolve()) if result_path else None
+        return State.COMPLETED, {"result_path": path, "payload": {"resultPath": path}}
 
     def run_forever(self, idle_wait=1.0):
         """Loop until stopped; sleep on the event condition while the queue is empty."""
@@ -135,7 +226,7 @@ class Worker:
 class WorkerPool:
     """WORKERS worker threads, and the webhook dispatcher beside them, sharing one stop flag."""
 
-    def __init__(self, settings, runners):
+    def __init__(self, settings, runners=None):
         self.settings = settings
         self.stopping = threading.Event()
         self.workers = [
@@ -145,18 +236,11 @@ class WorkerPool:
         self.threads = []
 
     def start(self):
-        """Recover what a crash left running, then start the threads."""
+        """Recover the jobs whose lease expired, then start the threads."""
         if not self.workers:
             return self
-        data_dir = self.settings.data_dir
-        recovered = jobs.recover(lambda claimed_by: crashes.report_of(data_dir, claimed_by))
-        crashes.sweep(data_dir)
-        if recovered:
-            log.warning("recovered %d job(s) left running by a previous process", len(recovered))
-            # Before any worker starts: their old ffmpeg may still be writing into their folders.
-            orphans = stop_renders_into(jobs.job_dir(self.settings.jobs_dir, job.id) for job in recovered)
-            if orphans:
-                log.warning("stopped %d ffmpeg process(es) a previous server left rendering", orphans)
+        recover(self.settings)
+        crashes.sweep(self.settings.data_dir, jobs.held_by())
         jobs.sweep_orphans(self.settings.jobs_dir)
         loops = [(worker.run_forever, (), worker.name) for worker in self.workers]
         webhook_session = netguard.guarded_session(netguard.private_allowed(self.settings))

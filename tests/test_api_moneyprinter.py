@@ -166,7 +166,7 @@ def test_cancel_a_queued_job(client):
 
 def test_cancel_a_running_job_sets_cancel_requested(client):
     job_id = create(client)
-    jobs.claim("w")
+    jobs.claim("w", 30)
     client.post(f"/api/jobs/{job_id}/cancel")
     job = client.get(f"/api/jobs/{job_id}").json["job"]
     assert job["state"] == "running" and job["cancelRequested"] is True

@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from moneyreels import default_runners, events, jobs
+from moneyreels import events, jobs, kinds
+from moneyreels.pipeline.request import BYOK_NAMES
 from moneyreels.worker import Worker
 
 SCRIPT = "Bees dance to talk. The dance points to flowers. Its length says how far they are."
@@ -25,7 +26,7 @@ def create(client, **body):
 
 
 def finish(settings):
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
 
 
 def assert_error(response, status, code=None):
@@ -45,6 +46,12 @@ def test_health_reports_database_worker_dirs_and_keys(client, monkeypatch):
     assert body["keys"]["PEXELS_API_KEY"] is True and body["keys"]["OPENAI_API_KEY"] is False
     assert body["worker"] == "stopped" and body["status"] == "degraded"
     assert "px" not in str(body["keys"].values())
+
+
+def test_health_names_every_provider_key_a_job_may_bring(client, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", "gm")
+    keys = client.get("/api/v1/health").json["keys"]
+    assert set(keys) == set(BYOK_NAMES) and keys["GEMINI_API_KEY"] is True
 
 
 def test_stats_count_jobs_by_state(client, settings):

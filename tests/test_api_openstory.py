@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from moneyreels import default_runners, events, jobs
+from moneyreels import events, jobs, kinds
 from moneyreels.worker import Worker
 
 SCRIPT = "A lighthouse keeper hears a whale sing. Each night he sings back. One morning the whale is gone."
@@ -40,7 +40,7 @@ def test_status_document_derives_frames_and_counts_from_the_job(client, settings
     sequence_id = create(client, music=False, motion=False)["sequences"][0]["id"]
     draft = client.get(f"/api/v1/sequences/{sequence_id}").json
     assert draft["status"] == "draft" and draft["frames"] == [] and draft["video"] is None
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     done = client.get(f"/api/v1/sequences/{sequence_id}").json
     assert done["status"] == "completed"
     assert done["counts"]["frames"] == len(done["frames"]) >= 3

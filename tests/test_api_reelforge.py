@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from moneyreels import create_app, db, default_runners, jobs
+from moneyreels import create_app, db, jobs, kinds
 from moneyreels.db import Job
 from moneyreels.worker import Worker
 from tests.support.media import image_manifest
@@ -16,7 +16,7 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 @pytest.fixture
 def render_worker(app, settings):
-    return Worker(settings, default_runners())
+    return Worker(settings, kinds.runners())
 
 
 def submit(client, body=None, **headers):
@@ -112,7 +112,7 @@ def test_failed_render_reports_the_structured_error(client, render_worker):
 
 def test_running_is_processing_and_cancelled_reads_as_failed(client):
     job_id = submit(client).json["job_id"]
-    jobs.claim("w")
+    jobs.claim("w", 30)
     assert client.get(f"/v1/jobs/{job_id}").json["data"]["status"] == "processing"
     jobs.transition(job_id, jobs.State.CANCELLED)
     body = client.get(f"/v1/jobs/{job_id}").json

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from moneyreels import create_app, db, default_runners, manifest as limits
+from moneyreels import create_app, db, kinds, manifest as limits
 from moneyreels.db import Job
 from moneyreels.render.ffmpeg import run_ffmpeg
 from moneyreels.render.graph import Graph
@@ -116,7 +116,7 @@ def test_every_value_at_its_bound_renders(client, settings):
                "shadow_offset_x": 1000, "shadow_offset_y": -1000, "letter_spacing": 1000, "line_height": 10})
     response = client.post("/v1/videos/render", json=body)
     assert response.status_code == 202, response.json
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     job = Job.get()
     assert job.state == "completed", job.error
     assert probe(job.result_path)["video"]["width"] == 90
@@ -130,7 +130,7 @@ def test_the_most_layers_allowed_render(client, settings):
         layer["time"] = {"start_seconds": n * 0.05, "duration_seconds": 0.05}
         layer["layout"] = {"x": n % 10, "width": "50%", "height": "50%"}  # no slideshow shortcut: one input each
     assert client.post("/v1/videos/render", json=body).status_code == 202
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     job = Job.get()
     assert job.state == "completed", job.error
     assert abs(probe(job.result_path)["duration"] - limits.MAX_LAYERS * 0.05) < 0.2
@@ -154,7 +154,7 @@ def test_a_render_past_its_memory_cap_fails_as_out_of_memory_not_internal(settin
     body = image_manifest(seconds=3)
     body["output"] = {"width": 1080, "height": 1920, "fps": 30}
     assert client.post("/v1/videos/render", json=body).status_code == 202
-    Worker(capped, default_runners()).loop()
+    Worker(capped, kinds.runners()).loop()
     job = Job.get()
     assert job.state == "failed" and job.error["code"] == "render_out_of_memory", job.error
     assert "40 MB" in job.error["message"]

@@ -4,13 +4,11 @@ import json
 import signal
 import sqlite3
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
 
 from tests.support.video import probe
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, wait_for
 from tests.support.media import noise_image
 from tests.support.fakes import Reply, WebhookReceiver
 
@@ -37,16 +35,6 @@ def start(root, **env):
     return LiveServer(root, RUNNERS="real", MEDIA_DIR=root / "media", MONEYREELS_RATE_LIMIT=0, **env).start()
 
 
-def wait_for(predicate, timeout=60, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("timed out waiting")
-
-
 def events(server, job_id):
     return server.request("GET", f"/api/jobs/{job_id}/events")[1]["events"]
 
@@ -61,8 +49,12 @@ def our_ffmpegs(root) -> list[int]:
     return [int(pid) for pid in found.stdout.split()]
 
 
+# A short lease, so a killed server's job is taken back within seconds.
+SHORT_LEASE = {"MONEYREELS_LEASE_SECONDS": 2, "MONEYREELS_LEASE_RENEW_SECONDS": 0.5}
+
+
 def test_sigkill_mid_render_requeues_and_renders_again_cleanly(root):
-    server = start(root)
+    server = start(root, **SHORT_LEASE)
     # 30 s at 540x960 takes several seconds to render: the kill lands mid-render.
     job_id = server.request("POST", "/v1/videos/render", manifest(30, 540, 960))[1]["job_id"]
     wait_for(lambda: any(e["type"] == "progress" and e["payload"]["progress"] > 0.2 for e in events(server, job_id)))
@@ -74,10 +66,11 @@ def test_sigkill_mid_render_requeues_and_renders_again_cleanly(root):
     orphans = our_ffmpegs(root)
     assert orphans, "the killed server's ffmpeg lives on as an orphan until the next start"
 
-    restarted = start(root)
+    restarted = start(root, **SHORT_LEASE)
     try:
-        # The requeued job may already render again: only the dead server's ffmpeg must be gone.
-        assert not set(orphans) & set(our_ffmpegs(root))
+        # Once the lease expires the job is taken back, its dead server's ffmpeg stopped first
+        # (the requeued job may already render again: only the orphans must be gone).
+        wait_for(lambda: not set(orphans) & set(our_ffmpegs(root)), 30)
         wait_for(lambda: restarted.request("GET", f"/v1/jobs/{job_id}")[1]["data"]["status"] == "completed", 120)
         after = events(restarted, job_id)
         assert [e["id"] for e in after] == sorted({e["id"] for e in after})

@@ -13,18 +13,19 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from moneyreels import api, pages, pipeline, renders
+from moneyreels import api as apis
+from moneyreels import kinds, pages
+from moneyreels.render.job import OUTPUT_NAME
 from moneyreels.api import inputs
 from moneyreels.api.openapi import contracts, openapi_path
 from moneyreels.worker import Worker
 from tests.support.media import image_manifest
 
 
-
 def operations() -> list:
     """(method, path) of every documented operation, read from the routes of an app with no database."""
     bare = Flask(__name__)
-    api.register(bare)
+    apis.register(bare)
     bare.register_blueprint(pages.bp)
     return [(method, openapi_path(rule.rule)) for method, rule, _ in contracts(bare)]
 
@@ -42,8 +43,8 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 def video(ctx):
     """Stand in for a render: finish with a final.mp4."""
     ctx.dir.mkdir(parents=True, exist_ok=True)
-    (ctx.dir / renders.OUTPUT_NAME).write_bytes(b"\0" * 64)
-    return ctx.dir / renders.OUTPUT_NAME
+    (ctx.dir / OUTPUT_NAME).write_bytes(b"\0" * 64)
+    return ctx.dir / OUTPUT_NAME
 
 
 @pytest.fixture
@@ -57,9 +58,9 @@ def seeded(app, settings):
             Worker(settings, runners).loop()
         return job_id
 
-    ids = {"failed": generate({}), "completed": generate({pipeline.KIND: video})}
+    ids = {"failed": generate({}), "completed": generate({kinds.generate.KIND: video})}
     ids["render"] = client.post("/v1/videos/render", json=image_manifest()).json["job_id"]
-    Worker(settings, {renders.KIND: video}).loop()
+    Worker(settings, {kinds.render.KIND: video}).loop()
     ids["cancelled"] = generate()
     client.post(f"/api/v1/jobs/{ids['cancelled']}/cancel")
     ids["queued"] = generate()
@@ -83,7 +84,7 @@ def cases(operation, method, path, seeded):
             for state in states:
                 variants = [{name: seeded[state]}]
                 if "{name}" in path:  # and the file a finished job has
-                    variants.append({name: seeded[state], "name": renders.OUTPUT_NAME})
+                    variants.append({name: seeded[state], "name": OUTPUT_NAME})
                 strategies += [operation.as_strategy(mode, path_parameters=params) for mode in GenerationMode
                                for params in variants]
     if (method, path) in BODIES:

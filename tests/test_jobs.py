@@ -2,14 +2,16 @@
 
 import os
 import socket
+import sqlite3
 import subprocess
 import threading
+import time
 
 import pytest
 
 from moneyreels import db, events, jobs
 from moneyreels.db import Event, Job
-from moneyreels.errors import Conflict, IllegalTransition, NotFound
+from moneyreels.errors import Conflict, IllegalTransition, LeaseLost, NotFound
 from moneyreels.jobs import State
 
 ALL_STATES = list(State)
@@ -102,10 +104,10 @@ def test_events_read_back_in_order_after_an_id(app):
 
 def test_claim_takes_the_oldest_queued_job(app):
     older, newer = jobs.create("tick", {}), jobs.create("tick", {})
-    claimed = jobs.claim("w")
+    claimed = jobs.claim("w", 30)
     assert claimed.id == older.id and claimed.state == "running" and claimed.attempts == 1
-    assert jobs.claim("w").id == newer.id
-    assert jobs.claim("w") is None
+    assert jobs.claim("w", 30).id == newer.id
+    assert jobs.claim("w", 30) is None
 
 
 def test_concurrent_claims_never_take_a_job_twice(app):
@@ -113,7 +115,7 @@ def test_concurrent_claims_never_take_a_job_twice(app):
     claimed, lock = [], threading.Lock()
 
     def claimer(name):
-        while (job := jobs.claim(name)) is not None:
+        while (job := jobs.claim(name, 30)) is not None:
             with lock:
                 claimed.append(job.id)
 
@@ -133,7 +135,7 @@ def test_cancel_queued_job_is_immediate(app):
 
 def test_cancel_running_job_sets_the_flag_once(app):
     job = jobs.create("tick", {})
-    jobs.claim("w")
+    jobs.claim("w", 30)
     assert jobs.request_cancel(job.id).cancel_requested
     jobs.request_cancel(job.id)
     warnings = [e for e in events.after(job.id) if e.message == "Cancellation requested."]
@@ -196,9 +198,11 @@ def test_prune_keeps_the_newest_and_every_active_job(app, settings):
     assert remaining == {finished[-1].id, active.id}
 
 
-def running_job(claimed_by, attempts=1, cancel=False):
+def running_job(owner, attempts=1, cancel=False, lease_left=-1.0):
+    """A running job leased to `owner`, its lease ending lease_left seconds from now."""
     job = jobs.create("tick", {})
-    jobs.transition(job.id, State.RUNNING, claimed_by=claimed_by, attempts=attempts)
+    jobs.transition(job.id, State.RUNNING, lease_owner=owner, lease_expires_at=time.time() + lease_left,
+                    attempts=attempts)
     if cancel:
         Job.update(cancel_requested=True).where(Job.id == job.id).execute()
     return job
@@ -210,33 +214,69 @@ def dead_pid():
     return process.pid
 
 
-def test_recover_requeues_cancels_or_fails_jobs_of_dead_processes(app):
-    dead = jobs.worker_identity("w").replace(f":{os.getpid()}:", f":{dead_pid()}:")
-    requeue = running_job(dead)
-    cancel = running_job(dead, cancel=True)
-    give_up = running_job(dead, attempts=jobs.MAX_ATTEMPTS)
-    ours_from_before = running_job(jobs.worker_identity("w"))
+def owner_with_pid(pid):
+    return jobs.lease_owner("w").replace(f":{os.getpid()}:", f":{pid}:")
+
+
+def test_recover_requeues_cancels_or_fails_jobs_whose_lease_expired(app):
+    owner = owner_with_pid(dead_pid())
+    requeue = running_job(owner)
+    cancel = running_job(owner, cancel=True)
+    give_up = running_job(owner, attempts=jobs.MAX_ATTEMPTS)
 
     recovered = {job.id: job for job in jobs.recover()}
 
     assert recovered[requeue.id].state == "queued"
-    assert recovered[requeue.id].claimed_by is None
+    assert recovered[requeue.id].lease_owner is None and recovered[requeue.id].lease_expires_at is None
     assert recovered[cancel.id].state == "cancelled"
     assert recovered[give_up.id].state == "failed"
     assert recovered[give_up.id].error["code"] == "interrupted"
-    assert recovered[ours_from_before.id].state == "queued"
     assert Job.select().where(Job.state == "running").count() == 0
 
 
-def test_recover_leaves_jobs_of_live_processes_alone(app):
+def test_recover_leaves_jobs_with_a_live_lease_alone_even_when_their_pid_is_gone(app):
+    held = running_job(owner_with_pid(dead_pid()), lease_left=30)
+    assert jobs.recover() == []
+    assert jobs.get(held.id).state == "running"
+    # The same job, judged a minute later, is taken back.
+    assert [job.id for job in jobs.recover(now=time.time() + 60)] == [held.id]
+
+
+def test_recover_takes_back_an_expired_job_whose_pid_a_live_process_reuses(app):
+    """After a reboot the PID in the lease may belong to a live process: the expiry alone decides."""
     process = subprocess.Popen(["sleep", "30"])
     try:
-        alive = running_job(jobs.worker_identity("w").replace(f":{os.getpid()}:", f":{process.pid}:"))
-        assert jobs.recover() == []
-        assert jobs.get(alive.id).state == "running"
+        reused = running_job(owner_with_pid(process.pid))
+        ours = running_job(jobs.lease_owner("w"))
+        recovered = {job.id: job for job in jobs.recover()}
+        assert recovered[reused.id].state == "queued"
+        assert recovered[ours.id].state == "queued"
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_job_claimed_by_a_version_without_leases_is_taken_back(app):
+    job = jobs.create("tick", {})
+    jobs.transition(job.id, State.RUNNING)
+    assert [recovered.state for recovered in jobs.recover()] == ["queued"]
+
+
+def test_only_the_lease_holder_writes_and_renews(app):
+    jobs.create("tick", {})
+    job = jobs.claim("holder", 30)
+    jobs.renew(job.id, "holder", 30)
+    with jobs.holding(job.id, "holder"):
+        events.append(job.id, "log", "mine")
+    with pytest.raises(LeaseLost):
+        jobs.renew(job.id, "intruder", 30)
+    with pytest.raises(LeaseLost), jobs.holding(job.id, "intruder"):
+        events.append(job.id, "log", "not mine")
+    with pytest.raises(LeaseLost):
+        jobs.transition(job.id, State.COMPLETED, lease="intruder")
+    assert [event.message for event in events.after(job.id) if event.type == "log"] == ["mine"]
+    assert jobs.get(job.id).state == "running"
+    assert jobs.transition(job.id, State.COMPLETED, lease="holder").lease_owner is None
 
 
 def test_sweep_orphans_removes_folders_without_jobs(app, settings):
@@ -257,8 +297,7 @@ def test_recover_quarantines_a_job_whose_process_crashed_and_requeues_one_merely
     from moneyreels import crashes
 
     crashed, killed = dead_pid(), dead_pid()
-    name = lambda pid: jobs.worker_identity("w").replace(f":{os.getpid()}:", f":{pid}:")  # noqa: E731
-    fatal, plain = running_job(name(crashed)), running_job(name(killed))
+    fatal, plain = running_job(owner_with_pid(crashed)), running_job(owner_with_pid(killed))
     report = crashes.report_path(settings.data_dir, socket.gethostname(), crashed)
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text("Fatal Python error: Aborted\n\nThread 0x1 (most recent call first):\n")
@@ -272,3 +311,42 @@ def test_recover_quarantines_a_job_whose_process_crashed_and_requeues_one_merely
     assert recovered[plain.id].state == "queued"
     crashes.sweep(settings.data_dir)
     assert not list(report.parent.iterdir())
+
+
+def test_sweep_keeps_the_crash_report_of_a_process_whose_lease_is_still_running(app, settings):
+    from moneyreels import crashes
+
+    crashed = dead_pid()
+    report = crashes.report_path(settings.data_dir, socket.gethostname(), crashed)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text("Fatal Python error: Aborted\n")
+    running_job(owner_with_pid(crashed), lease_left=30)
+    crashes.sweep(settings.data_dir, jobs.held_by())
+    assert report.exists()
+
+
+def test_connect_adds_the_lease_columns_to_a_file_made_before_them(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table job (id varchar(255) primary key, kind varchar(255), state varchar(255), "
+                     "cancel_requested integer, request text, owner varchar(255), idempotency_key varchar(255), "
+                     "request_hash varchar(255), stages text, outputs text, result_path varchar(255), error text, "
+                     "attempts integer, claimed_by varchar(255), created_at real, started_at real, "
+                     "completed_at real, updated_at real)")
+        conn.execute("insert into job values ('old', 'tick', 'running', 0, '{}', '', null, null, '{}', '{}', null, "
+                     "null, 1, 'host:1:worker-1', 0, 0, null, 0)")
+    db.connect(path)
+    try:
+        assert [job.id for job in jobs.recover()] == ["old"]
+        assert jobs.get("old").state == "queued"
+    finally:
+        db.database.close()
+
+
+def test_job_states_read_back_as_the_enum(app):
+    job = jobs.create("tick", {})
+    stored = Job.get_by_id(job.id)
+    assert stored.state is State.QUEUED and f"{stored.state}" == "queued"
+    assert Job.select().where(Job.state == State.QUEUED).count() == 1
+    with pytest.raises(ValueError):
+        Job.update(state="sleeping").where(Job.id == job.id).execute()

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from moneyreels import default_runners
+from moneyreels import kinds
 from moneyreels.worker import Worker
 from tests.support.fakes import FakeServer
 from tests.support.video import probe
@@ -39,7 +39,7 @@ def chat(request):
 def run(client, settings, body):
     created = client.post("/api/v1/sequences", json=body)
     assert created.status_code == 202, created.json
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     return created.json, client.get(created.json["sequences"][0]["statusUrl"]).json
 
 

@@ -1,12 +1,15 @@
 """The real server: waitress on 127.0.0.1 in a subprocess, driven over HTTP."""
 
+import os
 import signal
+import subprocess
+import sys
 import sqlite3
 import time
 
 import pytest
 
-from tests.support.live import LiveServer
+from tests.support.live import ROOT, LiveServer, wait_for
 
 pytestmark = pytest.mark.server
 
@@ -80,8 +83,25 @@ def test_sigterm_stops_gracefully_and_the_job_resumes_after_restart(tmp_path):
         restarted.stop()
 
 
+# A short lease, so a killed worker's job is taken back within seconds.
+SHORT_LEASE = {"MONEYREELS_LEASE_SECONDS": 2, "MONEYREELS_LEASE_RENEW_SECONDS": 0.5}
+
+
+def established(port) -> list[str]:
+    """The server side of the TCP connections open to 127.0.0.1:port (from /proc/net/tcp)."""
+    local = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return [row[2] for row in rows if row[1] == local and row[3] == "01"]
+
+
+def job_row(database, job_id, *columns):
+    with sqlite3.connect(database) as conn:
+        return conn.execute(f"select {', '.join(columns)} from job where id=?", (job_id,)).fetchone()
+
+
 def test_sigkill_mid_job_is_recovered_on_restart(tmp_path):
-    live = LiveServer(tmp_path, TICKS=2000, TICK_INTERVAL=0.01).start()
+    live = LiveServer(tmp_path, TICKS=2000, TICK_INTERVAL=0.01, **SHORT_LEASE).start()
     job_id = live.request("POST", "/api/generate", {"videoSubject": "Tides"})[1]["jobId"]
     live.request("GET", f"/api/jobs/{job_id}/events?after=3&wait=5s")
     live.signal(signal.SIGKILL)
@@ -92,7 +112,7 @@ def test_sigkill_mid_job_is_recovered_on_restart(tmp_path):
         assert conn.execute("select state from job where id=?", (job_id,)).fetchone()[0] == "running"
         highest = conn.execute("select max(id) from event").fetchone()[0]
 
-    restarted = LiveServer(tmp_path, TICKS=5, TICK_INTERVAL=0.01).start()
+    restarted = LiveServer(tmp_path, TICKS=5, TICK_INTERVAL=0.01, **SHORT_LEASE).start()
     try:
         seen = poll_until_finished(restarted, job_id)
         states = [event["payload"]["state"] for event in seen if event["type"] == "status"]
@@ -105,8 +125,39 @@ def test_sigkill_mid_job_is_recovered_on_restart(tmp_path):
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def test_another_worker_process_takes_over_a_killed_workers_job_when_its_lease_expires(tmp_path):
+    database = tmp_path / "data" / "moneyreels.sqlite3"
+    first = LiveServer(tmp_path, TICKS=400, TICK_INTERVAL=0.02, **SHORT_LEASE).start()
+    second = None
+    try:
+        job_id = first.request("POST", "/api/generate", {"videoSubject": "Tides"})[1]["jobId"]
+        wait_for(lambda: job_row(database, job_id, "state")[0] == "running")
+        claimed_at = job_row(database, job_id, "started_at")[0]
+        second = LiveServer(tmp_path, TICKS=400, TICK_INTERVAL=0.02, **SHORT_LEASE).start()
+        # Two leases' length later the first still holds the job: it renews, and the second leaves it be.
+        wait_for(lambda: job_row(database, job_id, "lease_expires_at")[0] > claimed_at + 4)
+        state, owner, attempts = job_row(database, job_id, "state", "lease_owner", "attempts")
+        assert (state, attempts) == ("running", 1) and f":{first.process.pid}:" in owner
+
+        first.signal(signal.SIGKILL)
+        first.wait(10)
+        seen = poll_until_finished(second, job_id)
+        states = [event["payload"]["state"] for event in seen if event["type"] == "status"]
+        assert states == ["queued", "running", "queued", "running", "completed"]
+        taken_back = next(event for event in seen if event["type"] == "status" and event["id"] > seen[1]["id"]
+                          and event["payload"]["state"] == "queued")
+        assert taken_back["message"].startswith("The server stopped while this job ran")
+        ticks = [event["payload"]["tick"] for event in seen if event["message"].startswith("tick ")]
+        assert ticks.count(399) == 1 and ticks[-400:] == list(range(400))
+        assert job_row(database, job_id, "attempts", "lease_owner") == (2, None)
+    finally:
+        first.stop()
+        if second:
+            second.stop()
+
+
 def test_a_job_that_crashes_the_process_is_quarantined_not_run_again(tmp_path):
-    live = LiveServer(tmp_path, RUNNERS="crash").start()
+    live = LiveServer(tmp_path, RUNNERS="crash", **SHORT_LEASE).start()
     job_id = live.request("POST", "/api/generate", {"videoSubject": "Tides"})[1]["jobId"]
     assert live.wait(20) == -signal.SIGABRT
     live.log.close()
@@ -115,8 +166,10 @@ def test_a_job_that_crashes_the_process_is_quarantined_not_run_again(tmp_path):
         assert conn.execute("select state from job where id=?", (job_id,)).fetchone()[0] == "running"
 
     # Restarted with the crashing kind still installed: it must not be run into the same crash.
-    restarted = LiveServer(tmp_path, RUNNERS="crash").start()
+    restarted = LiveServer(tmp_path, RUNNERS="crash", **SHORT_LEASE).start()
     try:
+        # Taken back once its lease expires.
+        wait_for(lambda: job_row(database, job_id, "state")[0] != "running")
         status, body = restarted.request("GET", f"/api/v1/jobs/{job_id}")
         assert status == 200 and body["status"] == "failed"
         assert body["error"]["code"] == "worker_crashed"
@@ -199,7 +252,8 @@ def test_sigterm_ends_open_streams_and_long_polls(tmp_path):
         waiting = threading.Thread(target=lambda: received.append(
             live.request("GET", f"/api/v1/jobs/{job_id}?wait=80s", timeout=60)[0]))
         waiting.start()
-        time.sleep(1)
+        # Both are held once the stream sent its first frame and the server has both connections.
+        wait_for(lambda: received and len(established(live.port)) >= 2)
         live.signal(signal.SIGTERM)
         assert live.wait(30) == 0
         reader.join(10)
@@ -261,3 +315,29 @@ def raw(server, method, path, body=None):
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def test_the_worker_command_runs_jobs_without_the_web_app(tmp_path):
+    """`python app.py worker` beside a server: it takes the jobs the server queued, and never builds Flask."""
+    from moneyreels import create_app, db, jobs
+    from moneyreels.config import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", jobs_dir=tmp_path / "output")
+    create_app(settings)  # the server's side: it queues a job
+    job = jobs.create("unknown-kind", {})
+    db.database.close()
+    # Importing Flask's app class is allowed (moneyreels/__init__ does); building an app is not.
+    probe = ("import flask, runpy, sys; flask.Flask.__init__ = lambda *a, **k: sys.exit('Flask app built'); "
+             "sys.argv = ['app.py', 'worker']; runpy.run_path('app.py', run_name='__main__')")
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "JOBS_DIR": str(tmp_path / "output"), "WORKERS": "1"}
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = subprocess.Popen([sys.executable, "-c", probe], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            state = wait_for(lambda: (row := job_row(tmp_path / "data" / "moneyreels.sqlite3", job.id, "state"))[0]
+                             != "queued" and row[0])
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            returncode = worker.wait(20)
+    output = (tmp_path / "worker.log").read_text()
+    assert state == "failed" and returncode == 0, output
+    assert "unsupported_kind" in job_row(tmp_path / "data" / "moneyreels.sqlite3", job.id, "error")[0]

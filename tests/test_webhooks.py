@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from moneyreels import create_app, db, default_runners, events, jobs, webhooks
+from moneyreels import create_app, db, events, jobs, kinds, webhooks
 from moneyreels.db import Delivery, Job
 from moneyreels.webhooks import Dispatcher
 from moneyreels.worker import Worker
@@ -32,7 +32,7 @@ def receiver():
 def render_with_hook(client, settings, receiver, **fields):
     body = image_manifest(webhook_url=receiver.hook_url, **fields)
     job_id = client.post("/v1/videos/render", json=body).json["job_id"]
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     return job_id
 
 
@@ -152,18 +152,18 @@ def test_the_delivery_is_written_with_the_final_state_or_not_at_all(client, sett
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(webhooks, "schedule", broken)
+    monkeypatch.setattr(webhooks, "schedule_render_event", broken)
     job_id = client.post("/v1/videos/render", json=image_manifest(webhook_url=receiver.hook_url)).json["job_id"]
-    jobs.claim("w")
+    jobs.claim("w", 30)
     with pytest.raises(RuntimeError):
-        jobs.transition(job_id, jobs.State.COMPLETED)
+        jobs.transition(job_id, jobs.State.COMPLETED, on_finished=kinds.finished)
     assert Job.get_by_id(job_id).state == "running"
     assert Delivery.select().count() == 0
 
 
 def test_jobs_without_a_webhook_schedule_nothing(client, settings):
     client.post("/v1/videos/render", json=image_manifest())
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     assert Delivery.select().count() == 0
 
 

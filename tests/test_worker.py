@@ -139,3 +139,65 @@ def test_pool_stop_requeues_a_long_job(app, settings):
     assert started.wait(10)
     assert pool.stop(timeout=10)
     assert jobs.get(job.id).state == "queued"
+
+
+def steal(job_id):
+    """Let the job's lease run out and another worker take the job: what a long pause looks like."""
+    jobs.recover(now=time.time() + 3600)
+    taken = jobs.claim("the-other-worker", 30)
+    assert taken.id == job_id
+
+
+@pytest.mark.parametrize("late_write", ["progress", "log", "save", "complete"])
+def test_a_worker_whose_lease_was_taken_over_writes_nothing_more(worker, runners, late_write):
+    def paused(ctx):
+        ctx.log("before the pause")
+        steal(ctx.job.id)
+        if late_write == "progress":
+            ctx.progress(0.5, "late")
+        elif late_write == "log":
+            ctx.log("late")
+        elif late_write == "save":
+            ctx.save(late=True)
+        return None  # "complete": the worker's final transition is the late write
+
+    job = jobs.create("paused", {})
+    assert Worker(worker.settings, {**runners, "paused": paused}).loop() is True
+    now = jobs.get(job.id)
+    assert now.state == "running" and now.lease_owner == "the-other-worker" and now.attempts == 2
+    assert "late" not in now.outputs
+    assert messages(job.id)[-1] == "Job started."  # the other worker's claim, nothing after it
+    assert "late" not in messages(job.id) and "Job completed." not in messages(job.id)
+
+
+def test_a_lost_lease_stops_the_job_at_its_next_checkpoint(worker, runners, settings):
+    checks = []
+
+    def long_job(ctx):
+        steal(ctx.job.id)
+        with pytest.raises(jobs.LeaseLost):
+            ctx.renew()  # what the heartbeat does, finding the lease gone
+        while True:
+            checks.append(1)
+            ctx.checkpoint()
+
+    job = jobs.create("long", {})
+    assert Worker(settings, {**runners, "long": long_job}).loop() is True
+    assert checks == [1]
+    assert jobs.get(job.id).lease_owner == "the-other-worker"
+
+
+def test_the_heartbeat_keeps_a_slow_job_leased(app, settings):
+    quick = settings.model_copy(update={"lease_seconds": 1.0, "lease_renew_seconds": 0.1})
+    expiries = []
+
+    def slow(ctx):
+        for _ in range(3):
+            expiries.append(jobs.get(ctx.job.id).lease_expires_at)
+            time.sleep(0.6)
+            assert jobs.recover() == []  # over the 1 s lease in all, yet never expired
+
+    job = jobs.create("slow", {})
+    assert Worker(quick, {"slow": slow}).loop() is True
+    assert jobs.get(job.id).state == "completed"
+    assert expiries == sorted(set(expiries))

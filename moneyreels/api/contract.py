@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.json_schema import SkipJsonSchema
 
-from .formats import moment, stamp
+from ..isotime import moment, stamp
 from .inputs import _DURATION, MAX_WAIT_SECONDS
 
 

@@ -9,7 +9,7 @@ import re
 from flask import Blueprint
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from .. import events, jobs, pipeline
+from .. import events, jobs, kinds
 from ..providers import tts
 from ..errors import InvalidRequest
 from ..pipeline import choices
@@ -99,7 +99,7 @@ def generate():
     body = parse_body(GenerateBody)
     if not body.video_subject and not body.script:
         raise InvalidRequest("videoSubject is required (or send a script).")
-    job = pipeline.create(parse_body(GenerateRequest, body.pipeline_request()), owner=current_owner())
+    job = kinds.generate.create(parse_body(GenerateRequest, body.pipeline_request()), owner=current_owner())
     return MoneyPrinterQueued(status="success", message="Job queued.", jobId=job.id)
 
 
@@ -127,7 +127,7 @@ def job_events(job_id):
 @contract("Cancel a job (MoneyPrinter)", {200: ("Cancellation requested.", MoneyPrinterCancelled)},
           errors={**UNKNOWN_JOB, 409: "The job already finished."})
 def cancel_job(job_id):
-    jobs.request_cancel(job_id, current_owner())
+    jobs.request_cancel(job_id, current_owner(), kinds.finished)
     return MoneyPrinterCancelled(status="success", message="Cancellation requested.")
 
 
@@ -136,5 +136,5 @@ def cancel_job(job_id):
           {200: ("Cancellation requested.", MoneyPrinterCancelled)}, errors={404: "No active job."})
 def cancel_latest():
     job = jobs.latest_active(current_owner())
-    jobs.request_cancel(job.id, current_owner())
+    jobs.request_cancel(job.id, current_owner(), kinds.finished)
     return MoneyPrinterCancelled(status="success", message="Cancellation requested.", jobId=job.id)

@@ -15,7 +15,10 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
-from .. import db, jobs, keyring, pipeline
+from .. import db, jobs, keyring, kinds
+from ..config import PROVIDER_KEYS
+from ..states import StageStatus
+from ..kinds import generate
 from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFound
 from ..pipeline import choices, stages
 from ..pipeline.catalog import ARCHETYPES, PLATFORMS
@@ -48,11 +51,9 @@ bp.before_request(authenticate)
 CATALOG = ("openreels.health", "openreels.archetypes", "openreels.platforms", "openreels.providers")
 bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0), exempt=CATALOG))
 
-ENV_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "ELEVENLABS_API_KEY", "INWORLD_TTS_API_KEY",
-            "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
 MAX_LIMIT = 100
 # What GET /api/v1/jobs lists by `kind`: OpenReels clients expect generate jobs only.
-LIST_KINDS = {"generate": (pipeline.KIND,), "render": ("render",), "all": None}
+LIST_KINDS = {"generate": (generate.KIND,), "render": ("render",), "all": None}
 BUSY_RETRY_MS = 5000
 LIMIT = {"name": "limit", "in": "query", "description": "Jobs per page; more than 100 reads as 100.",
          "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "default": 20}}
@@ -79,7 +80,7 @@ def job_links(job) -> dict:
         links["cancel"] = link(base + "/cancel", "POST")
     else:
         links["delete"] = link(base, "DELETE")
-    if job.state in (jobs.State.FAILED, jobs.State.CANCELLED) and job.kind == pipeline.KIND:
+    if job.state in (jobs.State.FAILED, jobs.State.CANCELLED) and job.kind == generate.KIND:
         links["retry"] = link(base + "/retry", "POST")
     if job.state == jobs.State.COMPLETED and job.result_path:
         links["video"] = link(f"{base}/artifacts/{Path(job.result_path).name}", type="video/mp4")
@@ -153,7 +154,7 @@ def health():
         database=database,
         worker=worker,
         jobsDir="exists" if Path(settings.jobs_dir).is_dir() else "missing",
-        keys={name: bool(os.environ.get(name)) for name in ENV_KEYS},
+        keys={name: bool(os.environ.get(name)) for name in PROVIDER_KEYS},
         links={"self": link("/api/v1/health")},
     )
 
@@ -181,14 +182,14 @@ def stats():
 @contract("Create a job from a topic, a script or a director's score", {201: ("Queued.", JobCreated)},
           errors=INVALID, body=(GenerateRequest,))
 def create_job():
-    job = pipeline.create(parse_body(GenerateRequest), owner=current_owner())
+    job = generate.create(parse_body(GenerateRequest), owner=current_owner())
     body = JobCreated(id=job.id, topic=job.request.get("topic"), archetype=job.request.get("archetype"),
                       status=job.state, links=job_links(job))
     return body, 201, {"Location": f"/api/v1/jobs/{job.id}"}
 
 
 def page_href(limit, offset, kind) -> str:
-    return f"/api/v1/jobs?limit={limit}&offset={offset}" + ("" if kind == pipeline.KIND else f"&kind={kind}")
+    return f"/api/v1/jobs?limit={limit}&offset={offset}" + ("" if kind == generate.KIND else f"&kind={kind}")
 
 
 @bp.get("/jobs")
@@ -198,7 +199,7 @@ def page_href(limit, offset, kind) -> str:
 def list_jobs():
     limit = min(non_negative_int("limit", 20), MAX_LIMIT)
     offset = non_negative_int("offset", 0, maximum=10**9)
-    kind = request.args.get("kind") or pipeline.KIND
+    kind = request.args.get("kind") or generate.KIND
     if kind not in LIST_KINDS:
         raise InvalidRequest(f"Invalid 'kind' parameter: one of {', '.join(LIST_KINDS)}.", code="invalid_parameter",
                              details={"parameter": "kind"})
@@ -238,7 +239,7 @@ def delete_job(job_id):
 @contract("Cancel a job: at once when queued, at its next checkpoint when running",
           {200: ("Cancellation recorded.", CancelledJob)}, errors={**BAD_ID, 409: "The job already finished."})
 def cancel_job(job_id):
-    job = jobs.request_cancel(find(job_id).id, current_owner())
+    job = jobs.request_cancel(find(job_id).id, current_owner(), kinds.finished)
     return CancelledJob(status="cancelled", state=job.state, cancelRequested=job.cancel_requested,
                         links=job_links(job))
 
@@ -251,7 +252,7 @@ def cancel_job(job_id):
 def retry_job(job_id):
     """Resume a failed or cancelled job from its first unfinished stage."""
     job = find(job_id)
-    if job.kind != pipeline.KIND:
+    if job.kind != generate.KIND:
         raise Conflict("Only generate jobs can be retried; submit a render again instead.")
     if job.state not in (jobs.State.FAILED, jobs.State.CANCELLED):
         raise Conflict(f"Job is {job.state}; only failed or cancelled jobs can be retried.",
@@ -262,7 +263,7 @@ def retry_job(job_id):
         raise InvalidRequest(f"This job used keys held in memory only; send them again in `keys`: {', '.join(missing)}.",
                              code="keys_required", details={"keys": missing})
     keyring.put(job.id, keys)
-    reset = {name: (state if state["status"] in stages.FINISHED else {"status": "pending"})
+    reset = {name: (state if state["status"] in stages.SETTLED else {"status": StageStatus.PENDING})
              for name, state in {**stages.initial(), **job.stages}.items()}
     jobs.Job.update(stages=reset).where(jobs.Job.id == job.id).execute()
     job = jobs.transition(job.id, jobs.State.QUEUED, message="Job queued again: resuming from its first unfinished stage.")

@@ -12,7 +12,8 @@ from typing import Literal
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import jobs, pipeline
+from .. import jobs
+from ..kinds import generate
 from ..errors import InvalidRequest
 from ..jobs import State
 from ..pipeline.catalog import ARCHETYPES, PACING
@@ -182,7 +183,7 @@ def document(job) -> Sequence:
 def create():
     body = parse_body(SequenceRequest)
     wait = wait_seconds()  # a malformed ?wait is refused before anything is created
-    job = pipeline.create(parse_body(GenerateRequest, body.generate_request()), owner=current_owner())
+    job = generate.create(parse_body(GenerateRequest, body.generate_request()), owner=current_owner())
     entry = {"id": public_id(job), "status": STATUSES[State(job.state)], "workflowRunId": job.id,
              "statusUrl": f"/api/v1/sequences/{public_id(job)}", "links": status_links(job)}
     if wait:

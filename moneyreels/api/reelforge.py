@@ -6,6 +6,7 @@ Shapes follow reference/reelforge-api.md: {"success": true, ...} or
 
 import hashlib
 import json
+import math
 import re
 from pathlib import Path
 
@@ -13,9 +14,12 @@ from flask import Blueprint, current_app, g, request
 from peewee import IntegrityError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .. import jobs, netguard, renders
+from .. import jobs, netguard
 from ..db import Job
 from ..errors import Conflict, InvalidRequest, NotFound
+from ..isotime import iso
+from ..jobs import State
+from ..kinds import render
 from ..manifest import Manifest
 from .auth import authenticate, current_owner
 from .contract import BAD_RANGE, INVALID, UNKNOWN_JOB, contract, download
@@ -23,7 +27,8 @@ from .errors import dialect
 from .inputs import field_errors, json_object
 from .jobfiles import send_job_file
 from .limits import limit_requests
-from .reelforge_models import Deduped, ReelForgeError, RenderJob, RenderReplayed, RenderStatus, RenderSubmitted
+from .reelforge_models import (STATUSES, Deduped, ReelForgeError, RenderJob, RenderReplayed, RenderStatus,
+                               RenderSubmitted)
 from .unknown_keys import unknown_keys
 
 bp = Blueprint("reelforge", __name__, url_prefix="/v1")
@@ -44,6 +49,7 @@ MAX_METADATA_NUMBER = 2**53  # what every JSON reader holds exactly
 IDEMPOTENCY_KEY = {"name": "idempotency-key", "in": "header", "schema": {"type": "string", "minLength": 1,
                    "maxLength": 255}, "description": "A replay of a key answers its first job; wins over the "
                    "idempotency_key field."}
+
 
 
 @dialect("/v1", ReelForgeError)
@@ -111,6 +117,23 @@ def validate(body: dict) -> tuple[Manifest, DeliveryOptions]:
     return manifest, options
 
 
+def describe(job) -> dict:
+    """The job as Reel Forge's GET /v1/jobs/:jobId `data` shows it."""
+    duration = job.outputs.get("total_duration_seconds")
+    error = render.error_of(job)
+    return {
+        "id": job.id,
+        "status": STATUSES[job.state],
+        "output_url": render.output_url(job),
+        "error_message": error["message"] if error else None,
+        "created_at": iso(job.created_at),
+        "updated_at": iso(job.updated_at),
+        "total_duration_seconds": duration,
+        # Self-hosted renders cost nothing; this is Reel Forge's formula (a credit a started second).
+        "credit_cost": math.ceil(duration) if duration and job.state == State.COMPLETED else 0,
+    }
+
+
 def fingerprint(body: dict) -> str:
     """Hash the request, less its idempotency key, to tell a replay from a different request."""
     canonical = {k: v for k, v in body.items() if k != "idempotency_key"}
@@ -139,7 +162,7 @@ def replay(key, digest):
             "This idempotency key was already used with a different request body.",
             code="idempotency_conflict", details={"idempotency_key": key, "job_id": job.id},
         )
-    return RenderReplayed(success=True, data=Deduped(deduped=True, job=RenderJob(**renders.describe(job)))), 200
+    return RenderReplayed(success=True, data=Deduped(deduped=True, job=RenderJob(**describe(job)))), 200
 
 
 @bp.post("/videos/render")
@@ -163,14 +186,9 @@ def submit():
     if options.webhook_url:
         webhook = {"url": options.webhook_url, "headers": options.webhook_headers or {},
                    "secret": options.webhook_secret or current_app.config["SETTINGS"].webhook_secret}
-    stored = {
-        "manifest": manifest.model_dump(mode="json", exclude_unset=True),
-        "metadata": options.metadata or {},
-        "webhook": webhook,
-        "base_url": base_url(),
-    }
     try:
-        job = jobs.create(renders.KIND, stored, owner=current_owner(), idempotency_key=key, request_hash=digest)
+        job = render.create(manifest, metadata=options.metadata, webhook=webhook, base_url=base_url(),
+                            owner=current_owner(), idempotency_key=key, request_hash=digest)
     except IntegrityError:
         # Another request with this key won the race a moment ago.
         return replay(key, digest)
@@ -182,8 +200,8 @@ def submit():
 @contract("Read a render job (Reel Forge)", {200: ("The job.", RenderStatus)}, errors=UNKNOWN_JOB)
 def status(job_id):
     job = jobs.get(job_id, current_owner())
-    return RenderStatus(success=True, request_id=g.request_id, data=RenderJob(**renders.describe(job)),
-                        error=renders.error_of(job) or None)
+    return RenderStatus(success=True, request_id=g.request_id, data=RenderJob(**describe(job)),
+                        error=render.error_of(job) or None)
 
 
 @files.get("/<job_id>/<name>")

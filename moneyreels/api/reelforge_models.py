@@ -4,8 +4,17 @@ from typing import Literal
 
 from pydantic.json_schema import SkipJsonSchema
 
-from .. import renders
+from ..states import JobState
 from .contract import ErrorDetail, Strict, Timestamp, absent
+
+# Reel Forge's job statuses; it has no "cancelled", so a cancelled render reads as failed.
+STATUSES = {
+    JobState.QUEUED: "queued",
+    JobState.RUNNING: "processing",
+    JobState.COMPLETED: "completed",
+    JobState.FAILED: "failed",
+    JobState.CANCELLED: "failed",
+}
 
 
 class ReelForgeErrorDetail(ErrorDetail):
@@ -21,7 +30,7 @@ class ReelForgeError(Strict):
 
 class RenderJob(Strict):
     id: str
-    status: Literal[tuple(dict.fromkeys(renders.STATUSES.values()))]
+    status: Literal[tuple(dict.fromkeys(STATUSES.values()))]
     output_url: str | None
     error_message: str | None
     created_at: Timestamp

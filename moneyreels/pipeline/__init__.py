@@ -1,15 +1,10 @@
-"""Topic or script to reel: the six-stage pipeline behind `generate` jobs."""
+"""Topic or script to reel: the six-stage pipeline behind `generate` jobs (kinds/generate.py)."""
 
-from .. import jobs, keyring
 from ..errors import InvalidRequest
-from .catalog import ARCHETYPES, PACING, PLATFORMS, pick_archetype
-from .choices import check_named
+from .catalog import ARCHETYPES, PACING, PLATFORMS
 from .director import script_score
 from .request import GenerateRequest
 from .score import problems
-from .stages import initial
-
-KIND = "generate"
 
 
 def check_plan(request: GenerateRequest):
@@ -28,15 +23,3 @@ def check_plan(request: GenerateRequest):
         raise InvalidRequest(f"{field}: {found[0]}", code="validation_error",
                              details={"errors": [{"field": field, "message": problem} for problem in found]})
 
-
-def create(request: GenerateRequest, owner="") -> jobs.Job:
-    """Queue a generate job; its BYOK keys stay in memory, never in the database."""
-    check_named(request, request.keys)
-    from_score = request.score.archetype if request.score else None
-    archetype = request.archetype or (from_score if from_score in ARCHETYPES else None) \
-        or pick_archetype(request.topic or request.script or "")
-    request = request.model_copy(update={"archetype": archetype})
-    check_plan(request)
-    job = jobs.create(KIND, request.stored(), owner=owner, stages=initial())
-    keyring.put(job.id, request.keys)
-    return job

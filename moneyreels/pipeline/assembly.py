@@ -2,9 +2,8 @@
 
 import json
 
-from .. import renders
 from ..manifest import Manifest
-from ..render import render
+from ..render.job import OUTPUT_NAME, render_into
 from . import kinetic
 from .catalog import CAPTION_STYLES, SAFE_AREAS
 from .score import DirectorScore
@@ -99,17 +98,12 @@ def run(plan) -> str:
     data = compile_manifest(plan)
     path = plan.dir / "manifest.json"
     path.write_text(json.dumps(data, indent=2))
-    options = renders.options(plan.settings, plan.dir)
-    options.max_duration_seconds = max(plan.settings.max_duration_seconds, plan.platform.maxDurationSeconds + 5)
-    options.work_dir.mkdir(parents=True, exist_ok=True)
-    output = plan.dir / renders.OUTPUT_NAME
-    try:
-        result = render(Manifest.model_validate(data), output, options,
-                        on_progress=plan.ctx.progress, checkpoint=plan.ctx.checkpoint)
-    finally:
-        renders.clean(options)
+    result = render_into(plan.dir, Manifest.model_validate(data), plan.settings, on_progress=plan.ctx.progress,
+                         checkpoint=plan.ctx.checkpoint,
+                         max_duration_seconds=max(plan.settings.max_duration_seconds,
+                                                  plan.platform.maxDurationSeconds + 5))
     for warning in result.warnings:
         plan.log(warning, level="warning")
-    plan.save(videoPath=renders.OUTPUT_NAME, runDir=".", manifestPath="manifest.json",
+    plan.save(videoPath=OUTPUT_NAME, runDir=".", manifestPath="manifest.json",
               total_duration_seconds=round(result.duration_seconds, 3))
-    return renders.OUTPUT_NAME
+    return OUTPUT_NAME

@@ -3,7 +3,6 @@
 import functools
 from pathlib import Path
 
-from ..db import Job
 from ..providers.costs import Ledger
 from .catalog import ARCHETYPES, PACING, PALETTES, PLATFORMS, pick_archetype
 from .request import GenerateRequest
@@ -19,7 +18,7 @@ class Plan:
         self.job = ctx.job
         self.request = GenerateRequest.model_validate(ctx.job.request)
         self.keys = keys
-        self.stages = Stages(ctx.job)
+        self.stages = Stages(ctx.job, ctx.holding)
         self.outputs = dict(ctx.job.outputs or {})
         # What this run spends, by category (a resumed run counts only its own spending).
         self.ledger = Ledger()
@@ -71,6 +70,3 @@ class Plan:
     def relative(self, path: Path) -> str:
         """A path inside the job folder, relative to it (either side may be relative to the cwd)."""
         return str(Path(path).resolve().relative_to(self.dir.resolve()))
-
-    def reload(self):
-        self.outputs = dict(Job.get_by_id(self.job.id).outputs or {})

@@ -4,14 +4,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..config import PROVIDER_KEYS
 from .catalog import ARCHETYPES, PACING, PLATFORMS
 from .score import DirectorScore
 
 MAX_DIRECTION_BYTES = 10 * 1024
 # Keys a job may bring. Base URLs are not among them: a job must not point the server's
 # requests (and the operator's keys) at a host of its choosing.
-BYOK_NAMES = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY", "ELEVENLABS_API_KEY",
-              "INWORLD_TTS_API_KEY", "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
+BYOK_NAMES = PROVIDER_KEYS
 MAX_SCRIPT_CHARS = 5000
 
 

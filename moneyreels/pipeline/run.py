@@ -2,6 +2,7 @@
 
 from .. import keyring
 from ..errors import JobCancelled, JobFailed
+from ..states import StageStatus
 from . import assembly, choices, costs, critic, cuts, director, narration, research, visuals
 from .plan import Plan
 from .score import DirectorScore
@@ -67,7 +68,7 @@ def run(ctx):
         raise
     except Exception as exc:
         name = plan.stages.first_unfinished()
-        if name and plan.stages.state[name]["status"] != "error":
+        if name and plan.stages.state[name]["status"] != StageStatus.ERROR:
             plan.stages.fail(name, getattr(exc, "message", None) or "internal error")
         raise
 

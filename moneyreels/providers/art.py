@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from moneyreels.render.colors import parse_color
+from moneyreels.values import parse_color
 
 STYLES = ("gradient", "shapes", "waves", "rays", "grid", "bokeh")
 # How much smaller than the output each style is painted: sharp edges need more pixels.

@@ -1,7 +1,7 @@
 """Mix every audio layer and every video layer's own sound into one stereo track."""
 
 from moneyreels.render.graph import Graph, seconds
-from moneyreels.render.timeline import Clip, Plan
+from moneyreels.render.timeline import Clip, Timeline
 
 SAMPLE_RATE = 48000
 # Ducking's sidechain: boosted 25 dB and limited to -24 dBFS, any sound louder than about -50 dBFS
@@ -12,7 +12,7 @@ DUCK_SIDECHAIN = "alimiter=level_in=17.8:limit=0.0625:level=0"
 DUCK_THRESHOLD = 0.001
 
 
-def mix_audio(g: Graph, plan: Plan, video_inputs: dict[str, int]) -> str:
+def mix_audio(g: Graph, plan: Timeline, video_inputs: dict[str, int]) -> str:
     """Add the mix to g and return its label; silence when nothing is audible.
 
     video_inputs maps a video layer id to the input its frames come from, so its sound is

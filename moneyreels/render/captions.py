@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from PIL import Image, ImageDraw
 
 from moneyreels.render import text
-from moneyreels.render.colors import RGBA
+from moneyreels.values import RGBA
 
 EFFECTS = ("color", "highlight", "karaoke", "pop", "bounce", "fade", "underline")
 TRANSFORMS = ("uppercase", "lowercase", "capitalize", "none")

@@ -11,12 +11,13 @@ from moneyreels.render.audio import mix_audio
 from moneyreels.render.graph import Graph, seconds
 from moneyreels.render.segments import Segment, build_segment, draw_shadow, fills_box, is_plain
 from moneyreels.render.sprites import SpriteTrack
-from moneyreels.render.timeline import Box, Clip, Plan
+from moneyreels.render.timeline import Clip, Timeline
+from moneyreels.values import Box
 
 XFADE = {"crossfade": "fade", "slide": "slideleft", "wipe": "wipeleft"}
 
 
-def build_graph(plan: Plan, tracks: list[SpriteTrack], work_dir: Path, rw_timeout: float) -> tuple[Graph, list[str]]:
+def build_graph(plan: Timeline, tracks: list[SpriteTrack], work_dir: Path, rw_timeout: float) -> tuple[Graph, list[str]]:
     """Return the graph with [vout] and [aout] labels set, and warnings about ignored transitions."""
     g = Graph(plan.fps, rw_timeout)
     warnings = []
@@ -118,19 +119,19 @@ def _transition(g: Graph, kind: str, outgoing: str, incoming: str, frames: int, 
                                           "format=yuv420p"])
 
 
-def _covers_frame(run: list[Clip], stream: Segment, plan: Plan, start_frame: int) -> bool:
+def _covers_frame(run: list[Clip], stream: Segment, plan: Timeline, start_frame: int) -> bool:
     """Return whether the run can be the canvas: opaque, full frame, from first frame to last."""
     return (run[0].box == Box(0, 0, plan.width, plan.height) and not stream.alpha
             and (stream.w, stream.h) == (plan.width, plan.height) and start_frame == 0
             and _frame(run[-1].end, plan.fps) >= plan.frames and is_plain(run[0]))
 
 
-def _black(g: Graph, plan: Plan) -> str:
+def _black(g: Graph, plan: Timeline) -> str:
     return g.chain([], [f"color=c=black:s={plan.width}x{plan.height}:r={g.rate}", f"trim=end_frame={plan.frames}",
                         "format=yuv420p"])
 
 
-def _overlay_run(g: Graph, canvas: str, run: list[Clip], stream: Segment, plan: Plan, work_dir: Path) -> str:
+def _overlay_run(g: Graph, canvas: str, run: list[Clip], stream: Segment, plan: Timeline, work_dir: Path) -> str:
     clip = run[0]
     start, end = _frame(clip.start, plan.fps) / g.rate, _frame(run[-1].end, plan.fps) / g.rate
     shadow = draw_shadow(clip, stream.w, stream.h, work_dir)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from moneyreels.manifest import Layout
-from moneyreels.render.timeline import Box
+from moneyreels.values import Box
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from moneyreels.manifest import Motion
 from moneyreels.render import shapes
 from moneyreels.render.graph import Graph
 from moneyreels.render.timeline import Clip
+from moneyreels.values import parse_box_shadow, parse_length
 
 BLUR_DOWNSCALE = 16  # blur a 1/16 size copy, then upscale: same look, a fraction of the cost
 PAN_SUPERSAMPLE = 4  # a pan moves in quarter pixels
@@ -163,7 +164,7 @@ def _fit(g: Graph, clip: Clip, label: str, target: tuple[int, int], pad_transpar
 def draw_shadow(clip: Clip, w: int, h: int, work_dir: Path) -> Shadow | None:
     """Draw the clip's box shadow for a w x h visible area, faded by its opacity."""
     css = clip.layer.style.box_shadow
-    shadow = shapes.parse_box_shadow(css) if css else None
+    shadow = parse_box_shadow(css) if css else None
     if shadow is None:
         return None
     image, dx, dy = shapes.draw_box_shadow(w, h, _radius(clip), shadow)
@@ -176,7 +177,7 @@ def draw_shadow(clip: Clip, w: int, h: int, work_dir: Path) -> Shadow | None:
 
 def _radius(clip: Clip) -> float:
     value = clip.layer.style.border_radius
-    return shapes.parse_length(value, min(clip.box.w, clip.box.h)) if value is not None else 0.0
+    return parse_length(value, min(clip.box.w, clip.box.h)) if value is not None else 0.0
 
 
 def _over_blurred(g: Graph, label: str, size: tuple[int, int], target: tuple[int, int], alpha: bool) -> str:

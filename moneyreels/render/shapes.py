@@ -1,28 +1,12 @@
-"""CSS lengths, rounded-corner masks and box shadows for image layers."""
+"""Rounded-corner masks and box shadows for image layers."""
 
 import math
-import re
-from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from moneyreels.render.colors import RGBA, parse_color
+from moneyreels.values import BoxShadow
 
 SUPERSAMPLE = 4
-_LENGTH = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(px|%)?", re.IGNORECASE)
-
-
-def parse_length(value: str | int | float, reference: int) -> float:
-    """Return a CSS length in pixels: '10%' of `reference`, '20px', '20' or 20."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number, unit = float(value), None
-    elif isinstance(value, str) and (match := _LENGTH.fullmatch(value.strip())):
-        number, unit = float(match.group(1)), match.group(2)
-    else:
-        raise ValueError(f"invalid length {value!r}; use pixels (20, '20px') or a percentage ('10%')")
-    if not math.isfinite(number):
-        raise ValueError(f"invalid length {value!r}")
-    return number * reference / 100 if unit == "%" else number
 
 
 def rounded_mask(w: int, h: int, radius: float) -> Image.Image:
@@ -42,45 +26,6 @@ def rounded_mask(w: int, h: int, radius: float) -> Image.Image:
     mask.paste(corner.transpose(Image.Transpose.FLIP_TOP_BOTTOM), (0, h - size))
     mask.paste(corner.transpose(Image.Transpose.ROTATE_180), (w - size, h - size))
     return mask
-
-
-@dataclass
-class BoxShadow:
-    offset_x: float
-    offset_y: float
-    blur: float
-    spread: float
-    color: RGBA
-
-
-def parse_box_shadow(css: str) -> BoxShadow | None:
-    """Parse a CSS box-shadow ('0 10px 30px rgba(0,0,0,0.5)'); None for 'none'.
-
-    Only the first shadow of a comma-separated list is used. Unitless numbers are
-    accepted as pixels; a missing colour is black (CSS would use currentColor).
-    """
-    if not isinstance(css, str) or not css.strip():
-        raise ValueError(f"invalid box_shadow {css!r}")
-    first = _split_top_level(" ".join(css.split()), ",")[0]
-    if first.lower() == "none":
-        return None
-    lengths, colours = [], []
-    for token in _split_top_level(first, " "):
-        if token.lower() == "inset":
-            raise ValueError("box_shadow: inset shadows are not supported")
-        if (match := _LENGTH.fullmatch(token)) and match.group(2) != "%":
-            lengths.append(float(match.group(1)))
-            continue
-        try:
-            colours.append(parse_color(token))
-        except ValueError:
-            raise ValueError(f"box_shadow: {token!r} is neither a px length nor a colour") from None
-    if not 2 <= len(lengths) <= 4 or len(colours) > 1:
-        raise ValueError(f"invalid box_shadow {css!r}; expected '<x> <y> [blur] [spread] [colour]'")
-    x, y, blur, spread = lengths + [0.0] * (4 - len(lengths))
-    if blur < 0:
-        raise ValueError(f"invalid box_shadow {css!r}: blur must not be negative")
-    return BoxShadow(x, y, blur, spread, colours[0] if colours else (0, 0, 0, 255))
 
 
 def draw_box_shadow(w: int, h: int, radius: float, shadow: BoxShadow) -> tuple[Image.Image, int, int]:
@@ -104,17 +49,3 @@ def draw_box_shadow(w: int, h: int, radius: float, shadow: BoxShadow) -> tuple[I
     dx = round(shadow.offset_x - (shape_w - w) / 2) - margin
     dy = round(shadow.offset_y - (shape_h - h) / 2) - margin
     return image, dx, dy
-
-
-def _split_top_level(text: str, separator: str) -> list[str]:
-    """Split on `separator` outside parentheses, so 'rgba(0, 0, 0, .5)' stays whole."""
-    parts, depth, current = [], 0, ""
-    for ch in text:
-        depth += (ch == "(") - (ch == ")")
-        if ch == separator and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
-    return [p.strip() for p in parts if p.strip()] or [""]

@@ -17,7 +17,8 @@ from PIL import Image
 from moneyreels.manifest import Manifest, TextStyle
 from moneyreels.render import captions, safearea, text
 from moneyreels.render.animation import animate
-from moneyreels.render.timeline import CAPTIONS, TEXT, Box, Plan, layout_box, stack_key
+from moneyreels.render.timeline import CAPTIONS, TEXT, Timeline, stack_key
+from moneyreels.values import Box, layout_box
 
 SAVERS = 2  # PNG encoding threads: the machines this runs on have two cores or more
 
@@ -72,14 +73,14 @@ class _Drawn:
     frames: list[SpriteFrame]
 
 
-def draw_sprites(manifest: Manifest, plan: Plan, work_dir: Path) -> tuple[list[SpriteTrack], list[str]]:
+def draw_sprites(manifest: Manifest, plan: Timeline, work_dir: Path) -> tuple[list[SpriteTrack], list[str]]:
     """Draw every text overlay and caption track; return the tracks and font warnings."""
     with ThreadPoolExecutor(SAVERS) as savers:
         tracks, warnings = _draw_all(manifest, plan, work_dir, _Writer(savers))
     return tracks, warnings
 
 
-def _draw_all(manifest: Manifest, plan: Plan, work_dir: Path, write: "_Writer") -> tuple[list[SpriteTrack], list[str]]:
+def _draw_all(manifest: Manifest, plan: Timeline, work_dir: Path, write: "_Writer") -> tuple[list[SpriteTrack], list[str]]:
     composition = manifest.composition
     global_style = composition.global_styles.text
     warnings = {}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from moneyreels.render import fonts
-from moneyreels.render.colors import RGBA, parse_color
+from moneyreels.values import RGBA, parse_color
 
 ALIGNMENTS = ("left", "center", "right", "justify")
 MIN_FONT_SIZE = 8.0

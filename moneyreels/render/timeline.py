@@ -9,18 +9,10 @@ from dataclasses import dataclass, replace
 from moneyreels.errors import RenderError
 from moneyreels.manifest import Layer, Layout, Manifest
 from moneyreels.render.assets import Source
-from moneyreels.render.shapes import parse_length
+from moneyreels.values import Box, layout_box
 
 # Stacking groups for layers without z_index: timeline media, then text overlays, then captions.
 MEDIA, TEXT, CAPTIONS = range(3)
-
-
-@dataclass(frozen=True)
-class Box:
-    x: int
-    y: int
-    w: int
-    h: int
 
 
 @dataclass(frozen=True)
@@ -41,7 +33,7 @@ class Clip:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Timeline:
     width: int
     height: int
     fps: float
@@ -61,7 +53,7 @@ class Limits:
     max_trim_seconds: float
 
 
-def plan_timeline(manifest: Manifest, sources: dict[str, Source], limits: Limits) -> Plan:
+def plan_timeline(manifest: Manifest, sources: dict[str, Source], limits: Limits) -> Timeline:
     """Return the placed timeline, or raise RenderError when the manifest cannot be rendered."""
     output, composition = manifest.output, manifest.composition
     warnings = []
@@ -97,16 +89,7 @@ def plan_timeline(manifest: Manifest, sources: dict[str, Source], limits: Limits
             )
     clipped = [_clip_to(clip, total) for clip in clips]
     clipped.sort(key=lambda clip: clip.z)
-    return Plan(width, height, output.fps, total, clipped, warnings, output.loudness_lufs)
-
-
-def layout_box(layout: Layout, width: int, height: int) -> Box:
-    """Return the layout's box in output pixels (defaults: the full frame)."""
-    x = parse_length(layout.x, width) if layout.x is not None else 0
-    y = parse_length(layout.y, height) if layout.y is not None else 0
-    w = parse_length(layout.width, width) if layout.width is not None else width
-    h = parse_length(layout.height, height) if layout.height is not None else height
-    return Box(round(x), round(y), max(2, round(w)), max(2, round(h)))
+    return Timeline(width, height, output.fps, total, clipped, warnings, output.loudness_lufs)
 
 
 def stack_key(layout: Layout | None, group: int, index: int) -> tuple:

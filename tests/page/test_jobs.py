@@ -72,7 +72,7 @@ def test_past_reels_page_by_page_and_reopen(server, open_page):
     assert page.is_disabled("#prev-page")
 
     page.click("#next-page")
-    page.wait_for_function(f"document.querySelector('#page-info').textContent.startsWith('9–')")
+    page.wait_for_function("document.querySelector('#page-info').textContent.startsWith('9–')")
     assert page.locator(f'#jobs .job-row[data-job-id="{ids[0]}"]').count() == 1
     page.click("#prev-page")
     page.wait_for_function("document.querySelector('#page-info').textContent.startsWith('1–')")

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from moneyreels import default_runners, events, jobs, keyring
+from moneyreels import events, jobs, keyring, kinds
 from moneyreels.db import Job
 from moneyreels.pipeline import visuals as visual_stage
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES
@@ -29,7 +29,7 @@ def settings(settings):
 
 @pytest.fixture
 def run_jobs(app, settings):
-    worker = Worker(settings, default_runners())
+    worker = Worker(settings, kinds.runners())
     return lambda: worker.loop()
 
 
@@ -384,7 +384,7 @@ def test_a_script_job_works_with_relative_folders_as_a_fresh_install_has_them(tm
     settings = Settings(output_scale=0.125, ollama_url="http://127.0.0.1:9/v1", rate_limit=0, api_rate_limit=0)
     client = create_app(settings).test_client()
     job_id = client.post("/api/v1/jobs", json={"script": SCRIPT}).json["id"]
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     job = jobs.get(job_id)
     assert job.state == "completed", job.error
     assert job.result_path == str(tmp_path / "output" / job_id / "final.mp4")

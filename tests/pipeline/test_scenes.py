@@ -5,14 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from moneyreels import default_runners
+from moneyreels import kinds
 from moneyreels.db import Job
 from moneyreels.pipeline import cuts, kinetic, onscreen
 from moneyreels.errors import JobFailed
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES, PACING, PLATFORMS, SAFE_AREAS
 from moneyreels.render import text
 from moneyreels.render.safearea import caption_layout
-from moneyreels.render.timeline import layout_box
+from moneyreels.values import layout_box
 from moneyreels.manifest import Layout
 from moneyreels.worker import Worker
 from tests.support.video import frame_at
@@ -74,7 +74,7 @@ def money_reel(app, client, settings):
     small = settings.model_copy(update={"output_scale": 0.25})
     job_id = client.post("/api/v1/jobs", json={"script": MONEY, "platform": "tiktok", "pacing": "standard",
                                                "archetype": "bright_pop"}).json["id"]
-    Worker(small, default_runners()).loop()
+    Worker(small, kinds.runners()).loop()
     job = Job.get_by_id(job_id)
     assert job.state == "completed", job.error
     folder = settings.jobs_dir / job_id

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from moneyreels import default_runners, jobs
+from moneyreels import jobs, kinds
 from moneyreels.worker import Worker
 from tests.support.fakes import FakeServer, Reply
 
@@ -46,7 +46,7 @@ def test_topic_job_researches_directs_and_reviews_with_the_llm(client, settings,
     created = client.post("/api/v1/jobs", json={"topic": "Octopuses", "keys": {"OPENAI_API_KEY": SECRET},
                                                 "providers": {"image": "local"}})
     assert created.status_code == 201
-    Worker(settings_scaled, default_runners()).loop()
+    Worker(settings_scaled, kinds.runners()).loop()
 
     job = client.get(f"/api/v1/jobs/{created.json['id']}")
     body = job.json
@@ -79,7 +79,7 @@ def test_an_llm_that_keeps_breaking_the_rules_fails_the_job_clearly(client, sett
         "choices": [{"index": 0, "message": {"role": "assistant", "content": json.dumps(
             RESEARCH if "research" in request.json["messages"][0]["content"] else bad)}}]}))
     job_id = client.post("/api/v1/jobs", json={"topic": "Octopuses"}).json["id"]
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     job = jobs.get(job_id)
     assert job.state == "failed" and job.error["code"] == "invalid_llm_output"
     assert "at most two in a row" in job.error["message"]
@@ -89,7 +89,7 @@ def test_an_llm_that_keeps_breaking_the_rules_fails_the_job_clearly(client, sett
 def test_an_llm_outage_fails_the_job_naming_the_provider(client, settings, llm_server):
     llm_server.route("POST", "/v1/chat/completions", lambda request: Reply(401, {"error": {"message": "bad key"}}))
     job_id = client.post("/api/v1/jobs", json={"topic": "Octopuses"}).json["id"]
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     job = jobs.get(job_id)
     assert job.state == "failed" and job.stages["research"]["status"] == "error"
     assert "401" in job.error["message"]

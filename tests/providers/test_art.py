@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from moneyreels.providers import art
-from moneyreels.render.colors import parse_color
+from moneyreels.values import parse_color
 
 SIZE = (270, 480)  # a quarter of 1080x1920: same code paths, faster tests
 OCEAN = art.Palette(("#0b1d51", "#1e3a8a", "#0e7490"), ("#38bdf8", "#a5f3fc"), "#ffffff")

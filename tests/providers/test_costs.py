@@ -2,7 +2,7 @@
 
 import pytest
 
-from moneyreels.providers import costs, images, video
+from moneyreels.providers import images, video
 from moneyreels.providers.costs import Ledger, cost
 
 

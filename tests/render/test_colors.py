@@ -1,6 +1,6 @@
 import pytest
 
-from moneyreels.render.colors import parse_color
+from moneyreels.values import parse_color
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from moneyreels.render.shapes import BoxShadow, draw_box_shadow, parse_box_shadow, parse_length, rounded_mask
+from moneyreels.render.shapes import draw_box_shadow, rounded_mask
+from moneyreels.values import BoxShadow, parse_box_shadow, parse_length
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import os
 import socket
 import sys
 
-from moneyreels import default_runners, netguard
+from moneyreels import kinds, netguard
 from moneyreels.cli import serve
 from moneyreels.config import load_settings
 from tests.support.runners import crasher, ticker
@@ -42,5 +42,5 @@ if __name__ == "__main__":
         runner = functools.partial(
             ticker, ticks=int(os.environ.get("TICKS", "400")), interval=float(os.environ.get("TICK_INTERVAL", "0.02"))
         )
-        runners = {**default_runners(), "generate": runner}
+        runners = {**kinds.runners(), "generate": runner}
     sys.exit(serve(load_settings(), runners=runners))

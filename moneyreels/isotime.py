@@ -1,4 +1,4 @@
-"""Small formatting helpers the dialects share."""
+"""Timestamps as the dialects and webhooks write them."""
 
 from datetime import datetime, timezone
 
