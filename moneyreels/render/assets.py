@@ -115,7 +115,7 @@ def _local_file(asset: Asset, path: Path, media_dirs: list[Path]) -> Path:
     except (ValueError, OSError) as exc:  # a NUL byte, a name too long for the file system
         raise _invalid(asset, f"not a usable local path ({type(exc).__name__})") from None
     if found is None:
-        raise _invalid(asset, "local file not found")
+        raise _invalid(asset, "local file not found", tried=[str(candidate) for candidate in inside])
     return found
 
 
