@@ -91,6 +91,7 @@ class ReelForgeError(Strict):
 class JobSummary(Strict):
     id: str
     kind: str
+    title: str = Field(description="the request's title, else the topic, the script's or score's first line")
     topic: str | None
     status: State
     createdAt: datetime

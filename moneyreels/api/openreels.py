@@ -20,6 +20,7 @@ from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFo
 from ..pipeline import choices, stages
 from ..pipeline.catalog import ARCHETYPES, PLATFORMS
 from ..pipeline.request import GenerateRequest, RetryBody
+from ..titles import title_of
 from ..providers import llm as llms
 from ..providers import images, stock, tts, video
 from . import holds, sse
@@ -81,6 +82,7 @@ def summary(job) -> dict:
     return {
         "id": job.id,
         "kind": job.kind,
+        "title": title_of(job),
         "topic": job.request.get("topic"),
         "status": job.state,
         "createdAt": iso(job.created_at),
