@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import crashes, events, jobs, netguard, transfer
+from . import crashes, events, jobs, netguard, posters, transfer
 from .db import Job
 from .render.ffmpeg import stop_renders_into
 from .webhooks import Dispatcher
@@ -117,6 +117,8 @@ class Worker:
         else:
             # Absolute: MoneyPrinter's resultPath is a file path, valid whatever the reader's cwd.
             path = str(Path(result_path).resolve()) if result_path else None
+            if path and path.endswith(".mp4"):
+                posters.write_poster(Path(path))
             jobs.transition(job.id, State.COMPLETED, result_path=path, payload={"resultPath": path})
         jobs.prune(self.settings.max_jobs, self.settings.jobs_dir)
 

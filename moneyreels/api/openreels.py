@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
-from .. import db, jobs, keyring, pipeline
+from .. import db, jobs, keyring, pipeline, posters
 from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFound
 from ..pipeline import choices, stages
 from ..pipeline.catalog import ARCHETYPES, PLATFORMS
@@ -75,7 +75,16 @@ def job_links(job) -> dict:
         links["retry"] = link(base + "/retry", "POST")
     if job.state == jobs.State.COMPLETED and job.result_path:
         links["video"] = link(f"{base}/artifacts/{Path(job.result_path).name}", type="video/mp4")
-    return links
+    return {**links, **poster_link(job)}
+
+
+def poster_link(job) -> dict:
+    """{"poster": link} when the finished job has its poster frame, else {}."""
+    if job.state != jobs.State.COMPLETED or not job.result_path:
+        return {}
+    if not Path(job.result_path).with_name(posters.NAME).is_file():
+        return {}
+    return {"poster": link(f"/api/v1/jobs/{job.id}/artifacts/{posters.NAME}", type="image/jpeg")}
 
 
 def summary(job) -> dict:
@@ -192,7 +201,8 @@ def list_jobs():
         links["next"] = link(page_href(limit, offset + limit, kind))
     if offset:
         links["prev"] = link(page_href(limit, max(0, offset - limit), kind))
-    return {"jobs": [{**summary(job), "_links": {"self": link(f"/api/v1/jobs/{job.id}")}} for job in page],
+    return {"jobs": [{**summary(job), "_links": {"self": link(f"/api/v1/jobs/{job.id}"), **poster_link(job)}}
+                     for job in page],
             "total": total, "limit": limit, "offset": offset, "_links": links}
 
 

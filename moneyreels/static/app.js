@@ -4,7 +4,7 @@ import { get } from "./api.js";
 import { $, $$, show } from "./dom.js";
 import { bindHistory, refreshJobs } from "./history.js";
 import { bindJobActions, closeJob, currentId, openJob, setHooks } from "./job.js";
-import { bindMakeForm, describeOffline, loadChoices } from "./make.js";
+import { bindMakeForm, describeOffline, llmUsable, loadChoices } from "./make.js";
 import { bindManifestForm, loadRecipes } from "./manifest.js";
 
 const MODE_KEY = "moneyreels.mode";
@@ -24,7 +24,7 @@ function created(id) {
 }
 
 function setMode(mode) {
-  localStorage.setItem(MODE_KEY, mode);
+  for (const radio of $$('input[name="mode"]')) radio.checked = radio.value === mode;
   show($("#reel-form"), mode !== "manifest");
   show($("#manifest-form"), mode === "manifest");
   show($('#reel-form .field[data-field="topic"]'), mode === "topic");
@@ -32,13 +32,20 @@ function setMode(mode) {
   describeOffline();
 }
 
+// Only a choice the user made is remembered; until then the page opens where work can start.
 function bindModes() {
-  const saved = localStorage.getItem(MODE_KEY);
   for (const radio of $$('input[name="mode"]')) {
-    radio.checked = radio.value === (saved || "topic");
-    radio.addEventListener("change", () => setMode(radio.value));
+    radio.addEventListener("change", () => {
+      localStorage.setItem(MODE_KEY, radio.value);
+      setMode(radio.value);
+    });
   }
-  setMode($('input[name="mode"]:checked').value);
+  setMode(localStorage.getItem(MODE_KEY) || "script");
+}
+
+// Topic is the natural start, but only where an LLM can write it.
+function defaultMode() {
+  if (!localStorage.getItem(MODE_KEY) && llmUsable()) setMode("topic");
 }
 
 let wasOffline = false;
@@ -88,6 +95,7 @@ async function start() {
   loadRecipes().catch((error) => { $("#manifest-check").textContent = `Examples unavailable: ${error.message}`; });
   try {
     showHealth(await loadChoices());
+    defaultMode();
   } catch (error) {
     showHealth();
     $("#reel-form .form-error").textContent = `Could not load the choices: ${error.message}`;
