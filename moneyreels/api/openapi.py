@@ -25,6 +25,7 @@ from .moneyprinter import GenerateBody
 from .openstory import STATUSES as SEQUENCE_STATUSES
 from .openstory import SequenceRequest
 from .reelforge import DeliveryOptions
+from .session import SessionRequest
 
 REF = "#/components/schemas/{model}"
 ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")  # a Flask rule's <converter:name>
@@ -86,6 +87,13 @@ class ReelForgeError(Strict):
 
     success: Literal[False]
     error: ReelForgeErrorDetail
+
+
+class SessionState(Strict):
+    keysRequired: bool
+    signedIn: bool
+    expiresAt: datetime | None
+    links: Links = links()
 
 
 class JobSummary(Strict):
@@ -477,6 +485,14 @@ ROUTES = {
         "Download a finished render, with Range requests (no key: the job id is the capability)",
         download("The video.", {"video/mp4": {"schema": {"type": "string", "contentMediaType": "video/mp4"}}}),
         errors={**BAD_RANGE, 404: "No such finished render or file."}),
+    ("GET", "/api/v1/session"): Route(
+        "Whether the server needs a key, and whether this browser has a session", {200: ("The state.", SessionState)}),
+    ("POST", "/api/v1/session"): Route(
+        "Sign the page in: trade an API key for an HttpOnly, SameSite=Strict session cookie (12 h)",
+        {200: ("Signed in (or no keys are set: nothing to do).", SessionState)},
+        errors={**INVALID, 401: "Not one of the server's keys.", 429: "Too many wrong keys from this address."},
+        body=(SessionRequest,)),
+    ("DELETE", "/api/v1/session"): Route("Sign out: expire the session cookie", {200: ("Signed out.", SessionState)}),
     ("GET", "/"): Route("The browser page", {200: ("The page.", {"text/html": {"schema": {"type": "string"}}})}),
     ("GET", "/assets/<path:filename>"): Route(
         "A script, stylesheet or recipe of the page", download("The file.", ANY_FILE),
@@ -485,7 +501,7 @@ ROUTES = {
 
 TAGS = {  # blueprint -> tag
     "discovery": "Discovery", "openreels": "OpenReels", "openstory": "OpenStory", "moneyprinter": "MoneyPrinter",
-    "reelforge": "Reel Forge", "reelforge_files": "Reel Forge", "pages": "Page",
+    "reelforge": "Reel Forge", "reelforge_files": "Reel Forge", "pages": "Page", "session": "Session",
 }
 TAG_DESCRIPTIONS = {
     "Discovery": "Open without a key: start here.",
@@ -494,6 +510,7 @@ TAG_DESCRIPTIONS = {
     "MoneyPrinter": "MoneyPrinter's job API under /api.",
     "Reel Forge": "Reel Forge's manifest render API under /v1.",
     "Page": "The browser page.",
+    "Session": "The page's sign-in: an API key traded for a session cookie, honoured from the page's own origin.",
 }
 COMMON_ERRORS = {
     401: "Missing or unknown API key (only when MONEYREELS_API_KEYS is set).",
