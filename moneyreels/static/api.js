@@ -40,6 +40,9 @@ async function send(method, path, body, signal) {
     throw new ApiError("Cannot reach the server.");
   }
   const data = await response.json().catch(() => null);
+  if (response.status === 401 && !path.startsWith("/api/v1/session")) {
+    window.dispatchEvent(new CustomEvent("moneyreels:unauthorized"));
+  }
   if (!response.ok) throw fromBody(response.status, data, response);
   return data;
 }

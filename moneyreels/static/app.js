@@ -6,6 +6,7 @@ import { bindHistory, refreshJobs } from "./history.js";
 import { bindJobActions, closeJob, currentId, openJob, setHooks } from "./job.js";
 import { bindMakeForm, describeOffline, llmUsable, loadChoices } from "./make.js";
 import { bindManifestForm, loadRecipes } from "./manifest.js";
+import { bindSignOut, signedIn } from "./session.js";
 
 const MODE_KEY = "moneyreels.mode";
 
@@ -79,6 +80,13 @@ async function showHealth(health) {
 }
 
 async function start() {
+  bindSignOut();
+  try {
+    await signedIn();
+  } catch (error) {
+    setPill(`Server unreachable: ${error.message}`, "down");
+    return;
+  }
   bindModes();
   bindMakeForm(created);
   bindManifestForm(created);

@@ -28,12 +28,12 @@ LONG_SCRIPT = " ".join(
 class AppServer(LiveServer):
     """The real server as a user starts it, with the default job kinds, rendering at quarter size."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, **env):
         media = root / "media"
         media.mkdir(parents=True, exist_ok=True)
         noise_image(media / "pic.jpg")
         super().__init__(root, command=("app.py", "serve"), MEDIA_DIR=media, MONEYREELS_OUTPUT_SCALE="0.25",
-                         MONEYREELS_OLLAMA_URL="http://127.0.0.1:9/v1", **NO_LLM)
+                         MONEYREELS_OLLAMA_URL="http://127.0.0.1:9/v1", **{**NO_LLM, **env})
 
     def request(self, method, path, body=None, timeout=30):
         """As LiveServer's, but waiting out the rate limit (/api/v1 allows 10 requests a second)."""
