@@ -4,6 +4,8 @@ Derived from the stored request and outputs every time, so jobs made before titl
 have one too.
 """
 
+import re
+
 MAX_CHARS = 80
 
 
@@ -17,9 +19,17 @@ def first_line(text) -> str | None:
     return line or None
 
 
+def first_sentence(text) -> str | None:
+    """The first sentence of text's first line (a narration's opening), shortened as first_line does."""
+    if not isinstance(text, str):
+        return None
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return first_line(re.split(r"(?<=[.!?])\s+", line, maxsplit=1)[0])
+
+
 def _score_line(score) -> str | None:
     scenes = score.get("scenes") if isinstance(score, dict) else None
-    return first_line(scenes[0].get("script_line")) if scenes and isinstance(scenes[0], dict) else None
+    return first_sentence(scenes[0].get("script_line")) if scenes and isinstance(scenes[0], dict) else None
 
 
 def _manifest_line(manifest) -> str | None:
@@ -28,12 +38,12 @@ def _manifest_line(manifest) -> str | None:
 
 
 def title_of(job) -> str:
-    """The title given, the topic, the script's first line, the score's first line, or the kind."""
+    """The title given, the topic, the script's or the score's first sentence, a render's first text, or the kind."""
     request = job.request or {}
     metadata = request.get("metadata") if isinstance(request.get("metadata"), dict) else {}
     score = request.get("score") or (job.outputs or {}).get("score")
     found = (first_line(request.get("title")) or first_line(metadata.get("title")) or first_line(request.get("topic"))
-             or first_line(request.get("script")) or _score_line(score) or _manifest_line(request.get("manifest")))
+             or first_sentence(request.get("script")) or _score_line(score) or _manifest_line(request.get("manifest")))
     if found:
         return found
     return "Manifest render" if job.kind == "render" else "Reel"

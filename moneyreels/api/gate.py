@@ -88,9 +88,18 @@ def is_json(mimetype: str) -> bool:
     return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
 
 
+def accepts_uploads(view):
+    """Mark a view that also takes multipart/form-data file uploads (the origin check still applies)."""
+    view.accepts_uploads = True
+    return view
+
+
 def check_content_type():
-    """415 for a state-changing request whose body (or declared type) is not JSON."""
+    """415 for a state-changing request whose body (or declared type) is not JSON (or an upload, where taken)."""
     if request.method not in UNSAFE_METHODS:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if request.mimetype == "multipart/form-data" and getattr(view, "accepts_uploads", False):
         return
     declared = request.headers.get("Content-Type")
     has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()

@@ -24,6 +24,9 @@ from .limits import limit_requests
 from .moneyprinter import GenerateBody
 from .openstory import STATUSES as SEQUENCE_STATUSES
 from .openstory import SequenceRequest
+from .batch_csv import COLUMNS as CSV_COLUMNS
+from .batches import MAX_JOBS as MAX_BATCH_JOBS
+from .batches import BatchRequest
 from .reelforge import DeliveryOptions
 from .session import SessionRequest
 
@@ -89,6 +92,22 @@ class ReelForgeError(Strict):
     error: ReelForgeErrorDetail
 
 
+class BatchJob(Strict):
+    id: str
+    title: str
+    status: State
+    links: Links = links()
+
+
+class BatchStatus(Strict):
+    id: str
+    status: Literal["running", "finished"]
+    total: int
+    counts: dict[State, int]
+    jobs: list[BatchJob]
+    links: Links = links()
+
+
 class SessionState(Strict):
     keysRequired: bool
     signedIn: bool
@@ -99,7 +118,7 @@ class SessionState(Strict):
 class JobSummary(Strict):
     id: str
     kind: str
-    title: str = Field(description="the request's title, else the topic, the script's or score's first line")
+    title: str = Field(description="the request's title, else the topic, the script's or score's first sentence")
     topic: str | None
     status: State
     createdAt: datetime
@@ -351,6 +370,7 @@ class OpenApiDocument(RootModel[dict[str, Any]]):
 UUID = {"type": "string", "format": "uuid"}
 PATH_PARAMS = {
     "job_id": ("The job's id.", UUID),
+    "batch_id": ("The batch's id.", UUID),
     "sequence_id": ("The sequence's id: `seq_` and its job's id in hex (a plain job id works too).",
                     {"type": "string", "pattern": "^(seq_[0-9a-f]{32}|[0-9a-fA-F-]{36})$"}),
     "name": ("A file in the job's folder, e.g. final.mp4.", {"type": "string", "minLength": 1}),
@@ -394,6 +414,7 @@ class Route:
     body_required: bool = True
     params: tuple = ()  # query and header parameters
     description: str = ""
+    upload: dict = field(default_factory=dict)  # a multipart/form-data body's schema, when one is taken
 
 
 SSE = {"text/event-stream": {"schema": {"type": "string"}}}
@@ -402,6 +423,9 @@ INVALID = {400: "Invalid JSON or a field out of range; `details.errors` names ea
 BAD_ID = {400: "The id is not a UUID, or a parameter is malformed.", 404: "No such job (or another key's)."}
 UNKNOWN_JOB = {404: "No such job (or another key's)."}
 BAD_RANGE = {416: "The Range lies outside the file."}
+CSV_UPLOAD = {"type": "object", "required": ["file"],
+              "properties": {"file": {"type": "string", "contentMediaType": "text/csv",
+                                      "description": "a header row of option names, then a row per reel"}}}
 
 
 def download(description, content) -> dict:
@@ -485,6 +509,20 @@ ROUTES = {
         "Download a finished render, with Range requests (no key: the job id is the capability)",
         download("The video.", {"video/mp4": {"schema": {"type": "string", "contentMediaType": "video/mp4"}}}),
         errors={**BAD_RANGE, 404: "No such finished render or file."}),
+    ("POST", "/api/v1/batches"): Route(
+        "Queue many reels at once: create-job bodies over shared defaults, or a CSV with a column per option",
+        {201: ("Queued, every job or none.", BatchStatus)},
+        errors={400: "A row is invalid (`details.errors` names `jobs.<row>.<field>`, or `file` for the CSV); "
+                     "nothing was queued."},
+        body=(BatchRequest,), upload=CSV_UPLOAD,
+        description=f"At most {MAX_BATCH_JOBS} jobs. A CSV's header names the columns ({', '.join(CSV_COLUMNS)}); "
+                    "an empty cell leaves the option out."),
+    ("GET", "/api/v1/batches/<batch_id>"): Route(
+        "Read a batch: counts by status and each job with its title and link", {200: ("The batch.", BatchStatus)},
+        errors={400: "The id is not a UUID.", 404: "No such batch (or another key's)."}),
+    ("POST", "/api/v1/batches/<batch_id>/cancel"): Route(
+        "Cancel every job of the batch that has not finished", {200: ("The batch after cancelling.", BatchStatus)},
+        errors={400: "The id is not a UUID.", 404: "No such batch (or another key's)."}),
     ("GET", "/api/v1/session"): Route(
         "Whether the server needs a key, and whether this browser has a session", {200: ("The state.", SessionState)}),
     ("POST", "/api/v1/session"): Route(
@@ -502,6 +540,7 @@ ROUTES = {
 TAGS = {  # blueprint -> tag
     "discovery": "Discovery", "openreels": "OpenReels", "openstory": "OpenStory", "moneyprinter": "MoneyPrinter",
     "reelforge": "Reel Forge", "reelforge_files": "Reel Forge", "pages": "Page", "session": "Session",
+    "batches": "Batches",
 }
 TAG_DESCRIPTIONS = {
     "Discovery": "Open without a key: start here.",
@@ -510,6 +549,7 @@ TAG_DESCRIPTIONS = {
     "MoneyPrinter": "MoneyPrinter's job API under /api.",
     "Reel Forge": "Reel Forge's manifest render API under /v1.",
     "Page": "The browser page.",
+    "Batches": "Many reels at once, followed and cancelled together.",
     "Session": "The page's sign-in: an API key traded for a session cookie, honoured from the page's own origin.",
 }
 COMMON_ERRORS = {
@@ -590,6 +630,8 @@ def operation(app, rule, route: Route, refs) -> dict:
         schemas = [refs[model, "validation"] for model in route.body]
         schema = schemas[0] if len(schemas) == 1 else {"allOf": schemas}
         op["requestBody"] = {"required": route.body_required, "content": {"application/json": {"schema": schema}}}
+        if route.upload:
+            op["requestBody"]["content"]["multipart/form-data"] = {"schema": route.upload}
     op["responses"] = responses(route, rule.rule, authed, limited, refs)
     keys = app.config["SETTINGS"].api_keys
     op["security"] = ([{"bearer": []}, {"apiKey": []}] + ([] if keys else [{}])) if authed else []
