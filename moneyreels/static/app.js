@@ -2,6 +2,7 @@
 
 import { get } from "./api.js";
 import { $, $$, show } from "./dom.js";
+import { bindBatchForm } from "./batch.js";
 import { bindHistory, refreshJobs } from "./history.js";
 import { bindJobActions, closeJob, currentId, openJob, setHooks } from "./job.js";
 import { bindMakeForm, describeOffline, llmUsable, loadChoices } from "./make.js";
@@ -26,8 +27,9 @@ function created(id) {
 
 function setMode(mode) {
   for (const radio of $$('input[name="mode"]')) radio.checked = radio.value === mode;
-  show($("#reel-form"), mode !== "manifest");
+  show($("#reel-form"), mode === "topic" || mode === "script");
   show($("#manifest-form"), mode === "manifest");
+  show($("#batch-form"), mode === "batch");
   show($('#reel-form .field[data-field="topic"]'), mode === "topic");
   show($('#reel-form .field[data-field="script"]'), mode === "script");
   describeOffline();
@@ -90,6 +92,7 @@ async function start() {
   bindModes();
   bindMakeForm(created);
   bindManifestForm(created);
+  bindBatchForm(refreshJobs);
   bindJobActions();
   bindHistory((id) => id === currentId() && closeJob());
   setHooks({
