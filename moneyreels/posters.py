@@ -20,11 +20,16 @@ TIMEOUT_SECONDS = 30
 
 def write_poster(video: Path) -> Path | None:
     """Write poster.jpg beside video; return its path, or None (logged) when the frame cannot be had."""
-    poster = video.with_name(NAME)
-    partial = video.with_name(NAME + ".part")
-    # -ss after -i would decode from the start; before it, ffmpeg seeks. Short videos fall back to 0.
-    for at in (AT_SECONDS, 0):
-        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-ss", str(at), "-i", str(video),
+    return write_frame(video, video.with_name(NAME))
+
+
+def write_frame(video: Path, poster: Path) -> Path | None:
+    """Write a frame of video (or a still) as the JPEG poster; return it, or None (logged) when it cannot be had."""
+    partial = poster.with_name(poster.name + ".part")
+    # -ss before -i seeks rather than decoding from the start. Short videos and stills (a JPEG
+    # sought at all yields no frame) fall back to the first frame, with no -ss.
+    for seek in (["-ss", str(AT_SECONDS)], []):
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-y", *seek, "-i", str(video),
                    "-frames:v", "1", "-vf", f"scale={WIDTH}:-2", "-q:v", "4", "-f", "mjpeg", str(partial)]
         try:
             subprocess.run(command, capture_output=True, timeout=TIMEOUT_SECONDS, check=True)

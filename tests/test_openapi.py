@@ -97,7 +97,7 @@ def test_root_has_the_narrative_the_create_schemas_and_links_to_every_operation(
     assert links["self"] == {"href": "/api/v1", "method": "GET"}
     assert {op["operationId"] for *_, op in operations(document)} <= set(links)
     for link in links.values():
-        assert link["method"] in ("GET", "POST", "DELETE")
+        assert link["method"] in ("GET", "POST", "PATCH", "DELETE")
         assert link.get("templated", False) == ("{" in link["href"]), link
     assert links["openreels.list_jobs"]["href"] == "/api/v1/jobs{?limit,offset,kind}"
     assert links["openreels.cancel_job"] == {"href": "/api/v1/jobs/{job_id}/cancel", "method": "POST",

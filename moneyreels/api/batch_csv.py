@@ -10,8 +10,8 @@ import io
 from ..errors import InvalidRequest
 
 COLUMNS = ("topic", "script", "title", "archetype", "pacing", "platform", "voice", "direction", "dryRun",
-           "noMusic", "noVideo", "enhance")
-BOOLEANS = {"dryRun", "noMusic", "noVideo", "enhance"}
+           "noMusic", "noVideo", "useMyMedia", "enhance")
+BOOLEANS = {"dryRun", "noMusic", "noVideo", "useMyMedia", "enhance"}
 TRUE, FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
 
 

@@ -27,6 +27,7 @@ from .openstory import SequenceRequest
 from .batch_csv import COLUMNS as CSV_COLUMNS
 from .batches import MAX_JOBS as MAX_BATCH_JOBS
 from .batches import BatchRequest
+from .media import MediaTags, MediaUrl
 from .reelforge import DeliveryOptions
 from .session import SessionRequest
 
@@ -105,6 +106,31 @@ class BatchStatus(Strict):
     total: int
     counts: dict[State, int]
     jobs: list[BatchJob]
+    links: Links = links()
+
+
+class MediaItem(Strict):
+    name: str
+    kind: Literal["image", "video", "audio"]
+    durationSeconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+    bytes: int
+    addedAt: float | None = None
+    tags: list[str]
+    path: str = Field(description="the file's path inside MEDIA_DIR, as a manifest's asset url names it")
+    links: Links = links()
+
+
+class MediaList(Strict):
+    media: list[MediaItem]
+    total: int
+    links: Links = links()
+
+
+class MediaDeleted(Strict):
+    name: str
+    deleted: Literal[True]
     links: Links = links()
 
 
@@ -373,8 +399,8 @@ PATH_PARAMS = {
     "batch_id": ("The batch's id.", UUID),
     "sequence_id": ("The sequence's id: `seq_` and its job's id in hex (a plain job id works too).",
                     {"type": "string", "pattern": "^(seq_[0-9a-f]{32}|[0-9a-fA-F-]{36})$"}),
-    "name": ("A file in the job's folder, e.g. final.mp4.", {"type": "string", "minLength": 1}),
     "filename": ("A file of the page.", {"type": "string", "minLength": 1}),
+    "name": ("A file in the job's folder, e.g. final.mp4; or a media file's name.", {"type": "string", "minLength": 1}),
 }
 WAIT = {"name": "wait", "in": "query", "schema": {"type": "string", "pattern": _DURATION.pattern},
         "description": f"Long-poll: hold the request until the job changes or finishes, at most this long (30, 60s, "
@@ -423,6 +449,11 @@ INVALID = {400: "Invalid JSON or a field out of range; `details.errors` names ea
 BAD_ID = {400: "The id is not a UUID, or a parameter is malformed.", 404: "No such job (or another key's)."}
 UNKNOWN_JOB = {404: "No such job (or another key's)."}
 BAD_RANGE = {416: "The Range lies outside the file."}
+MEDIA_UPLOAD = {"type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream",
+                                        "description": "an image, video or audio file"},
+                               "tags": {"type": "string", "description": "comma-separated tags"}}}
+NO_MEDIA = {404: "No such media file (or another key's)."}
 CSV_UPLOAD = {"type": "object", "required": ["file"],
               "properties": {"file": {"type": "string", "contentMediaType": "text/csv",
                                       "description": "a header row of option names, then a row per reel"}}}
@@ -523,6 +554,25 @@ ROUTES = {
     ("POST", "/api/v1/batches/<batch_id>/cancel"): Route(
         "Cancel every job of the batch that has not finished", {200: ("The batch after cancelling.", BatchStatus)},
         errors={400: "The id is not a UUID.", 404: "No such batch (or another key's)."}),
+    ("POST", "/api/v1/media"): Route(
+        "Add a media file to the caller's library: a multipart upload, or a URL fetched through the guarded client",
+        {201: ("Kept (under a new name if the name was taken).", MediaItem)},
+        errors={400: "Not media, not what its name says, a name with a folder or '..', or a URL that cannot be "
+                     "fetched; nothing was kept.", 409: "Too many files with this name.",
+                413: "Larger than MONEYREELS_MAX_ASSET_BYTES."},
+        body=(MediaUrl,), upload=MEDIA_UPLOAD,
+        description="Probed before it is kept; never replaces another file. With API keys, each key has its own "
+                    "folder."),
+    ("GET", "/api/v1/media"): Route("List the caller's media, newest first", {200: ("The library.", MediaList)}),
+    ("GET", "/api/v1/media/<name>"): Route("Read one media file's details", {200: ("The file.", MediaItem)},
+                                           errors=NO_MEDIA),
+    ("PATCH", "/api/v1/media/<name>"): Route("Replace a media file's tags", {200: ("Tagged.", MediaItem)},
+                                             errors={**INVALID, **NO_MEDIA}, body=(MediaTags,)),
+    ("DELETE", "/api/v1/media/<name>"): Route("Delete a media file", {200: ("Deleted.", MediaDeleted)},
+                                              errors=NO_MEDIA),
+    ("GET", "/api/v1/media/<name>/thumbnail"): Route(
+        "A media file's thumbnail (a JPEG frame)", download("The thumbnail.", {"image/jpeg": {"schema": {}}}),
+        errors={**NO_MEDIA, **BAD_RANGE}),
     ("GET", "/api/v1/session"): Route(
         "Whether the server needs a key, and whether this browser has a session", {200: ("The state.", SessionState)}),
     ("POST", "/api/v1/session"): Route(
@@ -540,7 +590,7 @@ ROUTES = {
 TAGS = {  # blueprint -> tag
     "discovery": "Discovery", "openreels": "OpenReels", "openstory": "OpenStory", "moneyprinter": "MoneyPrinter",
     "reelforge": "Reel Forge", "reelforge_files": "Reel Forge", "pages": "Page", "session": "Session",
-    "batches": "Batches",
+    "batches": "Batches", "media": "Media",
 }
 TAG_DESCRIPTIONS = {
     "Discovery": "Open without a key: start here.",
@@ -550,6 +600,7 @@ TAG_DESCRIPTIONS = {
     "Reel Forge": "Reel Forge's manifest render API under /v1.",
     "Page": "The browser page.",
     "Batches": "Many reels at once, followed and cancelled together.",
+    "Media": "The caller's own images, videos and sounds, for manifests and script jobs.",
     "Session": "The page's sign-in: an API key traded for a session cookie, honoured from the page's own origin.",
 }
 COMMON_ERRORS = {

@@ -81,6 +81,14 @@ def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[
     return sources
 
 
+def download(url: str, kind: str, limits: FetchLimits, checkpoint: Callable[[], None] = lambda: None) -> Path:
+    """Fetch one http(s) URL of a media kind into limits.work_dir, with every check a manifest's asset gets."""
+    asset = Asset(id="url", type=kind, url=url)
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise _invalid(asset, "only http and https URLs are fetched")
+    return Path(_locate(asset, 0, limits, None, checkpoint)[0])
+
+
 def _locate(asset: Asset, index, limits, relay, checkpoint) -> tuple[str, bool]:
     parts = urlsplit(asset.url)
     scheme = parts.scheme.lower()
