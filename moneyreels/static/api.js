@@ -64,3 +64,27 @@ async function api(method, path, body, { signal } = {}) {
 export const get = (path, options) => api("GET", path, undefined, options);
 export const post = (path, body, options) => api("POST", path, body, options);
 export const del = (path, options) => api("DELETE", path, undefined, options);
+
+export const patch = (path, body, options) => api("PATCH", path, body, options);
+
+// POST a FormData with upload progress (fetch cannot report it): onProgress(fraction) as bytes go out.
+export function upload(path, data, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.onprogress = (event) => event.lengthComputable && onProgress(event.loaded / event.total);
+    xhr.onerror = () => reject(new ApiError("Cannot reach the server."));
+    xhr.onload = () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(fromBody(xhr.status, body, { headers: { get: (name) => xhr.getResponseHeader(name) } }));
+    };
+    xhr.send(data);
+  });
+}

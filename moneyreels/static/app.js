@@ -4,6 +4,7 @@ import { get } from "./api.js";
 import { $, $$, show } from "./dom.js";
 import { bindBatchForm } from "./batch.js";
 import { bindHistory, refreshJobs } from "./history.js";
+import { bindLibrary } from "./library.js";
 import { bindJobActions, closeJob, currentId, openJob, setHooks } from "./job.js";
 import { bindMakeForm, describeOffline, llmUsable, loadChoices } from "./make.js";
 import { bindManifestForm, loadRecipes } from "./manifest.js";
@@ -93,6 +94,7 @@ async function start() {
   bindMakeForm(created);
   bindManifestForm(created);
   bindBatchForm(refreshJobs);
+  bindLibrary();
   bindJobActions();
   bindHistory((id) => id === currentId() && closeJob());
   setHooks({

@@ -90,7 +90,7 @@ function requestBody(form, mode) {
   for (const name of ["archetype", "pacing", "platform", "voice", "direction"]) {
     if (data.get(name)) body[name] = data.get(name);
   }
-  for (const name of ["dryRun", "noMusic", "noVideo"]) body[name] = data.has(name);
+  for (const name of ["dryRun", "noMusic", "noVideo", "useMyMedia"]) body[name] = data.has(name);
   const providers = {};
   for (const category of Object.keys(CATEGORIES)) {
     const value = data.get(`providers.${category}`);
