@@ -54,7 +54,7 @@ class Strict(BaseModel):
 
 class Link(Strict):
     href: str
-    method: Literal["GET", "POST", "DELETE"]
+    method: Literal["GET", "POST", "PATCH", "DELETE"]
     templated: bool | SkipJsonSchema[None] = absent()
     type: str | SkipJsonSchema[None] = absent()
     title: str | SkipJsonSchema[None] = absent()
