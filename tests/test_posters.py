@@ -45,3 +45,20 @@ def test_no_poster_from_a_file_that_is_not_video(tmp_path):
     fake.write_bytes(b"not a video at all")
     assert posters.write_poster(fake) is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["final.mp4"]
+
+
+def test_posters_and_other_artifacts_are_not_rate_limited(settings):
+    from moneyreels import create_app, db
+    from moneyreels.api.limits import RateLimiter
+
+    limited = settings.model_copy(update={"api_rate_limit": 1})
+    app = create_app(limited)
+    app.extensions["moneyreels.limiters"] = {"api": RateLimiter(1, 1.0, clock=lambda: 0.0)}  # time stands still
+    client = app.test_client()
+    job_id = client.post("/v1/videos/render", json=text_reel()).json["job_id"]
+    Worker(limited, default_runners()).loop()
+    href = client.get(f"/api/v1/jobs/{job_id}").json["_links"]["poster"]["href"]
+    # A page of past reels loads eight posters at once.
+    assert [client.get(href).status_code for _ in range(8)] == [200] * 8
+    assert client.get("/api/v1/jobs").status_code == 429  # the job read above used the one request allowed
+    db.database.close()

@@ -25,7 +25,8 @@ from .openreels import link
 
 bp = Blueprint("media", __name__, url_prefix="/api/v1/media")
 bp.before_request(authenticate)
-bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0)))
+# Thumbnails are small static reads, one per file the page shows: not counted.
+bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0), exempt=("media.media_thumbnail",)))
 
 FETCH_TIMEOUT = (5.0, 30.0)  # connect, read: as a manifest's assets
 MULTIPART_OVERHEAD = 64 * 1024  # the form's own bytes around the file

@@ -43,9 +43,10 @@ class AnyPath(PathConverter):
 
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("anypath", AnyPath))
 bp.before_request(authenticate)
-# The catalog is static and a page reads it all at once on load: not counted.
+# The catalog is static and a page reads it all at once on load: not counted. Nor are artifact
+# reads: a page of past reels loads a poster each, and a player sends a Range request per seek.
 CATALOG = ("openreels.health", "openreels.archetypes", "openreels.platforms", "openreels.providers")
-bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0), exempt=CATALOG))
+bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0), exempt=(*CATALOG, "openreels.artifact")))
 
 ENV_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "ELEVENLABS_API_KEY", "INWORLD_TTS_API_KEY",
             "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
