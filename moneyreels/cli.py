@@ -1,6 +1,7 @@
 """The command line: `serve` (default), `worker`, and `render MANIFEST -o OUT`."""
 
 import argparse
+import errno
 import json
 import logging
 import signal
@@ -13,8 +14,10 @@ from pydantic import ValidationError
 
 from . import crashes, create_app, db, events
 from .api.inputs import field_errors
+from .api.unknown_keys import unknown_keys
 from .config import ConfigurationError, load_settings
 from .errors import JobCancelled, RenderError
+from .settings_help import RENDER_HELP, settings_help
 from .worker import WorkerPool
 
 log = logging.getLogger("moneyreels")
@@ -23,11 +26,14 @@ log = logging.getLogger("moneyreels")
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="app.py", description="MoneyReels: a self-hosted reel factory.")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("serve", help="serve the page and the APIs, and run the worker (default)")
-    commands.add_parser("worker", help="run only the worker, beside a `serve` started with WORKERS=0")
-    render = commands.add_parser("render", help="render a Reel Forge manifest (JSON file) to an MP4")
+    table = {"epilog": settings_help(), "formatter_class": argparse.RawDescriptionHelpFormatter}
+    commands.add_parser("serve", help="serve the page and the APIs, and run the worker (default)", **table)
+    commands.add_parser("worker", help="run only the worker, beside a `serve` started with WORKERS=0", **table)
+    render = commands.add_parser("render", help="render a Reel Forge manifest (JSON file) to an MP4",
+                                 epilog=RENDER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     render.add_argument("manifest", type=Path, help="the manifest JSON file")
-    render.add_argument("-o", "--output", type=Path, required=True, help="the MP4 to write")
+    render.add_argument("-o", "--output", type=Path, required=True, help="the MP4 to write (its folder must exist)")
+    render.add_argument("--strict", action="store_true", help="treat unknown manifest keys as errors")
     return parser.parse_args(argv)
 
 
@@ -42,10 +48,17 @@ def serve(settings, runners=None):
     from .serving import make_server
 
     app = create_app(settings)
+    try:
+        server = make_server(app, settings)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(f"error: port {settings.port} on {settings.host} is already in use; "
+              f"set PORT to a free port (for example PORT={settings.port + 1})", file=sys.stderr)
+        return 2
     pool = WorkerPool(settings, runners).start()
     crashes.watch(settings.data_dir)  # after recovery has read the reports of dead processes
     app.extensions["moneyreels.pool"] = pool
-    server = make_server(app, settings)
 
     def shutdown():
         if pool.stopping.is_set():
@@ -102,21 +115,57 @@ class ProgressBar:
         self.stream.flush()
 
 
-def render_file(settings, manifest_path: Path, output: Path) -> int:
-    """Render one manifest file; local assets resolve against MEDIA_DIR and the manifest's folder."""
+def say_problem(problem: dict) -> None:
+    """Print one field problem as `error: field: message`, without the API's `(body)` placeholder."""
+    where = "" if problem["field"] == "(body)" else f"{problem['field']}: "
+    print(f"error: {where}{problem['message']}", file=sys.stderr)
+
+
+def read_manifest(manifest_path: Path, strict: bool):
+    """Return the validated Manifest, or None after printing why not. Unknown keys warn (fail if strict)."""
     from .manifest import Manifest
-    from .render import render
-    from .render.job import options
 
     try:
-        manifest = Manifest.model_validate(json.loads(manifest_path.read_text()))
+        data = json.loads(manifest_path.read_text())
+        manifest = Manifest.model_validate(data)
     except OSError as exc:
         print(f"error: cannot read {manifest_path}: {exc.strerror}", file=sys.stderr)
-        return 2
+        return None
     except ValueError as exc:
-        problems = field_errors(exc) if isinstance(exc, ValidationError) else [{"field": "(file)", "message": str(exc)}]
+        problems = field_errors(exc) if isinstance(exc, ValidationError) else [{"field": "(body)", "message": str(exc)}]
         for problem in problems:
-            print(f"error: {problem['field']}: {problem['message']}", file=sys.stderr)
+            say_problem(problem)
+        return None
+    unknown = unknown_keys(Manifest, data)
+    for problem in unknown:
+        print(f"{'error' if strict else 'warning'}: {problem['field']}: {problem['message']}", file=sys.stderr)
+    if unknown and strict:
+        return None
+    return manifest
+
+
+def say_render_error(exc: RenderError, settings) -> None:
+    """Print a render failure in the command line's terms: the paths tried, not the API's error code."""
+    print(f"\nerror: {exc.message}", file=sys.stderr)
+    tried = exc.details.get("tried")
+    if tried:
+        print(f"  tried: {', '.join(tried)}", file=sys.stderr)
+        print(f"  MEDIA_DIR is {Path(settings.media_dir).resolve()}", file=sys.stderr)
+    for line in exc.details.get("stderr", [])[-5:]:
+        print(f"  {line}", file=sys.stderr)
+
+
+def render_file(settings, manifest_path: Path, output: Path, strict: bool = False) -> int:
+    """Render one manifest file; local assets resolve against MEDIA_DIR and the manifest's folder."""
+    from .render.job import options
+    from .render import render
+
+    folder = output.parent.resolve()
+    if not folder.is_dir():
+        print(f"error: the output folder {folder} does not exist", file=sys.stderr)
+        return 2
+    manifest = read_manifest(manifest_path, strict)
+    if manifest is None:
         return 2
 
     cancelled = threading.Event()
@@ -133,9 +182,7 @@ def render_file(settings, manifest_path: Path, output: Path) -> int:
         try:
             result = render(manifest, output, render_options, on_progress=ProgressBar(), checkpoint=checkpoint)
         except RenderError as exc:
-            print(f"\nerror: {exc.code}: {exc.message}", file=sys.stderr)
-            for line in exc.details.get("stderr", [])[-5:]:
-                print(f"  {line}", file=sys.stderr)
+            say_render_error(exc, settings)
             return 1
         except JobCancelled:
             print("\ninterrupted; nothing was written", file=sys.stderr)
@@ -158,7 +205,7 @@ def main(argv=None) -> int:
         return 2
     command = args.command or "serve"
     if command == "render":
-        return render_file(settings, args.manifest, args.output)
+        return render_file(settings, args.manifest, args.output, args.strict)
     if command == "worker":
         return work(settings)
     return serve(settings)

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import crashes, events, jobs, kinds, netguard, transfer
+from . import crashes, events, jobs, kinds, netguard, posters, transfer
 from .db import Job, database
 from .render.ffmpeg import stop_renders_into
 from .webhooks import Dispatcher
@@ -209,6 +209,8 @@ class Worker:
             }
         # Absolute: MoneyPrinter's resultPath is a file path, valid whatever the reader's cwd.
         path = str(Path(result_path).resolve()) if result_path else None
+        if path and path.endswith(".mp4"):
+            posters.write_poster(Path(path))
         return State.COMPLETED, {"result_path": path, "payload": {"resultPath": path}}
 
     def run_forever(self, idle_wait=1.0):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need and run them: Debian packages when missing (ffprobe checks
-# renders, chromium runs the page tests), a virtualenv with requirements.txt, then pytest
-# with any arguments given.
+# renders, chromium runs the page tests), a virtualenv with requirements-dev.txt (the runtime
+# plus the test toolchain), then pytest with any arguments given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,5 +16,5 @@ if ((${#packages[@]})); then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 exec .venv/bin/python -m pytest "$@"

@@ -280,7 +280,7 @@ def test_every_documented_route_answers_through_the_real_server(unlimited):
     script = {"script": "One two three. Four five six. Seven eight nine."}
     job_id = server.request("POST", "/api/v1/jobs", script)[1]["id"]
     poll_until_finished(server, job_id)
-    names = {"job_id": job_id, "sequence_id": job_id, "name": "result.txt", "filename": "app.js"}
+    names = {"job_id": job_id, "sequence_id": job_id, "batch_id": job_id, "name": "result.txt", "filename": "app.js"}
     bodies = {"/api/generate": script, "/api/v1/jobs": script, "/api/v1/sequences": script,
               "/v1/videos/render": {"version": "v1"}}
     checked = []
@@ -298,8 +298,12 @@ def test_every_documented_route_answers_through_the_real_server(unlimited):
             assert status != 429 and status < 500 and str(status) in operation["responses"], \
                 (method, url, status, body[:200])
             checked.append((method, path))
-    assert raw(server, "DELETE", f"/api/v1/jobs/{job_id}")[0] == 200
-    assert len(checked) == sum(len(ops) for ops in doc["paths"].values()) - 1
+    deletes = [(path, ops["delete"]) for path, ops in doc["paths"].items() if "delete" in ops]
+    for path, operation in deletes:
+        status = raw(server, "DELETE", path.format(**names))[0]
+        assert status < 500 and str(status) in operation["responses"], (path, status)
+    assert raw(server, "GET", f"/api/v1/jobs/{job_id}")[0] == 404  # the job's DELETE removed it
+    assert len(checked) + len(deletes) == sum(len(ops) for ops in doc["paths"].values())
 
 
 def raw(server, method, path, body=None):

@@ -5,7 +5,7 @@ import uuid
 
 from flask import g, request
 
-from . import discovery, errors, gate, moneyprinter, openreels, openstory, reelforge
+from . import batches, discovery, errors, gate, media, moneyprinter, openreels, openstory, reelforge, session
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -25,5 +25,6 @@ def register(app):
         response.headers["X-Request-Id"] = g.get("request_id", "")
         return response
 
-    for blueprint in (discovery.bp, openreels.bp, openstory.bp, moneyprinter.bp, reelforge.bp, reelforge.files):
+    for blueprint in (discovery.bp, session.bp, batches.bp, media.bp, openreels.bp, openstory.bp, moneyprinter.bp, reelforge.bp,
+                      reelforge.files):
         app.register_blueprint(blueprint)

@@ -11,6 +11,7 @@ import math
 from flask import current_app, g, request
 
 from ..errors import RateLimited, Unauthorized
+from . import session_cookie
 from .limits import RateLimiter
 
 # Wrong keys one client address may send per window before it must wait: guessing stays slow,
@@ -33,14 +34,29 @@ def owner_of(key: str) -> str:
 
 
 def authenticate():
-    """Set g.owner for this request, or raise Unauthorized."""
+    """Set g.owner for this request (from its key, else the page's session), or raise Unauthorized."""
     keys = current_app.config["SETTINGS"].api_keys
     if not keys:
         g.owner = ""
         return
     key = presented_key()
     if key is None:
+        g.owner = session_owner(keys)
+        return
+    g.owner = check_key(key)
+
+
+def session_owner(keys) -> str:
+    """The owner of the request's session cookie while its key is still configured, or raise Unauthorized."""
+    owner = session_cookie.owner()
+    if owner is None or not any(hmac.compare_digest(owner, owner_of(key)) for key in keys):
         raise Unauthorized("Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key'.")
+    return owner
+
+
+def check_key(key: str) -> str:
+    """Return the owner of a configured key, or raise Unauthorized (RateLimited after many wrong ones)."""
+    keys = current_app.config["SETTINGS"].api_keys
     failures = current_app.extensions.setdefault(
         "moneyreels.failed_keys", RateLimiter(FAILED_KEYS_ALLOWED, FAILED_KEYS_WINDOW))
     client = request.remote_addr or ""
@@ -57,7 +73,7 @@ def authenticate():
     if not matched:
         failures.hit(client)
         raise Unauthorized("Invalid API key.")
-    g.owner = owner_of(key)
+    return owner_of(key)
 
 
 def current_owner() -> str:

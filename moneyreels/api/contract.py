@@ -27,6 +27,7 @@ class Contract:
     body_required: bool = True
     params: tuple = ()  # query and header parameters
     description: str = ""
+    upload: dict = field(default_factory=dict)  # a multipart/form-data body's schema, when one is taken
 
     def models(self) -> list:
         """The pydantic models of the answers and the body, in the order declared."""
@@ -86,7 +87,7 @@ Timestamp = Annotated[datetime, BeforeValidator(moment), PlainSerializer(stamp, 
 
 class Link(Strict):
     href: str
-    method: Literal["GET", "POST", "DELETE"]
+    method: Literal["GET", "POST", "PATCH", "DELETE"]
     title: str | SkipJsonSchema[None] = absent()
     templated: bool | SkipJsonSchema[None] = absent()
     type: str | SkipJsonSchema[None] = absent()

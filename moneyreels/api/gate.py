@@ -64,15 +64,22 @@ def own_origins() -> set[str]:
     return origins
 
 
-def check_origin():
-    """403 for a state-changing browser request that did not come from this server's own page."""
-    if request.method not in UNSAFE_METHODS:
-        return
+def foreign_request() -> bool:
+    """Whether a browser says this request comes from a page of another origin."""
     site = request.headers.get("Sec-Fetch-Site")
     origin = request.headers.get("Origin")
     foreign_site = site is not None and site.lower() not in TRUSTED_FETCH_SITES
     foreign_origin = origin is not None and origin.lower() not in own_origins()
-    if foreign_site or foreign_origin:
+    return foreign_site or foreign_origin
+
+
+def check_origin():
+    """403 for a state-changing browser request that did not come from this server's own page."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    if foreign_request():
+        site = request.headers.get("Sec-Fetch-Site")
+        origin = request.headers.get("Origin")
         raise Forbidden("Cross-origin requests are not accepted; call the API from its own page or a non-browser client.",
                         code="cross_origin", details={"origin": (origin or "")[:200], "fetch_site": site})
 
@@ -81,9 +88,18 @@ def is_json(mimetype: str) -> bool:
     return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
 
 
+def accepts_uploads(view):
+    """Mark a view that also takes multipart/form-data file uploads (the origin check still applies)."""
+    view.accepts_uploads = True
+    return view
+
+
 def check_content_type():
-    """415 for a state-changing request whose body (or declared type) is not JSON."""
+    """415 for a state-changing request whose body (or declared type) is not JSON (or an upload, where taken)."""
     if request.method not in UNSAFE_METHODS:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if request.mimetype == "multipart/form-data" and getattr(view, "accepts_uploads", False):
         return
     declared = request.headers.get("Content-Type")
     has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()

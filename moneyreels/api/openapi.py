@@ -25,9 +25,10 @@ UNDOCUMENTED = {"static"}
 UUID = {"type": "string", "format": "uuid"}
 PATH_PARAMS = {
     "job_id": ("The job's id.", UUID),
+    "batch_id": ("The batch's id.", UUID),
     "sequence_id": ("The sequence's id: `seq_` and its job's id in hex (a plain job id works too).",
                     {"type": "string", "pattern": "^(seq_[0-9a-f]{32}|[0-9a-fA-F-]{36})$"}),
-    "name": ("A file in the job's folder, e.g. final.mp4.", {"type": "string", "minLength": 1}),
+    "name": ("A file in the job's folder, e.g. final.mp4; or a media file's name.", {"type": "string", "minLength": 1}),
     "filename": ("A file of the page.", {"type": "string", "minLength": 1}),
 }
 WAIT_HEADERS = {
@@ -40,7 +41,8 @@ WAIT_HEADERS = {
 
 TAGS = {  # blueprint -> tag
     "discovery": "Discovery", "openreels": "OpenReels", "openstory": "OpenStory", "moneyprinter": "MoneyPrinter",
-    "reelforge": "Reel Forge", "reelforge_files": "Reel Forge", "pages": "Page",
+    "reelforge": "Reel Forge", "reelforge_files": "Reel Forge", "pages": "Page", "session": "Session",
+    "batches": "Batches", "media": "Media",
 }
 TAG_DESCRIPTIONS = {
     "Discovery": "Open without a key: start here.",
@@ -49,6 +51,9 @@ TAG_DESCRIPTIONS = {
     "MoneyPrinter": "MoneyPrinter's job API under /api.",
     "Reel Forge": "Reel Forge's manifest render API under /v1.",
     "Page": "The browser page.",
+    "Batches": "Many reels at once, followed and cancelled together.",
+    "Media": "The caller's own images, videos and sounds, for manifests and script jobs.",
+    "Session": "The page's sign-in: an API key traded for a session cookie, honoured from the page's own origin.",
 }
 COMMON_ERRORS = {
     401: "Missing or unknown API key (only when MONEYREELS_API_KEYS is set).",
@@ -121,6 +126,8 @@ def operation(app, rule, route, refs) -> dict:
         schemas = [refs[model, "validation"] for model in route.body]
         schema = schemas[0] if len(schemas) == 1 else {"allOf": schemas}
         op["requestBody"] = {"required": route.body_required, "content": {"application/json": {"schema": schema}}}
+        if route.upload:
+            op["requestBody"]["content"]["multipart/form-data"] = {"schema": route.upload}
     op["responses"] = responses(route, rule.rule, authed, limited, refs)
     keys = app.config["SETTINGS"].api_keys
     op["security"] = ([{"bearer": []}, {"apiKey": []}] + ([] if keys else [{}])) if authed else []

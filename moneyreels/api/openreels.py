@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
-from .. import db, jobs, keyring, kinds
+from .. import db, jobs, keyring, kinds, posters
 from ..config import PROVIDER_KEYS
 from ..states import StageStatus
 from ..kinds import generate
@@ -23,6 +23,7 @@ from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFo
 from ..pipeline import choices, stages
 from ..pipeline.catalog import ARCHETYPES, PLATFORMS
 from ..pipeline.request import GenerateRequest, RetryBody
+from ..titles import title_of
 from ..providers import llm as llms
 from ..providers import images, stock, tts, video
 from . import holds, sse
@@ -47,9 +48,10 @@ class AnyPath(PathConverter):
 
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("anypath", AnyPath))
 bp.before_request(authenticate)
-# The catalog is static and a page reads it all at once on load: not counted.
+# The catalog is static and a page reads it all at once on load: not counted. Nor are artifact
+# reads: a page of past reels loads a poster each, and a player sends a Range request per seek.
 CATALOG = ("openreels.health", "openreels.archetypes", "openreels.platforms", "openreels.providers")
-bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0), exempt=CATALOG))
+bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0), exempt=(*CATALOG, "openreels.artifact")))
 
 MAX_LIMIT = 100
 # What GET /api/v1/jobs lists by `kind`: OpenReels clients expect generate jobs only.
@@ -84,7 +86,16 @@ def job_links(job) -> dict:
         links["retry"] = link(base + "/retry", "POST")
     if job.state == jobs.State.COMPLETED and job.result_path:
         links["video"] = link(f"{base}/artifacts/{Path(job.result_path).name}", type="video/mp4")
-    return links
+    return {**links, **poster_link(job)}
+
+
+def poster_link(job) -> dict:
+    """{"poster": link} when the finished job has its poster frame, else {}."""
+    if job.state != jobs.State.COMPLETED or not job.result_path:
+        return {}
+    if not Path(job.result_path).with_name(posters.NAME).is_file():
+        return {}
+    return {"poster": link(f"/api/v1/jobs/{job.id}/artifacts/{posters.NAME}", type="image/jpeg")}
 
 
 def summary(job) -> dict:
@@ -92,6 +103,7 @@ def summary(job) -> dict:
     return {
         "id": job.id,
         "kind": job.kind,
+        "title": title_of(job),
         "topic": job.request.get("topic"),
         "status": job.state,
         "createdAt": job.created_at,
@@ -213,7 +225,9 @@ def list_jobs():
         links["next"] = link(page_href(limit, offset + limit, kind))
     if offset:
         links["prev"] = link(page_href(limit, max(0, offset - limit), kind))
-    return JobList(jobs=[ListedJob(**summary(job), links={"self": link(f"/api/v1/jobs/{job.id}")}) for job in page],
+    listed = [ListedJob(**summary(job), links={"self": link(f"/api/v1/jobs/{job.id}"), **poster_link(job)})
+              for job in page]
+    return JobList(jobs=listed,
                    total=total, limit=limit, offset=offset, links=links)
 
 

@@ -12,6 +12,7 @@ from .contract import ErrorDetail, Links, Strict, Timestamp, absent, links
 class JobSummary(Strict):
     id: str
     kind: str
+    title: str = Field(description="the request's title, else the topic, the script's or score's first sentence")
     topic: str | None
     status: State
     createdAt: Timestamp

@@ -13,15 +13,15 @@ KIND = "generate"
 __all__ = ["KIND", "create", "finished", "run"]
 
 
-def create(request: GenerateRequest, owner="") -> jobs.Job:
-    """Queue a generate job; its BYOK keys stay in memory, never in the database."""
+def create(request: GenerateRequest, owner="", labels: dict | None = None) -> jobs.Job:
+    """Queue a generate job; its BYOK keys stay in memory, never in the database. labels are stored beside the request."""
     check_named(request, request.keys)
     from_score = request.score.archetype if request.score else None
     archetype = request.archetype or (from_score if from_score in ARCHETYPES else None) \
         or pick_archetype(request.topic or request.script or "")
     request = request.model_copy(update={"archetype": archetype})
     check_plan(request)
-    job = jobs.create(KIND, request.stored(), owner=owner, stages=initial())
+    job = jobs.create(KIND, {**request.stored(), **(labels or {})}, owner=owner, stages=initial())
     keyring.put(job.id, request.keys)
     return job
 

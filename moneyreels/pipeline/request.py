@@ -62,6 +62,7 @@ class GenerateRequest(BaseModel):
     dryRun: bool = False
     noMusic: bool = False
     noVideo: bool = False
+    useMyMedia: bool = Field(False, description="prefer the caller's uploaded media (/api/v1/media) for scenes")
     direction: str | None = None
     score: DirectorScore | None = None
     voice: str | None = Field(None, max_length=100)

@@ -7,6 +7,7 @@ failing the job: MEDIA_DIR for stock, art drawn in the archetype's palette other
 
 import shutil
 
+from .. import media_library
 from ..errors import MoneyReelsError
 from ..providers import art, media, music
 from ..providers.images import build_prompt
@@ -112,13 +113,23 @@ class Sources:
             return {"kind": hit.kind, "source": provider.key, "file": str(path.resolve()), "credit": hit.page_url}
         return None
 
-    def local_media(self, scene, kinds):
-        for kind in kinds:
-            found = media.search(self.plan.settings.media_dir, scene.visual_prompt, kind, exclude=self.used_media)
-            if found is not None:
-                self.used_media.add(found.path)
-                return {"kind": found.kind, "source": "media", "file": str(found.path.resolve())}
+    def local_media(self, scene, kinds, folders=None):
+        """The best-matching file of MEDIA_DIR, then of the job's owner's own library (or only of `folders`)."""
+        library = media_library.folder(self.plan.settings, self.plan.job.owner)
+        for folder in folders or [self.plan.settings.media_dir, library]:
+            for kind in kinds:
+                found = media.search(folder, scene.visual_prompt, kind, exclude=self.used_media)
+                if found is not None:
+                    self.used_media.add(found.path)
+                    return {"kind": found.kind, "source": "media", "file": str(found.path.resolve())}
         return None
+
+    def my_media(self, scene):
+        """With useMyMedia, the user's own uploads come before any other source of a scene's picture."""
+        if not self.plan.request.useMyMedia or scene.visual_type == "text_card":
+            return None
+        return self.local_media(scene, ("video", "image"), [media_library.folder(self.plan.settings,
+                                                                                  self.plan.job.owner)])
 
     def fallback_note(self, kind) -> str | None:
         """Say why a scene was drawn, unless drawing is simply this job's way to make that type."""
@@ -140,7 +151,7 @@ class Sources:
             "stock_image": lambda: self.remote_stock(index, scene, "image") or self.local_media(scene, ("image",)),
             "text_card": lambda: None,
         }
-        asset = candidates[kind]()
+        asset = self.my_media(scene) or candidates[kind]()
         note = None
         if asset is None:
             asset = {"kind": "image", "source": "drawn",

@@ -81,6 +81,14 @@ def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[
     return sources
 
 
+def download(url: str, kind: str, limits: FetchLimits, checkpoint: Callable[[], None] = lambda: None) -> Path:
+    """Fetch one http(s) URL of a media kind into limits.work_dir, with every check a manifest's asset gets."""
+    asset = Asset(id="url", type=kind, url=url)
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise _invalid(asset, "only http and https URLs are fetched")
+    return Path(_locate(asset, 0, limits, None, checkpoint)[0])
+
+
 def _locate(asset: Asset, index, limits, relay, checkpoint) -> tuple[str, bool]:
     parts = urlsplit(asset.url)
     scheme = parts.scheme.lower()
@@ -115,7 +123,7 @@ def _local_file(asset: Asset, path: Path, media_dirs: list[Path]) -> Path:
     except (ValueError, OSError) as exc:  # a NUL byte, a name too long for the file system
         raise _invalid(asset, f"not a usable local path ({type(exc).__name__})") from None
     if found is None:
-        raise _invalid(asset, "local file not found")
+        raise _invalid(asset, "local file not found", tried=[str(candidate) for candidate in inside])
     return found
 
 

@@ -28,7 +28,9 @@ function fromBody(status, body, response) {
 
 async function send(method, path, body, signal) {
   const init = { method, signal, headers: { Accept: "application/json" } };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    init.body = body; // the browser sets the multipart boundary
+  } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = typeof body === "string" ? body : JSON.stringify(body);
   }
@@ -40,6 +42,9 @@ async function send(method, path, body, signal) {
     throw new ApiError("Cannot reach the server.");
   }
   const data = await response.json().catch(() => null);
+  if (response.status === 401 && !path.startsWith("/api/v1/session")) {
+    window.dispatchEvent(new CustomEvent("moneyreels:unauthorized"));
+  }
   if (!response.ok) throw fromBody(response.status, data, response);
   return data;
 }
@@ -59,3 +64,27 @@ async function api(method, path, body, { signal } = {}) {
 export const get = (path, options) => api("GET", path, undefined, options);
 export const post = (path, body, options) => api("POST", path, body, options);
 export const del = (path, options) => api("DELETE", path, undefined, options);
+
+export const patch = (path, body, options) => api("PATCH", path, body, options);
+
+// POST a FormData with upload progress (fetch cannot report it): onProgress(fraction) as bytes go out.
+export function upload(path, data, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.onprogress = (event) => event.lengthComputable && onProgress(event.loaded / event.total);
+    xhr.onerror = () => reject(new ApiError("Cannot reach the server."));
+    xhr.onload = () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(fromBody(xhr.status, body, { headers: { get: (name) => xhr.getResponseHeader(name) } }));
+    };
+    xhr.send(data);
+  });
+}

@@ -2,10 +2,13 @@
 
 import { get } from "./api.js";
 import { $, $$, show } from "./dom.js";
+import { bindBatchForm } from "./batch.js";
 import { bindHistory, refreshJobs } from "./history.js";
+import { bindLibrary } from "./library.js";
 import { bindJobActions, closeJob, currentId, openJob, setHooks } from "./job.js";
-import { bindMakeForm, describeOffline, loadChoices } from "./make.js";
+import { bindMakeForm, describeOffline, llmUsable, loadChoices } from "./make.js";
 import { bindManifestForm, loadRecipes } from "./manifest.js";
+import { bindSignOut, signedIn } from "./session.js";
 
 const MODE_KEY = "moneyreels.mode";
 
@@ -24,21 +27,29 @@ function created(id) {
 }
 
 function setMode(mode) {
-  localStorage.setItem(MODE_KEY, mode);
-  show($("#reel-form"), mode !== "manifest");
+  for (const radio of $$('input[name="mode"]')) radio.checked = radio.value === mode;
+  show($("#reel-form"), mode === "topic" || mode === "script");
   show($("#manifest-form"), mode === "manifest");
+  show($("#batch-form"), mode === "batch");
   show($('#reel-form .field[data-field="topic"]'), mode === "topic");
   show($('#reel-form .field[data-field="script"]'), mode === "script");
   describeOffline();
 }
 
+// Only a choice the user made is remembered; until then the page opens where work can start.
 function bindModes() {
-  const saved = localStorage.getItem(MODE_KEY);
   for (const radio of $$('input[name="mode"]')) {
-    radio.checked = radio.value === (saved || "topic");
-    radio.addEventListener("change", () => setMode(radio.value));
+    radio.addEventListener("change", () => {
+      localStorage.setItem(MODE_KEY, radio.value);
+      setMode(radio.value);
+    });
   }
-  setMode($('input[name="mode"]:checked').value);
+  setMode(localStorage.getItem(MODE_KEY) || "script");
+}
+
+// Topic is the natural start, but only where an LLM can write it.
+function defaultMode() {
+  if (!localStorage.getItem(MODE_KEY) && llmUsable()) setMode("topic");
 }
 
 let wasOffline = false;
@@ -72,9 +83,18 @@ async function showHealth(health) {
 }
 
 async function start() {
+  bindSignOut();
+  try {
+    await signedIn();
+  } catch (error) {
+    setPill(`Server unreachable: ${error.message}`, "down");
+    return;
+  }
   bindModes();
   bindMakeForm(created);
   bindManifestForm(created);
+  bindBatchForm(refreshJobs);
+  bindLibrary();
   bindJobActions();
   bindHistory((id) => id === currentId() && closeJob());
   setHooks({
@@ -88,6 +108,7 @@ async function start() {
   loadRecipes().catch((error) => { $("#manifest-check").textContent = `Examples unavailable: ${error.message}`; });
   try {
     showHealth(await loadChoices());
+    defaultMode();
   } catch (error) {
     showHealth();
     $("#reel-form .form-error").textContent = `Could not load the choices: ${error.message}`;

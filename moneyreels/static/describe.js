@@ -10,6 +10,7 @@ export const STATUS_TEXT = { queued: "Queued", running: "Running", completed: "C
   failed: "Failed", cancelled: "Cancelled", deleted: "Deleted" };
 
 export function jobTitle(job) {
+  if (job.title) return job.title;
   if (job.topic) return job.topic;
   return job.kind === "render" ? "Manifest render" : "Reel from a script";
 }

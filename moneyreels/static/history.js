@@ -41,7 +41,11 @@ function row(job) {
     onclick: (event) => deleteJob(event.currentTarget, job),
   });
   const current = job.id === currentId();
+  const poster = job._links?.poster?.href;
+  const thumb = poster ? el("img", { class: "thumb", src: poster, alt: "", loading: "lazy" })
+    : el("span", { class: "thumb", "aria-hidden": "true" });
   return el("li", { class: current ? "job-row current" : "job-row", dataset: { jobId: job.id, status: job.status } },
+    thumb,
     el("a", { href: `#job=${job.id}`, class: "job-link", "aria-current": current && "true" },
       el("span", { class: "job-name", text: jobTitle(job) }),
       el("span", { class: "hint", text: `${formatTime(job.createdAt)} · ${job.id.slice(0, 8)}` })),

@@ -91,7 +91,10 @@ const errorText = (error) => (error.code ? `${error.message} (${error.code})` : 
 function applyEvent(name, data, message) {
   // A stage step comes twice: its stage:<name> event and the `log` twin that MoneyPrinter clients read.
   if (!(name === "log" && data.stage)) appendLog(...logLine(name, data, message));
-  if (name === "job:status") setStatus(data.status, current.job?.cancelRequested);
+  if (name === "job:status") {
+    setStatus(data.status, current.job?.cancelRequested);
+    hooks.onChange(current.id);
+  }
   else if (name === "progress") setProgress(data.progress, data.message);
   else if (name.startsWith("stage:")) applyStageEvent(data);
   else if (name === "job:failed") showError(data.error || "The job failed.");
@@ -199,6 +202,8 @@ function renderResult(job) {
   const base = `/api/v1/jobs/${encodeURIComponent(job.id)}`;
   const video = job._links?.video?.href || `${base}/artifacts/${encodeURIComponent(job.videoPath)}`;
   const player = $("#player");
+  const poster = job._links?.poster?.href;
+  if (poster && player.getAttribute("poster") !== poster) player.poster = poster;
   if (player.getAttribute("src") !== video) player.src = video;
   const files = [
     ["Download the video", video, job.videoPath],

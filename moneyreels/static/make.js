@@ -18,7 +18,7 @@ export async function loadChoices() {
   $("#archetype").append(...archetypes.map((a) =>
     el("option", { value: a.name, text: `${a.name.replaceAll("_", " ")} — ${a.mood.replaceAll("_", " ")}` })));
   $("#platform").append(...platforms.map((p) =>
-    el("option", { value: p.name, text: `${p.name} (${p.width}×${p.height}, up to ${p.maxDurationSeconds} s)` })));
+    el("option", { value: p.name, title: `${p.width}×${p.height}`, text: `${p.name} (up to ${p.maxDurationSeconds} s)` })));
   renderProviders(providers);
   renderVoices();
   describeOffline();
@@ -56,10 +56,14 @@ function renderVoices() {
   select.value = voices.some((voice) => voice.id === keep) ? keep : "";
 }
 
+const usableLlms = () => (catalog.providers.llm || []).filter((entry) => entry.available).map((entry) => entry.label);
+
+export const llmUsable = () => usableLlms().length > 0;
+
 // Say plainly what a topic and a script need here, from /providers and /health.
 export function describeOffline() {
   const note = $("#offline-note");
-  const llms = (catalog.providers.llm || []).filter((entry) => entry.available).map((entry) => entry.label);
+  const llms = usableLlms();
   const keys = Object.entries(catalog.keys).filter(([, present]) => present).map(([name]) => name);
   const keyText = keys.length ? `Keys set on the server: ${keys.join(", ")}.` : "No API keys are set on the server.";
   const mode = document.querySelector('input[name="mode"]:checked')?.value;
@@ -86,7 +90,7 @@ function requestBody(form, mode) {
   for (const name of ["archetype", "pacing", "platform", "voice", "direction"]) {
     if (data.get(name)) body[name] = data.get(name);
   }
-  for (const name of ["dryRun", "noMusic", "noVideo"]) body[name] = data.has(name);
+  for (const name of ["dryRun", "noMusic", "noVideo", "useMyMedia"]) body[name] = data.has(name);
   const providers = {};
   for (const category of Object.keys(CATEGORIES)) {
     const value = data.get(`providers.${category}`);

@@ -2,7 +2,7 @@
 
 import { get, post } from "./api.js";
 import { $, clear, el } from "./dom.js";
-import { clearErrors } from "./errors.js";
+import { clearErrors, friendly } from "./errors.js";
 
 const DRAFT_KEY = "moneyreels.manifest";
 let recipes = [];
@@ -66,12 +66,14 @@ function check() {
 
 function showFieldErrors(form, error) {
   const list = $("#manifest-errors");
+  // The JSON parsed, but the server refused it: "Valid JSON" above the refusal would mislead.
+  $("#manifest-check").textContent = "";
   if (!error.fields.length) {
     $(".form-error", form).textContent = error.message;
     return;
   }
   list.append(...error.fields.map(({ field, message }) =>
-    el("li", {}, el("code", { text: field }), document.createTextNode(` ${message}`))));
+    el("li", {}, el("code", { text: field }), document.createTextNode(` ${friendly(message)}`))));
   $(".form-error", form).textContent = `The server refused the manifest: ${error.fields.length} problem(s) listed above.`;
   $("#manifest").setAttribute("aria-invalid", "true");
   $("#manifest").focus();

@@ -28,14 +28,14 @@ LONG_SCRIPT = " ".join(
 class AppServer(LiveServer):
     """The real server as a user starts it, with the default job kinds, rendering at quarter size."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, **env):
         media = root / "media"
         media.mkdir(parents=True, exist_ok=True)
         noise_image(media / "pic.jpg")
         # The test's own API calls share the page's address: /api/v1's per-second limit would refuse
         # them at random while the page polls, so it is off here (its own tests cover it).
         super().__init__(root, command=("app.py", "serve"), MEDIA_DIR=media, MONEYREELS_OUTPUT_SCALE="0.25",
-                         MONEYREELS_OLLAMA_URL="http://127.0.0.1:9/v1", MONEYREELS_API_RATE_LIMIT=0, **NO_LLM)
+                         MONEYREELS_OLLAMA_URL="http://127.0.0.1:9/v1", MONEYREELS_API_RATE_LIMIT=0, **{**NO_LLM, **env})
 
     def create(self, **body) -> str:
         """Create a generate job through the API; return its id."""
