@@ -57,7 +57,7 @@ def test_a_csv_of_ten_scripts_makes_ten_jobs_with_their_titles(client):
 def test_cancelling_the_batch_cancels_what_has_not_finished(client, settings):
     batch = ten_from_csv(client).json
     Worker(settings, {"generate": lambda ctx: ticker(ctx, ticks=1, interval=0)}).loop()  # the first one finishes
-    running = jobs.claim("worker-test")  # the second one is running
+    running = jobs.claim("worker-test", 30)  # the second one is running
     assert running.id == batch["jobs"][1]["id"]
 
     cancelled = client.post(batch["_links"]["cancel"]["href"])

@@ -5,7 +5,10 @@ reel), with good and bad input; each answer must be exactly its declared model (
 dialect's error envelope) and nothing more. A field a handler adds without its model fails.
 """
 
+import io
+
 import pytest
+from PIL import Image
 from pydantic import ValidationError
 
 from moneyreels import kinds
@@ -22,7 +25,17 @@ UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 # key), beside the empty body most refuse.
 BODIES = {"/api/v1/jobs": [{"script": SCRIPT}], "/api/v1/sequences": [{"script": SCRIPT}],
           "/api/generate": [{"videoSubject": "bees"}], "/api/v1/jobs/<job_id>/retry": [{"keys": {}}],
-          "/v1/videos/render": [image_manifest(unknown_key=1)] + [image_manifest(idempotency_key="k")] * 2}
+          "/v1/videos/render": [image_manifest(unknown_key=1)] + [image_manifest(idempotency_key="k")] * 2,
+          "/api/v1/batches": [{"jobs": [{"script": SCRIPT, "dryRun": True}]}], "/api/v1/session": [{"key": "k"}],
+          "/api/v1/media/<name>": [{"tags": ["sea"]}]}
+
+
+def upload(client, name):
+    """Add a small PNG to the media library through the multipart form."""
+    data = io.BytesIO()
+    Image.new("RGB", (32, 32), "teal").save(data, "PNG")
+    data.seek(0)
+    return client.post("/api/v1/media", data={"file": (data, name)}, content_type="multipart/form-data")
 
 
 @pytest.fixture
@@ -51,10 +64,20 @@ def json_routes(app):
             if any(isinstance(answer, type) for _, answer in route.responses.values())]
 
 
-def requests(method, rule, route, ids):
+@pytest.fixture
+def others(client):
+    """A batch and a media file, for the routes that name one."""
+    return {"<batch_id>": client.post("/api/v1/batches", json=BODIES["/api/v1/batches"][0]).json["id"],
+            "<name>": upload(client, "sea.png").json["name"]}
+
+
+def requests(method, rule, route, ids, others):
     """The calls to make on a route: every seeded job (and unknown ones), with and without ?wait, good and bad bodies."""
     values = [*ids.values(), UNKNOWN_ID, "not-an-id"]
     paths = [rule.replace("<job_id>", value) for value in values] if "<job_id>" in rule else [rule]
+    for name, known in others.items():
+        if name in rule:
+            paths = [rule.replace(name, value) for value in (known, UNKNOWN_ID, "not-an-id")]
     if "<sequence_id>" in rule:
         paths = [rule.replace("<sequence_id>", value) for value in
                  values + ["seq_" + value.replace("-", "") for value in ids.values()]]
@@ -79,7 +102,7 @@ def check(route, path, response):
     return isinstance(declared, type)
 
 
-def test_every_json_route_answers_exactly_its_declared_models(app, client, seeded):
+def test_every_json_route_answers_exactly_its_declared_models(app, client, seeded, others):
     answered = {}  # rule -> the statuses answered with a model
     # Reads first, deletes last: each route meets every job while it still exists.
     routes = sorted(json_routes(app), key=lambda entry: (entry[0] == "DELETE", entry[0] != "GET"))
@@ -87,9 +110,11 @@ def test_every_json_route_answers_exactly_its_declared_models(app, client, seede
     for method, rule, route in routes:
         # And a job still queued for this route alone, since an earlier route may have cancelled the others.
         ids = {**seeded, "fresh": client.post("/api/v1/jobs", json={"topic": "bees"}).json["id"]}
-        for path, body in requests(method, rule, route, ids):
-            response = client.open(path, method=method, json=body)
-            if check(route, path, response):
+        calls = [client.open(path, method=method, json=body) for path, body in requests(method, rule, route, ids, others)]
+        if (method, rule) == ("POST", "/api/v1/media"):
+            calls.append(upload(client, "more.png"))
+        for response in calls:
+            if check(route, response.request.path, response):
                 answered.setdefault((method, rule), set()).add(response.status_code)
     assert set(answered) == {(method, rule) for method, rule, _ in routes}  # each one answered with its model
     assert answered["POST", "/v1/videos/render"] == {200, 202}  # a first render and an idempotent replay

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from moneyreels import create_app, db, default_runners, jobs
+from moneyreels import create_app, db, jobs, kinds
 from moneyreels.worker import Worker
 from tests.support.media import image_manifest, noise_image
 from tests.support.video import FFMPEG
@@ -191,7 +191,7 @@ def test_each_key_has_its_own_library(settings, samples):
 def test_a_manifest_renders_an_uploaded_picture(client, settings, samples):
     item = upload(client, (samples / "red.png").read_bytes(), "red.png").json
     job_id = client.post("/v1/videos/render", json=image_manifest(url=item["path"])).json["job_id"]
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     assert jobs.get(job_id).state == "completed", jobs.get(job_id).error
 
 
@@ -204,7 +204,7 @@ def test_a_script_job_uses_uploaded_media_and_prefers_it_when_asked(client, sett
     item = upload(client, (samples / "noise.jpg").read_bytes(), "golden.jpg", tags="honey, jars").json
     assert "thumbnail" in item["_links"]  # a JPEG has its thumbnail too
     job_id = client.post("/api/v1/jobs", json={"script": SCRIPT, "noMusic": True, "useMyMedia": mine}).json["id"]
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     job = jobs.get(job_id)
     assert job.state == "completed", job.error
     used = [visual for visual in job.outputs["assets"] if visual["source"] == "media"]

@@ -5,7 +5,7 @@ import subprocess
 
 from PIL import Image
 
-from moneyreels import default_runners, posters
+from moneyreels import kinds, posters
 from moneyreels.worker import Worker
 from tests.support.video import FFMPEG
 from tests.test_cli import text_reel
@@ -14,7 +14,7 @@ from tests.test_cli import text_reel
 def test_a_finished_render_has_a_poster_frame_linked_and_served(client, settings):
     job_id = client.post("/v1/videos/render", json=text_reel()).json["job_id"]
     assert "poster" not in client.get(f"/api/v1/jobs/{job_id}?kind=render").json["_links"]
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
 
     job = client.get(f"/api/v1/jobs/{job_id}").json
     assert job["status"] == "completed"
@@ -56,7 +56,7 @@ def test_posters_and_other_artifacts_are_not_rate_limited(settings):
     app.extensions["moneyreels.limiters"] = {"api": RateLimiter(1, 1.0, clock=lambda: 0.0)}  # time stands still
     client = app.test_client()
     job_id = client.post("/v1/videos/render", json=text_reel()).json["job_id"]
-    Worker(limited, default_runners()).loop()
+    Worker(limited, kinds.runners()).loop()
     href = client.get(f"/api/v1/jobs/{job_id}").json["_links"]["poster"]["href"]
     # A page of past reels loads eight posters at once.
     assert [client.get(href).status_code for _ in range(8)] == [200] * 8
