@@ -20,10 +20,10 @@ import imageio_ffmpeg
 from . import posters
 from .errors import Conflict, InvalidRequest, NotFound, RenderError
 from .providers.media import KINDS, SIDECAR
+from .render.job import KEYED_FOLDER
 from .render.probe import probe
 
 OPEN_FOLDER = "uploads"
-KEYED_FOLDER = ".keys"
 META, THUMBS, INCOMING = ".meta", ".thumbs", ".incoming"
 MAX_TAGS, MAX_TAG_CHARS = 20, 40
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+-]{0,119}")

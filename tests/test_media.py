@@ -188,6 +188,20 @@ def test_each_key_has_its_own_library(settings, samples):
     db.database.close()
 
 
+def test_a_manifest_renders_its_own_keys_uploads_and_never_another_keys(settings, samples):
+    keyed = settings.model_copy(update={"api_keys": ("alpha", "beta")})
+    client = create_app(keyed).test_client()
+    path = upload(client, (samples / "red.png").read_bytes(), "red.png", **{"x-api-key": "alpha"}).json["path"]
+    by = {key: client.post("/v1/videos/render", json=image_manifest(url=path), headers={"x-api-key": key}).json["job_id"]
+          for key in ("alpha", "beta")}
+    for _ in by:
+        Worker(keyed, kinds.runners()).loop()
+    assert jobs.get(by["alpha"]).state == "completed", jobs.get(by["alpha"]).error
+    refused = jobs.get(by["beta"])
+    assert refused.state == "failed" and refused.error["code"] == "invalid_asset_url"
+    db.database.close()
+
+
 def test_a_manifest_renders_an_uploaded_picture(client, settings, samples):
     item = upload(client, (samples / "red.png").read_bytes(), "red.png").json
     job_id = client.post("/v1/videos/render", json=image_manifest(url=item["path"])).json["job_id"]

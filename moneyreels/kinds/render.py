@@ -27,7 +27,8 @@ def create(manifest: Manifest, *, metadata, webhook, base_url, owner="", idempot
 def run(ctx):
     """Render the stored manifest to the job's final.mp4."""
     manifest = Manifest.model_validate(ctx.job.request["manifest"])
-    result = render_into(ctx.dir, manifest, ctx.settings, on_progress=ctx.progress, checkpoint=ctx.checkpoint)
+    result = render_into(ctx.dir, manifest, ctx.settings, owner=ctx.job.owner, on_progress=ctx.progress,
+                         checkpoint=ctx.checkpoint)
     for warning in result.warnings:
         ctx.log(warning, level="warning")
     ctx.save(total_duration_seconds=round(result.duration_seconds, 3), warnings=result.warnings)

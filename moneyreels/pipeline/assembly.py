@@ -98,7 +98,8 @@ def run(plan) -> str:
     data = compile_manifest(plan)
     path = plan.dir / "manifest.json"
     path.write_text(json.dumps(data, indent=2))
-    result = render_into(plan.dir, Manifest.model_validate(data), plan.settings, on_progress=plan.ctx.progress,
+    result = render_into(plan.dir, Manifest.model_validate(data), plan.settings, owner=plan.job.owner,
+                         on_progress=plan.ctx.progress,
                          checkpoint=plan.ctx.checkpoint,
                          max_duration_seconds=max(plan.settings.max_duration_seconds,
                                                   plan.platform.maxDurationSeconds + 5))

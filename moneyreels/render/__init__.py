@@ -5,7 +5,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -41,6 +41,7 @@ class RenderOptions:
     max_fetch_seconds: float = 300.0
     # Address space the ffmpeg process may take; a render that needs more fails as render_out_of_memory.
     max_memory_bytes: int = 4 << 30
+    refused_dirs: list[Path] = field(default_factory=list)  # local assets never resolve inside these (other keys' media)
 
 
 @dataclass
@@ -71,11 +72,12 @@ def render(
     # Absolute paths: ffmpeg resolves the files named in a concat list against the list's own folder.
     out_path = Path(out_path).resolve()
     options = replace(options, work_dir=Path(options.work_dir).resolve(),
-                      media_dirs=[Path(folder).resolve() for folder in options.media_dirs])
+                      media_dirs=[Path(folder).resolve() for folder in options.media_dirs],
+                      refused_dirs=[Path(folder).resolve() for folder in options.refused_dirs])
 
     report(0.0, "Fetching assets")
     limits = FetchLimits(options.media_dirs, options.work_dir, options.max_asset_bytes, options.fetch_timeout, ffmpeg,
-                         options.allow_private_urls, options.max_fetch_seconds)
+                         options.allow_private_urls, options.max_fetch_seconds, options.refused_dirs)
     with relayed(limits) as relay:
         sources = fetch_assets(manifest, limits, check, relay)
         check()

@@ -5,7 +5,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -44,6 +44,7 @@ class FetchLimits:
     allow_private: bool = True
     # A whole download's limit: a server sending a byte every few seconds never trips the read timeout.
     max_seconds: float = 300.0
+    refused_dirs: list[Path] = field(default_factory=list)  # inside media_dirs, yet not this job's to read
 
     @property
     def session(self) -> requests.Session:
@@ -105,18 +106,20 @@ def _locate(asset: Asset, index, limits, relay, checkpoint) -> tuple[str, bool]:
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise _invalid(asset, "file URLs must name a local path")
-        return str(_local_file(asset, Path(unquote(parts.path)), limits.media_dirs)), False
+        return str(_local_file(asset, Path(unquote(parts.path)), limits)), False
     if scheme and not re.fullmatch(r"[a-z]", scheme):  # one letter is a Windows drive, not a scheme
         raise _invalid(asset, f"scheme '{scheme}' is not allowed (use http, https or a local path)")
-    return str(_local_file(asset, Path(asset.url), limits.media_dirs)), False
+    return str(_local_file(asset, Path(asset.url), limits)), False
 
 
-def _local_file(asset: Asset, path: Path, media_dirs: list[Path]) -> Path:
-    """Return path resolved inside one of media_dirs, refusing anything that escapes them."""
-    roots = [Path(d).resolve() for d in media_dirs]
+def _local_file(asset: Asset, path: Path, limits: FetchLimits) -> Path:
+    """Return path resolved inside one of the media folders, refusing anything that escapes them."""
+    roots = [Path(d).resolve() for d in limits.media_dirs]
+    refused = [Path(d).resolve() for d in limits.refused_dirs]
     try:
         candidates = [path.resolve()] if path.is_absolute() else [(root / path).resolve() for root in roots]
-        inside = [c for c in candidates if any(c.is_relative_to(root) for root in roots)]
+        inside = [c for c in candidates if any(c.is_relative_to(root) for root in roots)
+                  and not any(c.is_relative_to(folder) for folder in refused)]
         if not inside:
             raise _invalid(asset, "local path is outside the allowed media folders")
         found = next((candidate for candidate in inside if candidate.is_file()), None)
