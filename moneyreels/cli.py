@@ -15,6 +15,7 @@ from . import crashes, create_app, db, events
 from .api.inputs import field_errors
 from .config import ConfigurationError, load_settings
 from .errors import JobCancelled, RenderError
+from .render import fonts
 from .worker import WorkerPool
 
 log = logging.getLogger("moneyreels")
@@ -156,6 +157,7 @@ def main(argv=None) -> int:
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    fonts.use_folder(settings.fonts_dir)
     command = args.command or "serve"
     if command == "render":
         return render_file(settings, args.manifest, args.output)
