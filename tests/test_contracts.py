@@ -8,7 +8,7 @@ dialect's error envelope) and nothing more. A field a handler adds without its m
 import pytest
 from pydantic import ValidationError
 
-from moneyreels import default_runners
+from moneyreels import kinds
 from moneyreels.api import errors, openreels
 from moneyreels.api.contract import contract
 from moneyreels.api.openapi import COMMON_ERRORS, contracts
@@ -35,8 +35,8 @@ def seeded(client, settings):
     """Job ids in every state: a real finished reel, a render, a failed, a cancelled and a queued job."""
     ids = {"reel": client.post("/api/v1/sequences", json={"script": SCRIPT, "motion": False}).json["sequences"][0][
         "workflowRunId"], "render": client.post("/v1/videos/render", json=image_manifest()).json["job_id"]}
-    Worker(settings, default_runners()).loop()
-    Worker(settings, default_runners()).loop()
+    Worker(settings, kinds.runners()).loop()
+    Worker(settings, kinds.runners()).loop()
     ids["failed"] = client.post("/api/v1/jobs", json={"script": SCRIPT}).json["id"]
     Worker(settings, {}).loop()  # no runner for its kind: it fails
     ids["cancelled"] = client.post("/api/generate", json={"videoSubject": "bees"}).json["jobId"]
