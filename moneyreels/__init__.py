@@ -6,6 +6,7 @@ from flask import Flask
 
 from . import api, db, pages
 from .config import load_settings
+from .render import fonts
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +16,7 @@ def create_app(settings=None, **overrides) -> Flask:
     settings = settings or load_settings(**overrides)
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
+    fonts.use_folder(settings.fonts_dir)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     # Answer //x with a JSON error (or a 403 for artifact paths), never an HTML redirect.

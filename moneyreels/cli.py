@@ -17,6 +17,7 @@ from .api.inputs import field_errors
 from .api.unknown_keys import unknown_keys
 from .config import ConfigurationError, load_settings
 from .errors import JobCancelled, RenderError
+from .render import fonts
 from .settings_help import RENDER_HELP, settings_help
 from .worker import WorkerPool
 
@@ -203,6 +204,7 @@ def main(argv=None) -> int:
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    fonts.use_folder(settings.fonts_dir)
     command = args.command or "serve"
     if command == "render":
         return render_file(settings, args.manifest, args.output, args.strict)

@@ -3,7 +3,18 @@
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+# Provider settings that are not secret: environment variable -> setting name. Providers look
+# them up by the variable's name, the way a job's own (BYOK) values are named.
+PROVIDER_SETTINGS = {
+    "MONEYREELS_LLM_BASE_URL": "llm_base_url",
+    "OPENAI_BASE_URL": "openai_base_url",
+    "MONEYREELS_LLM_MODEL": "llm_model",
+    "MONEYREELS_KOKORO_MODEL": "kokoro_model",
+    "MONEYREELS_KOKORO_VOICES": "kokoro_voices",
+    "MONEYREELS_PIPER_VOICES_DIR": "piper_voices_dir",
+}
 
 # Environment variable -> setting name. Documented in README's configuration table.
 ENVIRONMENT = {
@@ -36,6 +47,8 @@ ENVIRONMENT = {
     "MONEYREELS_MAX_CONNECTIONS": "max_connections",
     "MONEYREELS_LEASE_SECONDS": "lease_seconds",
     "MONEYREELS_LEASE_RENEW_SECONDS": "lease_renew_seconds",
+    "MONEYREELS_FONTS_DIR": "fonts_dir",
+    **PROVIDER_SETTINGS,
 }
 
 # The provider API keys an operator may set and a job may bring (BYOK): the one list of their names.
@@ -85,6 +98,15 @@ class Settings(BaseModel):
     ollama_url: str = Field("http://localhost:11434/v1", description="a local Ollama, used when no LLM is named")
     output_scale: float = Field(1.0, ge=0.05, le=1.0, description="scale of pipeline reels; 0.5 for quick previews")
     preset: str = Field("veryfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$")
+    fonts_dir: Path | None = Field(None, description="an extra folder of fonts text overlays may name")
+    # Secrets: their repr and JSON show asterisks; only provider_values() reveals them, to the providers.
+    provider_keys: dict[str, SecretStr] = Field({}, description="the operator's provider API keys, by variable name")
+    llm_base_url: str | None = None
+    openai_base_url: str | None = None
+    llm_model: str | None = None
+    kokoro_model: str | None = None
+    kokoro_voices: str | None = None
+    piper_voices_dir: str | None = None
 
     @field_validator("api_keys", "allowed_hosts", mode="before")
     @classmethod
@@ -92,6 +114,13 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return tuple(key.strip() for key in value.split(",") if key.strip())
         return value
+
+    @field_validator("provider_keys")
+    @classmethod
+    def _known_keys(cls, value):
+        if unknown := set(value) - set(PROVIDER_KEYS):
+            raise ValueError(f"not provider keys: {', '.join(sorted(unknown))}")
+        return {name: secret for name, secret in value.items() if secret.get_secret_value()}
 
     @field_validator("lease_renew_seconds")
     @classmethod
@@ -104,11 +133,17 @@ class Settings(BaseModel):
     def database_path(self) -> Path:
         return self.data_dir / "moneyreels.sqlite3"
 
+    def provider_values(self) -> dict[str, str]:
+        """The provider keys and settings that are set, by variable name: what providers look keys up in."""
+        keys = {name: secret.get_secret_value() for name, secret in self.provider_keys.items()}
+        return keys | {var: getattr(self, name) for var, name in PROVIDER_SETTINGS.items() if getattr(self, name)}
+
     @classmethod
     def from_env(cls, environ=None, **overrides):
         """Build settings from environment variables, then explicit overrides."""
         environ = os.environ if environ is None else environ
         values = {name: environ[var] for var, name in ENVIRONMENT.items() if environ.get(var, "") != ""}
+        values["provider_keys"] = {name: environ[name] for name in PROVIDER_KEYS if environ.get(name)}
         values.update(overrides)
         return cls(**values)
 

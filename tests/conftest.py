@@ -64,6 +64,15 @@ def app(settings):
 
 
 @pytest.fixture
+def configure(app, settings):
+    """Return a function that restarts the app's settings with changes, as a new environment would, and returns them."""
+    def configure(**changes) -> Settings:
+        app.config["SETTINGS"] = Settings(**{**dict(settings), **changes})
+        return app.config["SETTINGS"]
+    return configure
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -38,9 +38,8 @@ def assert_error(response, status, code=None):
     return body["error"]
 
 
-def test_health_reports_database_worker_dirs_and_keys(client, monkeypatch):
-    monkeypatch.setenv("PEXELS_API_KEY", "px")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+def test_health_reports_database_worker_dirs_and_keys(client, configure):
+    configure(provider_keys={"PEXELS_API_KEY": "px"})
     body = client.get("/api/v1/health").json
     assert body["database"] == "connected" and body["jobsDir"] == "exists"
     assert body["keys"]["PEXELS_API_KEY"] is True and body["keys"]["OPENAI_API_KEY"] is False
@@ -48,8 +47,8 @@ def test_health_reports_database_worker_dirs_and_keys(client, monkeypatch):
     assert "px" not in str(body["keys"].values())
 
 
-def test_health_names_every_provider_key_a_job_may_bring(client, monkeypatch):
-    monkeypatch.setenv("GEMINI_API_KEY", "gm")
+def test_health_names_every_provider_key_a_job_may_bring(client, configure):
+    configure(provider_keys={"GEMINI_API_KEY": "gm"})
     keys = client.get("/api/v1/health").json["keys"]
     assert set(keys) == set(BYOK_NAMES) and keys["GEMINI_API_KEY"] is True
 

@@ -51,11 +51,10 @@ def test_the_docs_example_is_a_short_reel_offline(client, settings):
     assert 2 < seconds < 6
 
 
-def test_enhance_auto_expands_a_short_script_when_an_llm_is_usable(client, settings, monkeypatch):
+def test_enhance_auto_expands_a_short_script_when_an_llm_is_usable(client, configure):
     with FakeServer() as fake:
         fake.route("POST", "/v1/chat/completions", chat)
-        monkeypatch.setenv("OPENAI_BASE_URL", fake.url + "/v1")
-        created, done = run(client, settings, EXAMPLE)
+        created, done = run(client, configure(openai_base_url=fake.url + "/v1"), EXAMPLE)
         asked = [json.loads(r.body)["messages"] for r in fake.requests]
     assert created["enhancedScript"] is None
     assert done["status"] == "completed", done["error"]
@@ -67,10 +66,9 @@ def test_enhance_auto_expands_a_short_script_when_an_llm_is_usable(client, setti
     assert review["measurements"]["scene_seconds"] and review["norms"]["scene_seconds"] == [2.0, 7.0]
 
 
-def test_enhance_off_keeps_a_short_script_as_written_even_with_an_llm(client, settings, monkeypatch):
+def test_enhance_off_keeps_a_short_script_as_written_even_with_an_llm(client, configure):
     with FakeServer() as fake:
         fake.route("POST", "/v1/chat/completions", chat)
-        monkeypatch.setenv("OPENAI_BASE_URL", fake.url + "/v1")
-        created, done = run(client, settings, {**EXAMPLE, "enhance": "off"})
+        created, done = run(client, configure(openai_base_url=fake.url + "/v1"), {**EXAMPLE, "enhance": "off"})
     assert created["enhancedScript"] == EXAMPLE["script"]
     assert [frame["scriptLine"] for frame in done["frames"]] == [EXAMPLE["script"]]

@@ -7,7 +7,7 @@ at once or not at all: every row is checked, and any refusal lists each bad row 
 import uuid
 from typing import Literal
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from peewee import fn
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -74,8 +74,9 @@ def _queue(bodies: list[dict], batch_id: str, owner: str) -> list[Job]:
     with database.atomic():
         for index, body in enumerate(bodies):
             try:
-                created.append(kinds.generate.create(GenerateRequest.model_validate(body), owner=owner,
-                                               labels={"batch": batch_id, "batchIndex": index}))
+                created.append(kinds.generate.create(GenerateRequest.model_validate(body),
+                                                     current_app.config["SETTINGS"], owner=owner,
+                                                     labels={"batch": batch_id, "batchIndex": index}))
             except ValidationError as exc:
                 problems += [{**error, "field": f"jobs.{index}.{error['field']}"} for error in field_errors(exc)]
             except InvalidRequest as exc:

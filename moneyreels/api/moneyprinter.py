@@ -6,7 +6,7 @@ Shapes follow reference/moneyprinter-jobs-api.md: {"status": "success", ...} or
 
 import re
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from .. import events, jobs, kinds
@@ -51,12 +51,12 @@ class GenerateBody(BaseModel):
     subtitles_position: str | None = Field(None, max_length=50, alias="subtitlesPosition")
     color: str | None = Field(None, max_length=50)
 
-    def pipeline_request(self) -> dict:
+    def pipeline_request(self, settings) -> dict:
         """The same job in the pipeline's terms."""
         return {
             "topic": self.video_subject,
             "script": self.script,
-            "voice": local_voice(self.voice),
+            "voice": local_voice(self.voice, settings),
             "direction": self.custom_prompt,
             "noMusic": not self.use_music,
         }
@@ -67,11 +67,11 @@ class GenerateBody(BaseModel):
 _TIKTOK_LANGUAGES = {"en_us": "en-us", "en_uk": "en-gb", "en_au": "en", "jp": "ja", "kr": "ko", "br": "pt-br"}
 
 
-def local_voice(voice):
+def local_voice(voice, settings):
     if not voice or not re.fullmatch(r"[a-z]{2}(_[a-z]{2})?_\d{3}", voice):
         return voice
     prefix = voice.rsplit("_", 1)[0]
-    return tts.language_voice(_TIKTOK_LANGUAGES.get(prefix, prefix.split("_")[0]), choices.provider_keys({}))
+    return tts.language_voice(_TIKTOK_LANGUAGES.get(prefix, prefix.split("_")[0]), choices.provider_keys(settings, {}))
 
 
 def present(job) -> MoneyPrinterJob:
@@ -99,7 +99,9 @@ def generate():
     body = parse_body(GenerateBody)
     if not body.video_subject and not body.script:
         raise InvalidRequest("videoSubject is required (or send a script).")
-    job = kinds.generate.create(parse_body(GenerateRequest, body.pipeline_request()), owner=current_owner())
+    settings = current_app.config["SETTINGS"]
+    job = kinds.generate.create(parse_body(GenerateRequest, body.pipeline_request(settings)), settings,
+                                owner=current_owner())
     return MoneyPrinterQueued(status="success", message="Job queued.", jobId=job.id)
 
 

@@ -5,7 +5,6 @@ carries HAL `_links`, errors are {"error": {code, message, details}}, and reads 
 """
 
 import logging
-import os
 import re
 from dataclasses import asdict
 import urllib.parse
@@ -166,7 +165,7 @@ def health():
         database=database,
         worker=worker,
         jobsDir="exists" if Path(settings.jobs_dir).is_dir() else "missing",
-        keys={name: bool(os.environ.get(name)) for name in PROVIDER_KEYS},
+        keys={name: name in settings.provider_keys for name in PROVIDER_KEYS},
         links={"self": link("/api/v1/health")},
     )
 
@@ -194,7 +193,7 @@ def stats():
 @contract("Create a job from a topic, a script or a director's score", {201: ("Queued.", JobCreated)},
           errors=INVALID, body=(GenerateRequest,))
 def create_job():
-    job = generate.create(parse_body(GenerateRequest), owner=current_owner())
+    job = generate.create(parse_body(GenerateRequest), current_app.config["SETTINGS"], owner=current_owner())
     body = JobCreated(id=job.id, topic=job.request.get("topic"), archetype=job.request.get("archetype"),
                       status=job.state, links=job_links(job))
     return body, 201, {"Location": f"/api/v1/jobs/{job.id}"}
@@ -374,8 +373,9 @@ def platforms():
 @contract("List the providers and whether each is usable", {200: ("The providers.", ProviderList)})
 def providers():
     """Providers by category; only categories are keys, so the HAL link goes in a Link header."""
-    usable = llms.available(os.environ)
-    keys = choices.provider_keys({})
+    settings = current_app.config["SETTINGS"]
+    usable = llms.available(settings.provider_values())
+    keys = choices.provider_keys(settings, {})
     speakers = tts.available(keys)
     return listing(ProviderList(**{
         "llm": [{**entry, "available": usable.get(entry["key"], False)} for entry in llms.PROVIDERS],

@@ -9,7 +9,7 @@ import re
 import uuid
 from typing import Literal
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import jobs
@@ -183,7 +183,8 @@ def document(job) -> Sequence:
 def create():
     body = parse_body(SequenceRequest)
     wait = wait_seconds()  # a malformed ?wait is refused before anything is created
-    job = generate.create(parse_body(GenerateRequest, body.generate_request()), owner=current_owner())
+    job = generate.create(parse_body(GenerateRequest, body.generate_request()), current_app.config["SETTINGS"],
+                          owner=current_owner())
     entry = {"id": public_id(job), "status": STATUSES[State(job.state)], "workflowRunId": job.id,
              "statusUrl": f"/api/v1/sequences/{public_id(job)}", "links": status_links(job)}
     if wait:

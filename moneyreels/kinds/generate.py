@@ -13,9 +13,9 @@ KIND = "generate"
 __all__ = ["KIND", "create", "finished", "run"]
 
 
-def create(request: GenerateRequest, owner="", labels: dict | None = None) -> jobs.Job:
+def create(request: GenerateRequest, settings, owner="", labels: dict | None = None) -> jobs.Job:
     """Queue a generate job; its BYOK keys stay in memory, never in the database. labels are stored beside the request."""
-    check_named(request, request.keys)
+    check_named(request, request.keys, settings)
     from_score = request.score.archetype if request.score else None
     archetype = request.archetype or (from_score if from_score in ARCHETYPES else None) \
         or pick_archetype(request.topic or request.script or "")

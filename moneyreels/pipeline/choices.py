@@ -6,7 +6,6 @@ whose key is missing is not refused (OpenReels' own example names five with two 
 category's local default runs instead, and the job says so.
 """
 
-import os
 from dataclasses import dataclass, field
 
 from ..errors import InvalidRequest, MoneyReelsError
@@ -20,16 +19,13 @@ MUSIC = ("bundled",)
 TTS_PREFERENCE = ("elevenlabs", "openai-tts", "gemini-tts", "inworld", "kokoro", "piper", "espeak")
 # What a named voice without its key gives way to: Piper's voice, or espeak where Piper cannot load.
 LOCAL_TTS = ("piper", "espeak")
-TTS_SETTINGS = ("MONEYREELS_KOKORO_MODEL", "MONEYREELS_KOKORO_VOICES", "MONEYREELS_PIPER_VOICES_DIR")
 # Remote categories whose local default is "local" (drawn art, MEDIA_DIR) or nothing (video).
 REMOTE = {"image": (images, "local"), "stock": (stock, "local"), "video": (video, None)}
 
 
-def provider_keys(byok: dict) -> dict:
-    """The keys remote providers may use: the operator's from the environment, then the job's own."""
-    names = {name for module in (voices, images, stock, video) for spec in module.PROVIDERS
-             for name in spec["requires"]} | set(TTS_SETTINGS)
-    return {name: os.environ[name] for name in names if os.environ.get(name)} | byok
+def provider_keys(settings, byok: dict) -> dict:
+    """The keys and settings providers may use: the operator's, then the job's own."""
+    return settings.provider_values() | byok
 
 
 def refuse(category, name, message, code, **details):
@@ -105,7 +101,7 @@ def remote_name(category, request, keys, fallbacks=None) -> str | None:
 
 def llm_of(request, keys: dict, settings, fallbacks):
     """The named LLM; one whose key is missing gives way to the default choice (a keyed one, else Ollama)."""
-    merged = llms.merge_keys(os.environ, keys)
+    merged = llms.merge_keys(settings.provider_values(), keys)
     try:
         return llms.from_settings(request.providers.llm, merged, ollama_url=settings.ollama_url)
     except MoneyReelsError as exc:
@@ -117,9 +113,9 @@ def llm_of(request, keys: dict, settings, fallbacks):
     return llm
 
 
-def check_named(request, keys: dict):
+def check_named(request, keys: dict, settings):
     """Refuse, before a job exists, a provider this build does not have (one merely lacking a key is fine)."""
-    merged = provider_keys(keys)
+    merged = provider_keys(settings, keys)
     fallbacks = []
     name = tts_name(request, merged, fallbacks)
     if not fallbacks:  # a voice meant for a named provider that gives way is not the local voice's to judge
@@ -154,10 +150,10 @@ class Choices:
 
 def resolve(request, keys: dict, settings) -> Choices:
     """Choose and build this job's providers; the LLM may be None (a script job needs none)."""
-    check_named(request, keys)
+    check_named(request, keys, settings)
     fallbacks = []
     llm = llm_of(request, keys, settings, fallbacks)
-    merged = provider_keys(keys)
+    merged = provider_keys(settings, keys)
     names = {category: remote_name(category, request, merged, fallbacks) for category in REMOTE}
     built = {category: REMOTE[category][0].build(name, merged) if name not in (None, "local") else None
              for category, name in names.items()}

@@ -206,13 +206,13 @@ class Gemini(_RemoteLLM):
         return _count(usage, "promptTokenCount"), _count(usage, "candidatesTokenCount", "thoughtsTokenCount")
 
 
-def merge_keys(environ: Mapping[str, str], byok: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Return the LLM settings from the environment, overridden by a job's own (BYOK) keys.
+def merge_keys(operator: Mapping[str, str], byok: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the operator's LLM settings (settings.provider_values()), overridden by a job's own (BYOK) keys.
 
     A job that points the OpenAI-compatible client at a server of its choosing must not
     have the operator's OPENAI_API_KEY sent there: only a key the job brought goes along.
     """
-    merged = {name: environ[name] for name in KEY_NAMES if environ.get(name)}
+    merged = {name: operator[name] for name in KEY_NAMES if operator.get(name)}
     own = {name: value for name, value in (byok or {}).items() if name in KEY_NAMES and value}
     if any(name in own for name in BASE_URL_NAMES):
         merged.pop("OPENAI_API_KEY", None)

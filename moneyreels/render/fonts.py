@@ -2,7 +2,7 @@
 
 The default family is Source Sans Pro from the `font_source_sans_pro` package, so
 every install can draw Latin text. Other families come from the system font
-directories (plus $MONEYREELS_FONTS_DIR), indexed once by the names stored in the
+directories (plus settings.fonts_dir, MONEYREELS_FONTS_DIR), indexed once by the names stored in the
 font files. Glyph coverage is read from each font's cmap table, because Pillow
 has no API that says whether a font can draw a character.
 """
@@ -70,11 +70,19 @@ class Run:
     index: int
 
 
+# The operator's fonts folder. Text is drawn deep inside a render, far from any settings object,
+# so whoever loads the settings hands the folder over once with use_folder().
+_extra_dirs: list[str] = []
+
+
+def use_folder(folder) -> None:
+    """Search `folder` (settings.fonts_dir) for fonts too; None searches only the bundled and system ones."""
+    _extra_dirs[:] = [str(folder)] if folder else []
+
+
 def font_dirs() -> tuple[str, ...]:
     """Return the directories searched for fonts, the bundled default first."""
-    dirs = [font_source_sans_pro.font_directory, *SYSTEM_FONT_DIRS]
-    if extra := os.environ.get("MONEYREELS_FONTS_DIR"):
-        dirs.append(extra)
+    dirs = [font_source_sans_pro.font_directory, *SYSTEM_FONT_DIRS, *_extra_dirs]
     return tuple(os.path.expanduser(d) for d in dirs)
 
 

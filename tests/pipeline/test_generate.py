@@ -12,7 +12,7 @@ from moneyreels.db import Job
 from moneyreels.pipeline import visuals as visual_stage
 from moneyreels.pipeline.catalog import ARCHETYPES, CAPTION_STYLES
 from moneyreels.providers.tts import EspeakTTS, TTSError
-from moneyreels.providers.tts.piper import VOICES_SETTING, PiperTTS
+from moneyreels.providers.tts.piper import PiperTTS
 from moneyreels.worker import Worker
 from tests.support.video import frame_at, integrated_loudness, loudness, probe
 
@@ -28,9 +28,9 @@ def settings(settings):
 
 
 @pytest.fixture
-def run_jobs(app, settings):
-    worker = Worker(settings, kinds.runners())
-    return lambda: worker.loop()
+def run_jobs(app):
+    """Run the queued jobs on the app's settings as they are then (`configure` may have changed them)."""
+    return lambda: Worker(app.config["SETTINGS"], kinds.runners()).loop()
 
 
 def stage_events(job_id):
@@ -151,10 +151,8 @@ def test_direction_over_10_kb_is_400(client):
     assert response.status_code == 400 and "direction" in response.json["error"]["message"]
 
 
-def test_a_topic_without_an_llm_fails_at_once_naming_the_ways_out(client, run_jobs, monkeypatch):
-    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY", "OPENAI_BASE_URL",
-                 "MONEYREELS_LLM_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+def test_a_topic_without_an_llm_fails_at_once_naming_the_ways_out(client, settings, run_jobs):
+    assert not settings.provider_values()
     job_id = client.post("/api/v1/jobs", json={"topic": "Why is the sky blue?"}).json["id"]
     run_jobs()
     job = jobs.get(job_id)
@@ -269,15 +267,15 @@ def test_the_engine_itself_never_hands_an_unlisted_variant_to_the_library(tmp_pa
         EspeakTTS().synthesize("Hello.", tmp_path / "v.wav", voice="en-us+" + "A" * 60)
 
 
-def test_a_remote_voice_name_is_left_to_its_service(client, monkeypatch):
-    monkeypatch.setenv("ELEVENLABS_API_KEY", "el-test")
+def test_a_remote_voice_name_is_left_to_its_service(client, configure):
+    configure(provider_keys={"ELEVENLABS_API_KEY": "el-test"})
     response = client.post("/api/v1/jobs", json={"script": SCRIPT, "voice": "JBFqnCBsd6RMkjVDRZzb",
                                                  "providers": {"tts": "elevenlabs", "image": "local"}})
     assert response.status_code == 201, response.json
 
 
-def test_a_named_remote_voice_without_its_key_gives_way_to_espeak(client, run_jobs, monkeypatch):
-    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
+def test_a_named_remote_voice_without_its_key_gives_way_to_espeak(client, settings, run_jobs):
+    assert "ELEVENLABS_API_KEY" not in settings.provider_keys
     response = client.post("/api/v1/jobs", json={"script": SCRIPT, "providers": {"tts": "elevenlabs"}})
     assert response.status_code == 201
     run_jobs()
@@ -302,13 +300,12 @@ def test_a_failing_remote_voice_falls_back_to_espeak(client, settings, run_jobs,
     assert outputs(job_id)["narration"]["provider"] == "espeak"
 
 
-def test_a_piper_voice_that_cannot_load_falls_back_to_espeak(client, settings, run_jobs, monkeypatch, tmp_path,
-                                                             piper_voice):
+def test_a_piper_voice_that_cannot_load_falls_back_to_espeak(client, configure, run_jobs, tmp_path, piper_voice):
     folder = tmp_path / "voices"
     folder.mkdir()
     (folder / "en_GB-broken-low.onnx").write_bytes(b"not a model")
     (folder / "en_GB-broken-low.onnx.json").write_text("{}")
-    monkeypatch.setenv(VOICES_SETTING, str(folder))
+    configure(piper_voices_dir=str(folder))
     body = {"script": SCRIPT, "voice": "en_GB-broken-low", "noMusic": True}
     job_id = client.post("/api/v1/jobs", json=body).json["id"]
     run_jobs()

@@ -31,13 +31,16 @@ def chat(request):
 
 
 @pytest.fixture
-def llm_server(monkeypatch):
+def llm_server():
     with FakeServer() as fake:
         fake.route("POST", "/v1/chat/completions", chat)
-        monkeypatch.setenv("OPENAI_BASE_URL", fake.url + "/v1")
-        for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY"):
-            monkeypatch.delenv(name, raising=False)
         yield fake
+
+
+@pytest.fixture
+def settings(settings, llm_server):
+    """The operator points the OpenAI-compatible client at the fake LLM, and has no provider keys."""
+    return settings.model_copy(update={"openai_base_url": llm_server.url + "/v1"})
 
 
 def test_topic_job_researches_directs_and_reviews_with_the_llm(client, settings, llm_server, caplog):

@@ -145,8 +145,8 @@ def test_without_piper_espeak_is_the_default():
     assert local_provider(None, {}) == "espeak" and local_provider(DEFAULT_VOICE, {}) is None
 
 
-def test_providers_lists_the_installed_piper_voices(client, voices_dir, monkeypatch, piper_voice):
-    monkeypatch.setenv(VOICES_SETTING, str(voices_dir))
+def test_providers_lists_the_installed_piper_voices(client, voices_dir, configure, piper_voice):
+    configure(piper_voices_dir=str(voices_dir))
     (entry,) = [entry for entry in client.get("/api/v1/providers").json["tts"] if entry["key"] == "piper"]
     assert entry["available"] is True and entry["requires"] == []
     assert [voice["id"] for voice in entry["voices"]] == [DEFAULT_VOICE, "en_GB-test-medium"]

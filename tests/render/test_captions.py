@@ -233,7 +233,7 @@ def test_karaoke_draws_the_page_unfilled_and_each_word_filled_to_wipe():
 
 def test_the_pipeline_caption_look_needs_no_system_fonts(monkeypatch):
     monkeypatch.setattr(fonts, "SYSTEM_FONT_DIRS", ())
-    monkeypatch.delenv("MONEYREELS_FONTS_DIR", raising=False)
+    monkeypatch.setattr(fonts, "_extra_dirs", [])  # and no operator fonts folder
     style = TextStyle(font_size=90, font_weight=900, stroke_color="black", stroke_width=8)
     frames = draw(words_at(*THREE), style, effect="highlight", text_transform="uppercase")
     assert all(f.warnings == [] for f in frames)  # the bundled Source Sans Pro Black, no fallback

@@ -19,7 +19,7 @@ SYSTEM_TTFS = sorted(
 def no_system_fonts(monkeypatch):
     """Hide every font but the bundled Source Sans Pro."""
     monkeypatch.setattr(fonts, "SYSTEM_FONT_DIRS", ())
-    monkeypatch.delenv("MONEYREELS_FONTS_DIR", raising=False)
+    monkeypatch.setattr(fonts, "_extra_dirs", [])  # and no operator fonts folder
 
 
 def test_default_is_source_sans_pro_regular_ttf():
@@ -92,7 +92,7 @@ def test_extra_fonts_dir_is_indexed_by_names_inside_the_files(monkeypatch, tmp_p
     copy = tmp_path / "renamed-on-purpose.ttf"
     shutil.copy(source, copy)
     assert fonts.resolve(family, 400).family == "Source Sans Pro"
-    monkeypatch.setenv("MONEYREELS_FONTS_DIR", str(tmp_path))
+    fonts.use_folder(tmp_path)
     choice = fonts.resolve(family, 400)
     assert choice.path == str(copy)
     assert choice.family == family
@@ -101,7 +101,7 @@ def test_extra_fonts_dir_is_indexed_by_names_inside_the_files(monkeypatch, tmp_p
 
 def test_unreadable_font_files_are_skipped(monkeypatch, tmp_path, no_system_fonts):
     (tmp_path / "broken.ttf").write_bytes(b"not a font at all")
-    monkeypatch.setenv("MONEYREELS_FONTS_DIR", str(tmp_path))
+    fonts.use_folder(tmp_path)
     assert fonts.resolve("broken", 400).warning
 
 

@@ -20,7 +20,7 @@ def ink_box(image, threshold: int = 64) -> tuple[int, int, int, int]:
 @pytest.fixture
 def no_system_fonts(monkeypatch):
     monkeypatch.setattr(fonts, "SYSTEM_FONT_DIRS", ())
-    monkeypatch.delenv("MONEYREELS_FONTS_DIR", raising=False)
+    monkeypatch.setattr(fonts, "_extra_dirs", [])  # and no operator fonts folder
 
 
 # --- draw_text ---------------------------------------------------------------------------------
