@@ -44,7 +44,7 @@ def main():
                             output_scale=args.scale, ollama_url="http://127.0.0.1:9/v1")
         create_app(settings)
         request = GenerateRequest.model_validate({"script": SCRIPT, "archetype": args.archetype, "voice": args.voice})
-        job = kinds.generate.create(request)
+        job = kinds.generate.create(request, settings)
         started = time.perf_counter()
         Worker(settings, kinds.runners()).loop()
         wall = time.perf_counter() - started
