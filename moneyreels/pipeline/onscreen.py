@@ -27,6 +27,7 @@ _STOP = frozenset(
     "not no yes up out off too while because until let lets".split())
 MAX_NUMBERS = 2
 MAX_PHRASE_WORDS = 6
+PUNCTUATION = ",;:.!?"  # what a word keeps from the line; a phrase never runs past a sentence's end
 # A phrase with fewer letters of meaning than this ("put") says nothing a number does not.
 MIN_PHRASE_LETTERS = 5
 
@@ -41,19 +42,21 @@ def key_phrase(line: str) -> str:
     numbers, words = _scan(line)
     best, best_score = [], 0
     for start in range(len(words)):
-        window = _trim(words[start:start + MAX_PHRASE_WORDS])
-        score = sum(len(w) for w in window if w.lower().strip(",;:") not in _STOP)
+        run = words[start:start + MAX_PHRASE_WORDS]
+        ends = next((i + 1 for i, word in enumerate(run) if word[-1] in ".!?"), len(run))
+        window = _trim(run[:ends])
+        score = sum(len(w) for w in window if w.lower().strip(PUNCTUATION) not in _STOP)
         if score > best_score:
             best, best_score = window, score
     if best_score < MIN_PHRASE_LETTERS:
         return "" if numbers else line.strip()[:40]
-    return " ".join(best).rstrip(",;:")
+    return " ".join(best).rstrip(PUNCTUATION)
 
 
 def _scan(line: str) -> tuple[list[str], list[str]]:
     """Split the line into its shown numbers and the words left when they (with their units) are taken out.
 
-    A word keeps the comma, semicolon or colon that follows it in the line.
+    A word keeps the punctuation mark that follows it in the line.
     """
     found = list(_TOKEN.finditer(line))
     tokens = [match.group() for match in found]
@@ -66,15 +69,15 @@ def _scan(line: str) -> tuple[list[str], list[str]]:
             i = after
         else:
             mark = line[found[i].end():found[i].end() + 1]
-            words.append(tokens[i] + (mark if mark in ",;:" else ""))
+            words.append(tokens[i] + (mark if mark in PUNCTUATION else ""))
             i += 1
     return numbers, words
 
 
 def _trim(words: list[str]) -> list[str]:
-    while words and words[0].lower().strip(",;:") in _STOP:
+    while words and words[0].lower().strip(PUNCTUATION) in _STOP:
         words = words[1:]
-    while words and words[-1].lower().strip(",;:") in _STOP:
+    while words and words[-1].lower().strip(PUNCTUATION) in _STOP:
         words = words[:-1]
     return words
 

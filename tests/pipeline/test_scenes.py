@@ -43,6 +43,7 @@ def test_numbers_in_digits_or_words_become_hero_numbers(line, numbers):
      "compound interest doing the heavy lifting"),
     ("Start early, stay boring, and let time do the work.", "Start early, stay boring"),
     ("and in thirty years you will have", ""),
+    ("Even twenty dollars a week adds up. Open the account today.", "Open the account today"),
 ])
 def test_the_key_phrase_is_the_lines_most_telling_words(line, phrase):
     assert onscreen.key_phrase(line) == phrase
