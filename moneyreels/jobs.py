@@ -209,8 +209,8 @@ def latest_active(owner=None) -> Job:
     return job
 
 
-def delete(job_id, jobs_dir, owner=None):
-    """Delete a finished job, its events and its files."""
+def delete(job_id, jobs_dir, owner=None, store=None):
+    """Delete a finished job, its events and its files (in jobs_dir, and in the store when given)."""
     with database.atomic():
         job = get(job_id, owner)
         if job.state in ACTIVE:
@@ -219,9 +219,11 @@ def delete(job_id, jobs_dir, owner=None):
     # Files go after the commit: a crash in between leaves an orphan folder that
     # sweep_orphans removes, never a job row whose files are gone.
     shutil.rmtree(job_dir(jobs_dir, job.id), ignore_errors=True)
+    if store is not None:
+        store.delete_prefix(job.id)
 
 
-def prune(max_jobs, jobs_dir):
+def prune(max_jobs, jobs_dir, store=None):
     """Delete the oldest finished jobs beyond max_jobs (0 keeps every job)."""
     if not max_jobs:
         return
@@ -231,7 +233,7 @@ def prune(max_jobs, jobs_dir):
         return
     oldest = Job.select(Job.id).where(Job.state.in_(finished)).order_by(Job.created_at).limit(excess)
     for job in oldest:
-        delete(job.id, jobs_dir)
+        delete(job.id, jobs_dir, store=store)
 
 
 def held_by() -> list[str]:

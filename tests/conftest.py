@@ -9,6 +9,8 @@ from moneyreels.worker import Worker
 from tests.support.media import noise_image
 from tests.support.runners import ticker
 
+pytest_plugins = ["tests.support.s3"]  # s3_server, s3_storage_url: a bucket on 127.0.0.1
+
 
 @pytest.fixture(autouse=True)
 def no_internet(monkeypatch):

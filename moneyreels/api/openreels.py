@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
-from .. import db, jobs, keyring, kinds, posters
+from .. import db, jobs, keyring, kinds, posters, storage
 from ..config import PROVIDER_KEYS
 from ..states import StageStatus
 from ..kinds import generate
@@ -29,7 +29,7 @@ from . import holds, sse
 from .auth import authenticate, current_owner
 from .contract import ANY_FILE, BAD_ID, BAD_RANGE, INVALID, SSE, WAIT, contract, download, link
 from .inputs import non_negative_int, parse_body
-from .jobfiles import send_job_file
+from .jobfiles import send_stored
 from .limits import limit_requests
 from .openreels_models import (Catalog, CancelledJob, Health, JobCreated, JobDeleted, JobDetail, JobList, JobSnapshot,
                                ListedJob, ProviderList, Stats)
@@ -92,7 +92,7 @@ def poster_link(job) -> dict:
     """{"poster": link} when the finished job has its poster frame, else {}."""
     if job.state != jobs.State.COMPLETED or not job.result_path:
         return {}
-    if not Path(job.result_path).with_name(posters.NAME).is_file():
+    if not storage.of(current_app.config["SETTINGS"]).exists(storage.key(job.id, posters.NAME)):
         return {}
     return {"poster": link(f"/api/v1/jobs/{job.id}/artifacts/{posters.NAME}", type="image/jpeg")}
 
@@ -244,7 +244,8 @@ def delete_job(job_id):
     job = find(job_id)
     if job.state in jobs.ACTIVE:
         raise Conflict(f"Job is {job.state}; cancel it first.", details={"job_id": job.id, "state": job.state})
-    jobs.delete(job.id, current_app.config["SETTINGS"].jobs_dir, current_owner())
+    settings = current_app.config["SETTINGS"]
+    jobs.delete(job.id, settings.jobs_dir, current_owner(), store=storage.of(settings))
     return JobDeleted(status="deleted", links={"jobs": link("/api/v1/jobs")})
 
 
@@ -321,21 +322,15 @@ def traversal(raw: str) -> bool:
           download("The file.", ANY_FILE),
           errors={**BAD_ID, **BAD_RANGE, 403: "The path leaves the job's folder.", 404: "No such job or file."})
 def artifact(job_id, name):
-    """Serve a file from the job's folder; 403 on any path that leaves it, Range for video."""
+    """Serve a file from the job's folder (or its prefix in the bucket); 403 on any path that leaves it."""
     job = find(job_id)
-    folder = jobs.job_dir(current_app.config["SETTINGS"].jobs_dir, job.id).resolve()
     if traversal(name):
         raise Forbidden("Path traversal is not allowed.", code="path_traversal")
-    path = (folder / name).resolve()
-    if not path.is_relative_to(folder):
-        raise Forbidden("Path traversal is not allowed.", code="path_traversal")
     try:
-        found = path.is_file()
-    except OSError:  # a name too long for the file system names no file
-        found = False
-    if not found:
-        raise NotFound("Artifact not found.", details={"path": name[:200]})
-    return send_job_file(path)
+        return send_stored(current_app.config["SETTINGS"], storage.key(job.id, name),
+                           NotFound("Artifact not found.", details={"path": name[:200]}))
+    except storage.BadKey:
+        raise Forbidden("Path traversal is not allowed.", code="path_traversal") from None
 
 
 def remote_entries(module, keys) -> list[dict]:

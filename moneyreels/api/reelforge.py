@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, g, request
 from peewee import IntegrityError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .. import jobs, netguard
+from .. import jobs, netguard, storage
 from ..db import Job
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..isotime import iso
@@ -25,7 +25,7 @@ from .auth import authenticate, current_owner
 from .contract import BAD_RANGE, INVALID, UNKNOWN_JOB, contract, download
 from .errors import dialect
 from .inputs import field_errors, json_object
-from .jobfiles import send_job_file
+from .jobfiles import send_stored
 from .limits import limit_requests
 from .reelforge_models import (STATUSES, Deduped, ReelForgeError, RenderJob, RenderReplayed, RenderStatus,
                                RenderSubmitted)
@@ -213,7 +213,5 @@ def output(job_id, name):
     job = Job.get_or_none(Job.id == job_id)
     if job is None or job.state != jobs.State.COMPLETED or not job.result_path or Path(job.result_path).name != name:
         raise NotFound("File not found.")
-    path = Path(job.result_path)
-    if not path.is_file():
-        raise NotFound("File not found.")
-    return send_job_file(path, mimetype="video/mp4", max_age=3600)
+    return send_stored(current_app.config["SETTINGS"], storage.key(job.id, name), NotFound("File not found."),
+                       mimetype="video/mp4", max_age=3600)
