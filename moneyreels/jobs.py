@@ -310,14 +310,19 @@ def _fail(job, event, code, explanation, details, on_finished) -> Job:
                       error={"code": code, "message": explanation, "details": details})
 
 
+def unknown(ids) -> set[str]:
+    """Those of ids that name no job."""
+    ids = set(ids)
+    return ids - {job.id for job in Job.select(Job.id).where(Job.id.in_(list(ids)))}
+
+
 def sweep_orphans(jobs_dir) -> list[Path]:
     """Remove job folders whose job row no longer exists."""
     root = Path(jobs_dir)
     if not root.is_dir():
         return []
     folders = {path.name: path for path in root.iterdir() if path.is_dir()}
-    known = {job.id for job in Job.select(Job.id).where(Job.id.in_(list(folders)))}
-    orphans = [path for name, path in folders.items() if name not in known]
+    orphans = [folders[name] for name in unknown(folders)]
     for path in orphans:
         shutil.rmtree(path, ignore_errors=True)
     return orphans

@@ -154,7 +154,7 @@ def _stored_key(settings, path: Path) -> str:
 def _share(settings, path: Path) -> None:
     """Put a kept file in the bucket for the workers; a failure keeps nothing."""
     store = storage.of(settings)
-    if not store.remote:
+    if not store.separate:
         return
     try:
         store.put(_stored_key(settings, path), path)
@@ -173,7 +173,7 @@ def fetch_named(settings, owner: str, urls, folder: Path) -> list[Path]:
     """Fetch from the bucket the uploads of owner (or the open library) that urls name by path and
     this machine's MEDIA_DIR lacks, into folder at the same paths; return [folder] when there is one."""
     store = storage.of(settings)
-    if not store.remote:
+    if not store.separate:
         return []
     own = (KEYED_FOLDER, owner) if owner else (OPEN_FOLDER,)
     for url in urls:
@@ -256,7 +256,7 @@ def thumbnail(settings, owner: str, name: str) -> Path:
 def remove(settings, owner: str, name: str) -> None:
     path = _file(settings, owner, name)
     library = path.parent
-    if storage.of(settings).remote:
+    if storage.of(settings).separate:
         try:
             storage.of(settings).delete(_stored_key(settings, path))
         except Exception as exc:

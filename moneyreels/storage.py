@@ -8,6 +8,7 @@ with a bucket they upload the finished files (`put_tree`) and fetch what they ne
 """
 
 import io
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 
 MEDIA = "media"  # the key prefix of uploaded media; job ids are uuids, never this
 PRESIGN_SECONDS = 3600
+JOB_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _stores: dict = {}
 _lock = threading.Lock()
 
@@ -33,12 +35,12 @@ def key(*parts: str) -> str:
 
 
 class FileStore:
-    """Keys as files under a root folder; with the jobs folder as root a job's folder is its prefix."""
+    """Keys as files under a root folder. With the jobs folder as root (the default) a job's folder is
+    its prefix and nothing is copied; another root (a shared mount) is `separate`, as a bucket is."""
 
-    remote = False
-
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, separate=False):
         self.root = Path(root)
+        self.separate = separate
 
     def path(self, name: str) -> Path:
         """The file of key name, refusing one that leads (by a link) out of its top folder."""
@@ -46,10 +48,6 @@ class FileStore:
         if not path.resolve().is_relative_to((self.root / name.split("/", 1)[0]).resolve()):
             raise BadKey(name[:200])
         return path
-
-    def holds(self, folder: Path, prefix: str) -> bool:
-        """Whether folder already is where prefix's files are kept (nothing to upload)."""
-        return folder.resolve() == self.path(prefix).resolve()
 
     def url(self, name: str) -> str:
         return str(self.path(name).resolve())
@@ -88,6 +86,7 @@ class FileStore:
         shutil.rmtree(self.path(prefix), ignore_errors=True)
 
     def prefixes(self) -> set[str]:
+        """The top-level names (job ids and MEDIA)."""
         return {entry.name for entry in self.root.iterdir() if entry.is_dir()} if self.root.is_dir() else set()
 
     def presigned_url(self, name: str, **response) -> None:
@@ -98,7 +97,7 @@ class FileStore:
 class S3Store:
     """Keys as objects under s3://bucket/prefix, through boto3."""
 
-    remote = True
+    separate = True  # workers render elsewhere, then upload
 
     def __init__(self, bucket: str, prefix: str = ""):
         import boto3  # only a bucket needs it: a hobby install never loads it
@@ -109,9 +108,6 @@ class S3Store:
 
     def object_key(self, name: str) -> str:
         return f"{self.prefix}/{key(name)}" if self.prefix else key(name)
-
-    def holds(self, folder: Path, prefix: str) -> bool:
-        return False
 
     def url(self, name: str) -> str:
         return f"s3://{self.bucket}/{self.object_key(name)}"
@@ -254,13 +250,25 @@ def download(store, prefix: str, folder: Path) -> None:
         store.fetch(name, folder / name[len(prefix) + 1:])
 
 
+def sweep_orphans(store, unknown) -> list[str]:
+    """Delete a separate store's job prefixes that unknown(ids) says no job has (a delete cut short)."""
+    if not store.separate:
+        return []  # the jobs folder: jobs.sweep_orphans sweeps it
+    # Only names shaped like job ids: a bucket's other contents are not the app's to delete.
+    orphans = sorted(unknown({name for name in store.prefixes() if JOB_ID.fullmatch(name)}))
+    for name in orphans:
+        store.delete_prefix(name)
+    return orphans
+
+
 def parse(url: str, jobs_dir: Path):
     """The store a STORAGE_URL names (None: the jobs folder)."""
     if not url:
         return FileStore(Path(jobs_dir))
     parts = urlsplit(url)
     if parts.scheme == "file":
-        return FileStore(Path(parts.netloc + parts.path))
+        root = Path(parts.netloc + parts.path)
+        return FileStore(root, separate=root.resolve() != Path(jobs_dir).resolve())
     return S3Store(parts.netloc, parts.path)
 
 

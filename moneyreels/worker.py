@@ -182,13 +182,13 @@ class Worker:
         store = storage.of(self.settings)
         try:
             target, fields = self.attempt(runner, context)
-            if target != State.COMPLETED and not store.holds(context.dir, job.id):
+            if target != State.COMPLETED and store.separate:
                 self.keep_partial(store, context)
             jobs.transition(job.id, target, lease=self.name, on_finished=kinds.finished, **fields)
         except LeaseLost:
             log.warning("job %s: this worker lost its lease; it stops without writing", job.id)
         else:
-            if not store.holds(context.dir, job.id):
+            if store.separate:
                 shutil.rmtree(context.dir, ignore_errors=True)  # a scratch folder: the store has the files
         jobs.prune(self.settings.max_jobs, self.settings.jobs_dir, store)
 
@@ -205,7 +205,7 @@ class Worker:
     @staticmethod
     def keep(store, context, result: Path | None) -> str | None:
         """Put the finished job's files in the store; return where its result is kept."""
-        if store.holds(context.dir, context.job.id):
+        if not store.separate:
             return str(result) if result else None
         storage.upload(store, context.job.id, context.dir)
         return store.url(storage.key(context.job.id, result.relative_to(context.dir.resolve()).as_posix())) \
@@ -218,7 +218,7 @@ class Worker:
         try:
             with Heartbeat(context):
                 context.checkpoint()
-                if not store.holds(context.dir, job.id) and not context.dir.exists():
+                if store.separate and not context.dir.exists():
                     storage.download(store, job.id, context.dir)  # a retry resumes from the stored stages
                 with transfer.cancellable(context.checkpoint):
                     result_path = runner(context)
@@ -283,6 +283,7 @@ class WorkerPool:
         recover(self.settings)
         crashes.sweep(self.settings.data_dir, jobs.held_by())
         jobs.sweep_orphans(self.settings.jobs_dir)
+        storage.sweep_orphans(storage.of(self.settings), jobs.unknown)
         loops = [(worker.run_forever, (), worker.name) for worker in self.workers]
         webhook_session = netguard.guarded_session(netguard.private_allowed(self.settings))
         loops.append((Dispatcher(session=webhook_session).run_forever, (self.stopping,), "webhooks"))

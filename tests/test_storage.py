@@ -47,7 +47,7 @@ def png(color) -> io.BytesIO:
 def test_storage_url_defaults_to_the_jobs_folder_and_bad_ones_are_named(tmp_path):
     assert load_settings({}).storage_url is None
     store = storage.of(load_settings({"JOBS_DIR": str(tmp_path)}))
-    assert isinstance(store, storage.FileStore) and store.root == tmp_path and not store.remote
+    assert isinstance(store, storage.FileStore) and store.root == tmp_path and not store.separate
     assert load_settings({"STORAGE_URL": "s3://reels.bucket-1/some/prefix"}).storage_url == "s3://reels.bucket-1/some/prefix"
     for bad in ("http://example.org/x", "s3://", "s3://Upper_Case", "/just/a/path"):
         with pytest.raises(ConfigurationError, match="STORAGE_URL"):
@@ -199,3 +199,44 @@ def test_file_storage_keeps_jobs_in_the_jobs_folder(client, settings):
     assert (settings.jobs_dir / job_id / "poster.jpg").is_file()
     assert client.delete(f"/api/v1/jobs/{job_id}").status_code == 200
     assert not (settings.jobs_dir / job_id).exists()
+
+
+def test_a_shared_folder_as_storage_url_gets_the_files_and_the_scratch_goes(settings, tmp_path):
+    shared = settings.model_copy(update={"storage_url": f"file://{tmp_path / 'shared'}"})
+    client = create_app(shared).test_client()
+    job_id = rendered(client, shared)
+    assert jobs.get(job_id).result_path == str((tmp_path / "shared" / job_id / "final.mp4").resolve())
+    assert not (shared.jobs_dir / job_id).exists()
+    part = client.get(f"/v1/files/{job_id}/final.mp4", headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.data == (tmp_path / "shared" / job_id / "final.mp4").read_bytes()[:10]
+    assert client.delete(f"/api/v1/jobs/{job_id}").status_code == 200
+    assert not (tmp_path / "shared" / job_id).exists()
+    db.database.close()
+
+
+def test_a_worker_start_sweeps_objects_of_deleted_jobs_and_nothing_else(s3_client, s3_settings):
+    kept = rendered(s3_client, s3_settings)
+    store = storage.of(s3_settings)
+    orphan = "0b5e1c1e-59c4-4a8e-9d43-3f1f0c2b7a11"
+    for name in (f"{orphan}/final.mp4", "notes/readme.txt", "media/uploads/x.png"):
+        store.put(name, s3_settings.media_dir / "pic.jpg")
+    assert storage.sweep_orphans(store, jobs.unknown) == [orphan]
+    assert bucket_keys(s3_settings.storage_url) == sorted([f"studio/{kept}/final.mp4", f"studio/{kept}/poster.jpg",
+                                                            "studio/media/uploads/x.png", "studio/notes/readme.txt"])
+
+
+def test_a_script_job_on_s3_keeps_every_artifact_in_the_bucket(s3_client, s3_settings):
+    small = s3_settings.model_copy(update={"output_scale": 0.125})
+    job_id = s3_client.post("/api/v1/jobs", json={"script": "Bees dance to talk. The dance points to flowers.",
+                                                  "noMusic": True}).json["id"]
+    Worker(small, kinds.runners()).loop()
+    job = s3_client.get(f"/api/v1/jobs/{job_id}").json
+    assert job["status"] == "completed", job
+    keys = bucket_keys(s3_settings.storage_url)
+    assert f"studio/{job_id}/final.mp4" in keys and f"studio/{job_id}/manifest.json" in keys
+    assert not (s3_settings.jobs_dir / job_id).exists()
+    video = s3_client.get(job["_links"]["video"]["href"], headers={"Range": "bytes=0-99"})
+    assert video.status_code == 206 and video.data == stored(s3_settings, f"{job_id}/final.mp4")[:100]
+    manifest = s3_client.get(f"/api/v1/jobs/{job_id}/artifacts/manifest.json")
+    assert manifest.status_code == 200 and manifest.headers["Content-Disposition"].startswith("attachment")
+    assert manifest.json["output"]["width"] > 0

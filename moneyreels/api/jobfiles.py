@@ -38,7 +38,7 @@ def send_job_file(path: Path, mimetype=None, max_age=0):
 def send_stored(settings, name: str, missing: Exception, mimetype=None, max_age=0):
     """Serve the stored file called name (a key), or raise missing when there is none."""
     store = storage.of(settings)
-    if not store.remote:
+    if isinstance(store, storage.FileStore):
         if not store.exists(name):
             raise missing
         return send_job_file(store.path(name), mimetype, max_age)
