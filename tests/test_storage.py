@@ -9,8 +9,10 @@ from PIL import Image
 
 from moneyreels import create_app, db, jobs, kinds, storage
 from moneyreels.config import ConfigurationError, load_settings
+from moneyreels.errors import RenderError
 from moneyreels.worker import Worker
-from tests.support.media import image_manifest
+from tests.support.live import LiveServer, wait_for
+from tests.support.media import image_manifest, noise_image
 from tests.support.s3 import bucket_keys
 
 
@@ -240,3 +242,52 @@ def test_a_script_job_on_s3_keeps_every_artifact_in_the_bucket(s3_client, s3_set
     manifest = s3_client.get(f"/api/v1/jobs/{job_id}/artifacts/manifest.json")
     assert manifest.status_code == 200 and manifest.headers["Content-Disposition"].startswith("attachment")
     assert manifest.json["output"]["width"] > 0
+
+
+def test_a_real_server_streams_a_bucket_video_with_ranges(s3_storage_url, tmp_path):
+    """Through waitress (its file wrapper reads the object as a file), in a process of its own."""
+    (tmp_path / "media").mkdir()
+    noise_image(tmp_path / "media" / "pic.jpg")
+    server = LiveServer(tmp_path, STORAGE_URL=s3_storage_url, MEDIA_DIR=tmp_path / "media",
+                        MONEYREELS_PRESET="ultrafast").start()
+    try:
+        status, body = server.request("POST", "/v1/videos/render", image_manifest())
+        assert status == 202, body
+        job_id = body["job_id"]
+        data = wait_for(lambda: (found := server.request("GET", f"/v1/jobs/{job_id}")[1]["data"])["status"]
+                        in ("completed", "failed") and found)
+        assert data["status"] == "completed", data
+        path = f"/v1/files/{job_id}/final.mp4"
+        status, headers, whole = server.exchange("GET", path)
+        assert status == 200 and whole[4:8] == b"ftyp" and headers["Content-Length"] == str(len(whole))
+        status, headers, part = server.exchange("GET", path, headers={"Range": "bytes=1000-1999"})
+        assert status == 206 and part == whole[1000:2000]
+        assert headers["Content-Range"] == f"bytes 1000-1999/{len(whole)}"
+        assert server.exchange("GET", f"/v1/files/{job_id}/x.mp4")[0] == 404
+    finally:
+        server.stop()
+
+
+def test_a_failed_jobs_files_are_stored_and_its_retry_elsewhere_resumes_from_them(s3_client, s3_settings, tmp_path):
+    def first_stage_then_fail(ctx):
+        ctx.dir.mkdir(parents=True, exist_ok=True)
+        (ctx.dir / "stage-1.json").write_text('{"done": true}')
+        raise RenderError("the second stage broke")
+
+    def resume(ctx):
+        assert (ctx.dir / "stage-1.json").read_text() == '{"done": true}'  # fetched from the bucket
+        (ctx.dir / "final.txt").write_text("done")
+        return ctx.dir / "final.txt"
+
+    job = jobs.create("staged", {})
+    Worker(s3_settings, {"staged": first_stage_then_fail}).loop()
+    assert jobs.get(job.id).state == "failed"
+    assert bucket_keys(s3_settings.storage_url) == [f"studio/{job.id}/stage-1.json"]
+    assert not (s3_settings.jobs_dir / job.id).exists()
+
+    jobs.transition(job.id, jobs.State.QUEUED, message="Retry.")
+    elsewhere = s3_settings.model_copy(update={"jobs_dir": tmp_path / "other-jobs"})
+    Worker(elsewhere, {"staged": resume}).loop()
+    done = jobs.get(job.id)
+    assert done.state == "completed" and done.result_path == f"{s3_settings.storage_url}/{job.id}/final.txt"
+    assert stored(s3_settings, f"{job.id}/final.txt") == b"done"
