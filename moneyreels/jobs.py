@@ -220,7 +220,11 @@ def delete(job_id, jobs_dir, owner=None, store=None):
     # sweep_orphans removes, never a job row whose files are gone.
     shutil.rmtree(job_dir(jobs_dir, job.id), ignore_errors=True)
     if store is not None:
-        store.delete_prefix(job.id)
+        try:
+            store.delete_prefix(job.id)
+        except Exception:
+            # As a crash would: the next worker start sweeps the objects of jobs that are gone.
+            log.exception("job %s: its stored files could not be deleted now", job.id)
 
 
 def prune(max_jobs, jobs_dir, store=None):

@@ -22,7 +22,7 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from . import posters, storage
-from .errors import Conflict, InvalidRequest, MoneyReelsError, NotFound, RenderError
+from .errors import Conflict, InvalidRequest, NotFound, RenderError, StorageUnavailable
 from .providers.media import KINDS, SIDECAR
 from .render.job import KEYED_FOLDER
 from .render.probe import probe
@@ -163,10 +163,9 @@ def _share(settings, path: Path) -> None:
         raise _unavailable(exc) from None
 
 
-def _unavailable(exc) -> MoneyReelsError:
+def _unavailable(exc) -> StorageUnavailable:
     log.warning("the bucket refused a media file: %s", exc)
-    return MoneyReelsError("The media could not be stored in the bucket; try again later.",
-                           code="storage_unavailable", status=503)
+    return StorageUnavailable("The media could not be stored in the bucket; try again later.")
 
 
 def fetch_named(settings, owner: str, urls, folder: Path) -> list[Path]:

@@ -7,12 +7,18 @@ with a bucket they upload the finished files (`put_tree`) and fetch what they ne
 (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, ~/.aws).
 """
 
+import contextlib
 import io
+import logging
 import re
 import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from .errors import StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 MEDIA = "media"  # the key prefix of uploaded media; job ids are uuids, never this
 PRESIGN_SECONDS = 3600
@@ -128,12 +134,13 @@ class S3Store:
         """The object's metadata (ContentLength, ETag, LastModified), or None when there is none."""
         from botocore.exceptions import ClientError
 
-        try:
-            return self.client.head_object(Bucket=self.bucket, Key=self.object_key(name))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
+        with answering():
+            try:
+                return self.client.head_object(Bucket=self.bucket, Key=self.object_key(name))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return None
+                raise
 
     def exists(self, name: str) -> bool:
         return self.head(name) is not None
@@ -176,6 +183,18 @@ class S3Store:
 
     def reader(self, name: str, size: int) -> "ObjectReader":
         return ObjectReader(self, self.object_key(name), size)
+
+
+@contextlib.contextmanager
+def answering():
+    """Turn the bucket's failures (unreachable, refused) into StorageUnavailable, a clear 503."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        log.warning("the bucket failed: %s", exc)
+        raise StorageUnavailable("The file storage did not answer; try again later.") from None
 
 
 class ObjectReader(io.RawIOBase):
@@ -254,10 +273,14 @@ def sweep_orphans(store, unknown) -> list[str]:
     """Delete a separate store's job prefixes that unknown(ids) says no job has (a delete cut short)."""
     if not store.separate:
         return []  # the jobs folder: jobs.sweep_orphans sweeps it
-    # Only names shaped like job ids: a bucket's other contents are not the app's to delete.
-    orphans = sorted(unknown({name for name in store.prefixes() if JOB_ID.fullmatch(name)}))
-    for name in orphans:
-        store.delete_prefix(name)
+    try:
+        with answering():
+            # Only names shaped like job ids: a bucket's other contents are not the app's to delete.
+            orphans = sorted(unknown({name for name in store.prefixes() if JOB_ID.fullmatch(name)}))
+            for name in orphans:
+                store.delete_prefix(name)
+    except StorageUnavailable:
+        return []  # the next start sweeps them; the bucket's absence must not stop the workers
     return orphans
 
 

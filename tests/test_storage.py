@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 import requests
+from botocore.exceptions import EndpointConnectionError
 from PIL import Image
 
 from moneyreels import create_app, db, jobs, kinds, storage
@@ -291,3 +292,26 @@ def test_a_failed_jobs_files_are_stored_and_its_retry_elsewhere_resumes_from_the
     done = jobs.get(job.id)
     assert done.state == "completed" and done.result_path == f"{s3_settings.storage_url}/{job.id}/final.txt"
     assert stored(s3_settings, f"{job.id}/final.txt") == b"done"
+
+
+def test_a_bucket_that_does_not_answer_is_a_clear_503_and_a_delete_leaves_objects_for_the_sweep(
+        s3_client, s3_settings, monkeypatch):
+    job_id = rendered(s3_client, s3_settings)
+    client = storage.of(s3_settings).client
+
+    def unreachable(**params):
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    for operation in ("head_object", "delete_objects", "list_objects_v2"):
+        monkeypatch.setattr(client, operation, unreachable)
+    answer = s3_client.get(f"/v1/files/{job_id}/final.mp4")
+    assert answer.status_code == 503 and answer.json["error"]["code"] == "storage_unavailable"
+    assert s3_client.get(f"/api/v1/jobs/{job_id}/artifacts/final.mp4").status_code == 503
+    shown = s3_client.get(f"/api/v1/jobs/{job_id}")
+    assert shown.status_code == 200 and "poster" not in shown.json["_links"]
+    assert s3_client.delete(f"/api/v1/jobs/{job_id}").status_code == 200
+    assert storage.sweep_orphans(storage.of(s3_settings), jobs.unknown) == []
+    monkeypatch.undo()
+    assert len(bucket_keys(s3_settings.storage_url)) == 2
+    assert storage.sweep_orphans(storage.of(s3_settings), jobs.unknown) == [job_id]
+    assert bucket_keys(s3_settings.storage_url) == []

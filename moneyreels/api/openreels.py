@@ -18,7 +18,7 @@ from .. import db, jobs, keyring, kinds, posters, storage
 from ..config import PROVIDER_KEYS
 from ..states import StageStatus
 from ..kinds import generate
-from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFound
+from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFound, StorageUnavailable
 from ..pipeline import choices, stages
 from ..pipeline.catalog import ARCHETYPES, PLATFORMS
 from ..pipeline.request import GenerateRequest, RetryBody
@@ -92,8 +92,11 @@ def poster_link(job) -> dict:
     """{"poster": link} when the finished job has its poster frame, else {}."""
     if job.state != jobs.State.COMPLETED or not job.result_path:
         return {}
-    if not storage.of(current_app.config["SETTINGS"]).exists(storage.key(job.id, posters.NAME)):
-        return {}
+    try:
+        if not storage.of(current_app.config["SETTINGS"]).exists(storage.key(job.id, posters.NAME)):
+            return {}
+    except StorageUnavailable:
+        return {}  # the job is still shown while the bucket is away
     return {"poster": link(f"/api/v1/jobs/{job.id}/artifacts/{posters.NAME}", type="image/jpeg")}
 
 
