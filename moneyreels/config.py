@@ -106,7 +106,8 @@ class Settings(BaseModel):
         description="where jobs' files and uploads are kept: file:///folder, or s3://bucket/prefix; unset: JOBS_DIR")
     storage_serve: str = Field(
         "proxy", pattern=r"^(proxy|redirect)$",
-        description="how files in a bucket are served: streamed through the app (proxy) or by a presigned URL (redirect)")
+        description="how files in a bucket are served: streamed through the app (proxy), or by a presigned URL "
+                    "(redirect)")
     # Secrets: their repr and JSON show asterisks; only provider_values() reveals them, to the providers.
     provider_keys: dict[str, SecretStr] = Field({}, description="the operator's provider API keys, by variable name")
     llm_base_url: str | None = None

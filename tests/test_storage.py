@@ -51,7 +51,8 @@ def test_storage_url_defaults_to_the_jobs_folder_and_bad_ones_are_named(tmp_path
     assert load_settings({}).storage_url is None
     store = storage.of(load_settings({"JOBS_DIR": str(tmp_path)}))
     assert isinstance(store, storage.FileStore) and store.root == tmp_path and not store.separate
-    assert load_settings({"STORAGE_URL": "s3://reels.bucket-1/some/prefix"}).storage_url == "s3://reels.bucket-1/some/prefix"
+    bucket = "s3://reels.bucket-1/some/prefix"
+    assert load_settings({"STORAGE_URL": bucket}).storage_url == bucket
     for bad in ("http://example.org/x", "s3://", "s3://Upper_Case", "/just/a/path"):
         with pytest.raises(ConfigurationError, match="STORAGE_URL"):
             load_settings({"STORAGE_URL": bad})
@@ -139,7 +140,8 @@ def test_an_upload_is_put_in_the_bucket_and_rendered_by_a_worker_without_it(s3_c
     assert item["path"] == "uploads/red.png"
     assert "studio/media/uploads/red.png" in bucket_keys(s3_settings.storage_url)
     # A worker on another machine: its own, empty MEDIA_DIR and jobs folder.
-    elsewhere = s3_settings.model_copy(update={"media_dir": tmp_path / "other-media", "jobs_dir": tmp_path / "other-jobs"})
+    elsewhere = s3_settings.model_copy(update={"media_dir": tmp_path / "other-media",
+                                               "jobs_dir": tmp_path / "other-jobs"})
     job_id = s3_client.post("/v1/videos/render", json=image_manifest(url=item["path"])).json["job_id"]
     Worker(elsewhere, kinds.runners()).loop()
     assert jobs.get(job_id).state == "completed", jobs.get(job_id).error
@@ -157,11 +159,11 @@ def test_an_upload_is_put_in_the_bucket_and_rendered_by_a_worker_without_it(s3_c
 def test_another_keys_upload_is_never_fetched_from_the_bucket(s3_settings, tmp_path):
     keyed = s3_settings.model_copy(update={"api_keys": ("alpha", "beta")})
     client = create_app(keyed).test_client()
-    path = client.post("/api/v1/media", data={"file": (png((30, 30, 200)), "blue.png")}, content_type="multipart/form-data",
-                       headers={"x-api-key": "alpha"}).json["path"]
+    path = client.post("/api/v1/media", data={"file": (png((30, 30, 200)), "blue.png")},
+                       content_type="multipart/form-data", headers={"x-api-key": "alpha"}).json["path"]
     elsewhere = keyed.model_copy(update={"media_dir": tmp_path / "other-media"})
-    by = {key: client.post("/v1/videos/render", json=image_manifest(url=path), headers={"x-api-key": key}).json["job_id"]
-          for key in ("alpha", "beta")}
+    by = {key: client.post("/v1/videos/render", json=image_manifest(url=path),
+                           headers={"x-api-key": key}).json["job_id"] for key in ("alpha", "beta")}
     for _ in by:
         Worker(elsewhere, kinds.runners()).loop()
     assert jobs.get(by["alpha"]).state == "completed", jobs.get(by["alpha"]).error
@@ -190,7 +192,8 @@ def test_a_job_whose_upload_fails_is_failed_never_completed_without_files(s3_cli
 
 def test_a_bucket_that_refuses_an_upload_is_a_clear_503_and_nothing_is_kept(s3_client, s3_settings, monkeypatch):
     monkeypatch.setattr(storage.S3Store, "put", lambda *args: (_ for _ in ()).throw(ConnectionError("down")))
-    answer = s3_client.post("/api/v1/media", data={"file": (png((200, 30, 30)), "red.png")}, content_type="multipart/form-data")
+    answer = s3_client.post("/api/v1/media", data={"file": (png((200, 30, 30)), "red.png")},
+                            content_type="multipart/form-data")
     assert answer.status_code == 503 and answer.json["error"]["code"] == "storage_unavailable"
     assert s3_client.get("/api/v1/media").json["total"] == 0
 

@@ -27,7 +27,7 @@ from ..providers import llm as llms
 from ..providers import images, stock, tts, video
 from . import holds, sse
 from .auth import authenticate, current_owner
-from .contract import ANY_FILE, BAD_ID, BAD_RANGE, INVALID, SSE, WAIT, contract, download, link
+from .contract import ANY_FILE, BAD_ID, BAD_RANGE, INVALID, REDIRECTED, SSE, STORED, WAIT, contract, download, link
 from .inputs import non_negative_int, parse_body
 from .jobfiles import send_stored
 from .limits import limit_requests
@@ -323,7 +323,9 @@ def traversal(raw: str) -> bool:
 @bp.get("/jobs/<job_id>/artifacts/<anypath:name>")
 @contract("Download a file of the job (the video, the score, images...), with Range requests",
           download("The file.", ANY_FILE),
-          errors={**BAD_ID, **BAD_RANGE, 403: "The path leaves the job's folder.", 404: "No such job or file."})
+          errors={**BAD_ID, **BAD_RANGE, **STORED, 403: "The path leaves the job's folder.",
+                  404: "No such job or file."},
+          description=REDIRECTED)
 def artifact(job_id, name):
     """Serve a file from the job's folder (or its prefix in the bucket); 403 on any path that leaves it."""
     job = find(job_id)

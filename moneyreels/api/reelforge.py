@@ -22,7 +22,7 @@ from ..jobs import State
 from ..kinds import render
 from ..manifest import Manifest
 from .auth import authenticate, current_owner
-from .contract import BAD_RANGE, INVALID, UNKNOWN_JOB, contract, download
+from .contract import BAD_RANGE, INVALID, REDIRECTED, STORED, UNKNOWN_JOB, contract, download
 from .errors import dialect
 from .inputs import field_errors, json_object
 from .jobfiles import send_stored
@@ -207,7 +207,7 @@ def status(job_id):
 @files.get("/<job_id>/<name>")
 @contract("Download a finished render, with Range requests (no key: the job id is the capability)",
           download("The video.", {"video/mp4": {"schema": {"type": "string", "contentMediaType": "video/mp4"}}}),
-          errors={**BAD_RANGE, 404: "No such finished render or file."})
+          errors={**BAD_RANGE, **STORED, 404: "No such finished render or file."}, description=REDIRECTED)
 def output(job_id, name):
     """Serve a finished render's video, with Range support so players can seek."""
     job = Job.get_or_none(Job.id == job_id)
