@@ -184,7 +184,7 @@ def test_a_job_whose_upload_fails_is_failed_never_completed_without_files(s3_cli
     monkeypatch.setattr(storage.S3Store, "put", flaky)
     job_id = rendered(s3_client, s3_settings)
     job = jobs.get(job_id)
-    assert job.state == "failed" and job.error["code"] == "storage_error" and job.result_path is None
+    assert job.state == "failed" and job.error["code"] == "storage_unavailable" and job.result_path is None
     body = s3_client.get(f"/v1/jobs/{job_id}").json
     assert body["data"]["status"] == "failed" and body["data"]["output_url"] is None
     assert s3_client.get(f"/v1/files/{job_id}/final.mp4").status_code == 404
