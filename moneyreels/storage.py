@@ -2,8 +2,8 @@
 
 A key is a relative path of clean segments (`<job id>/final.mp4`, `media/uploads/clip.mp4`); `key()`
 refuses anything else, so no key from a URL leaves its prefix. Workers render in a local folder;
-with a bucket they upload the finished files (`put_tree`) and fetch what they need back
-(`fetch`, `get_tree`). boto3 reads the endpoint, region and credentials from its own settings
+with a bucket they upload the finished files (`upload`) and fetch what they need back
+(`fetch`, `download`). boto3 reads the endpoint, region and credentials from its own settings
 (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, ~/.aws).
 """
 
