@@ -50,8 +50,9 @@ class FileStore:
 
     def path(self, name: str) -> Path:
         """The file of key name, refusing one that leads (by a link) out of its top folder."""
-        path = self.root / key(name)
-        if not path.resolve().is_relative_to((self.root / name.split("/", 1)[0]).resolve()):
+        root = self.root.absolute()  # Flask would read a relative path from its package's folder
+        path = root / key(name)
+        if not path.resolve().is_relative_to((root / name.split("/", 1)[0]).resolve()):
             raise BadKey(name[:200])
         return path
 
