@@ -257,11 +257,19 @@ class ObjectReader(io.RawIOBase):
         super().close()
 
 
-def upload(store, prefix: str, folder: Path) -> None:
-    """Put every file under folder into the store under prefix."""
+def upload(store, prefix: str, folder: Path, kept: dict | None = None) -> dict:
+    """Put the files under folder into the store under prefix, but those unchanged since kept
+    (what an earlier call returned); return what is kept now: name -> (size, mtime)."""
+    kept = dict(kept or {})
     for file in sorted(folder.rglob("*")):
-        if file.is_file():
-            store.put(key(prefix, file.relative_to(folder).as_posix()), file)
+        if not file.is_file():
+            continue
+        name = file.relative_to(folder).as_posix()
+        stat = file.stat()
+        if kept.get(name) != (stat.st_size, stat.st_mtime_ns):
+            store.put(key(prefix, name), file)
+            kept[name] = (stat.st_size, stat.st_mtime_ns)
+    return kept
 
 
 def download(store, prefix: str, folder: Path) -> None:
