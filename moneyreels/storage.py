@@ -127,7 +127,8 @@ class S3Store:
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
-        self.client.download_file(self.bucket, self.object_key(name), str(partial))
+        with answering():
+            self.client.download_file(self.bucket, self.object_key(name), str(partial))
         partial.replace(target)
         return True
 
@@ -160,7 +161,8 @@ class S3Store:
 
     def list(self, prefix: str) -> list[str]:
         cut = len(self.prefix) + 1 if self.prefix else 0
-        return sorted(item["Key"][cut:] for page in self._objects(prefix) for item in page.get("Contents", []))
+        with answering():
+            return sorted(item["Key"][cut:] for page in self._objects(prefix) for item in page.get("Contents", []))
 
     def delete(self, name: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.object_key(name))

@@ -377,3 +377,18 @@ def test_a_script_job_whose_worker_dies_resumes_on_another_machine_from_the_stag
     once = started.count("Tts started.")
     assert once and started.count("Visuals started.") == once and started.count("Assembly started.") == 2 * once
     assert s3_client.get(job["_links"]["video"]["href"]).status_code == 200
+
+
+def test_an_upload_the_bucket_cannot_send_fails_the_render_as_storage_unavailable(s3_client, s3_settings, tmp_path,
+                                                                                  monkeypatch):
+    path = s3_client.post("/api/v1/media", data={"file": (png((9, 9, 9)), "dark.png")},
+                          content_type="multipart/form-data").json["path"]
+
+    def unreachable(*args, **kwargs):
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    monkeypatch.setattr(storage.of(s3_settings).client, "download_file", unreachable)
+    job_id = s3_client.post("/v1/videos/render", json=image_manifest(url=path)).json["job_id"]
+    Worker(s3_settings.model_copy(update={"media_dir": tmp_path / "other-media"}), kinds.runners()).loop()
+    job = jobs.get(job_id)
+    assert job.state == "failed" and job.error["code"] == "storage_unavailable"
