@@ -7,6 +7,7 @@ costs no overlay at all when it fills the frame for the whole video: it becomes 
 
 from pathlib import Path
 
+from moneyreels.render.animation import Moves, animate_stream, overlay_options, plan_moves
 from moneyreels.render.audio import mix_audio
 from moneyreels.render.graph import Graph, seconds
 from moneyreels.render.segments import Segment, build_segment, draw_shadow, fills_box, is_plain
@@ -27,7 +28,7 @@ def build_graph(plan: Timeline, tracks: list[SpriteTrack], work_dir: Path, rw_ti
     canvas = None
     for _, item in layers:
         if isinstance(item, SpriteTrack):
-            canvas = _overlay_sprite(g, canvas or _black(g, plan), item)
+            canvas = _overlay_sprite(g, canvas or _black(g, plan), item, work_dir)
             continue
         start_frame = _frame(item[0].start, plan.fps)
         stream, inputs = _run_stream(g, item, plan.fps, work_dir)
@@ -139,23 +140,57 @@ def _overlay_run(g: Graph, canvas: str, run: list[Clip], stream: Segment, plan: 
         x, y = clip.box.x + stream.dx + shadow.dx, clip.box.y + stream.dy + shadow.dy
         canvas = g.chain([canvas, f"{g.still_input(shadow.path)}:v"],
                          [f"overlay=x={x}:y={y}:enable='{_window(start, end)}'"])
-    moved = g.chain(stream.labels, [f"setpts=PTS-STARTPTS+{seconds(start)}/TB"])
     x, y = clip.box.x + stream.dx, clip.box.y + stream.dy
+    layer = clip.layer
+    if layer.moves():
+        animations = layer.animations
+        moves = plan_moves(animations and animations.enter, animations and animations.exit, layer.keyframes,
+                           clip.duration, clip.box.w, clip.box.h)
+        frames = _frame(run[-1].end, plan.fps) - _frame(clip.start, plan.fps)
+        return _overlay_moving(g, canvas, stream.labels[0], stream.w, stream.h, stream.alpha, moves, frames,
+                               (x, y, start), work_dir)
+    moved = g.chain(stream.labels, [f"setpts=PTS-STARTPTS+{seconds(start)}/TB"])
     return g.chain([canvas, moved], [f"overlay=x={x}:y={y}:eof_action=pass"])
 
 
-def _overlay_sprite(g: Graph, canvas: str, track: SpriteTrack) -> str:
+def _overlay_moving(g: Graph, canvas: str, label: str, w: int, h: int, alpha: bool, moves: Moves, frames: int,
+                    where: tuple[int, int, float], work_dir: Path) -> str:
+    """Overlay a stream (pts from 0, `frames` long) animated by moves, its box's top-left at (x, y) from start."""
+    x, y, start = where
+    animated = animate_stream(g, label, w, h, alpha, moves, frames, work_dir)
+    moved = g.chain([animated], [f"setpts=PTS-STARTPTS+{seconds(start)}/TB"])
+    return g.chain([canvas, moved], [f"overlay={overlay_options(moves, x, y, w, h, start)}:eof_action=pass"])
+
+
+def _overlay_sprite(g: Graph, canvas: str, track: SpriteTrack, work_dir: Path) -> str:
     if len(track.frames) == 1 and not track.wipes:
         index = g.still_input(track.frames[0].path)
     else:
         index = g.add_input(["-protocol_whitelist", "file", "-f", "concat", "-safe", "0",
                              "-i", str(_concat_list(track))])
     c = track.crop
+    if track.moves:
+        return _overlay_moving_sprite(g, canvas, index, track, work_dir)
     sprite = g.chain([f"{index}:v"], [f"crop={c.w}:{c.h}:{c.x}:{c.y}"])
     enable = "+".join(_window(start, end) for start, end in track.windows)
     if track.wipes:
         return _overlay_wipe(g, canvas, track, sprite, enable)
     return g.chain([canvas, sprite], [f"overlay=x={track.x}:y={track.y}:enable='{enable}'"])
+
+
+def _overlay_moving_sprite(g: Graph, canvas: str, index: int, track: SpriteTrack, work_dir: Path) -> str:
+    """Overlay an animated text's track: made a stream of one image per frame over its time, then moved."""
+    c, rate = track.crop, float(g.rate)
+    first, end = _frame(track.frames[0].start, rate), _frame(track.frames[-1].end, rate)
+    frames = max(1, end - first)
+    if len(track.frames) == 1:
+        timed = [f"loop=loop={frames - 1}:size=1", f"settb={g.time_base}", "setpts=N"]
+    else:  # the concat list shows each image from its start; fps repeats them, tpad holds the last
+        timed = [f"fps={g.rate}", "tpad=stop_mode=clone:stop=-1", f"trim=start_frame={first}:end_frame={end}",
+                 "setpts=PTS-STARTPTS"]
+    sprite = g.chain([f"{index}:v"], [*timed, f"crop={c.w}:{c.h}:{c.x}:{c.y}", "format=yuva420p"])
+    return _overlay_moving(g, canvas, sprite, c.w, c.h, True, track.moves, frames, (track.x, track.y, first / rate),
+                           work_dir)
 
 
 def _overlay_wipe(g: Graph, canvas: str, track: SpriteTrack, sprite: str, enable: str) -> str:
