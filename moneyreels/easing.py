@@ -101,6 +101,11 @@ class Key:
     curve: Curve = NAMED["linear"]
 
 
+def keys_of(keyframes) -> list[Key]:
+    """Return the Keys of manifest keyframes (anything with time, value and an easing name)."""
+    return [Key(k.time, k.value, parse(k.easing)) for k in keyframes]
+
+
 def value_at(keys: list[Key], t: float) -> float:
     """Return the keyframed value at time t: the first value before the first key, the last after the last."""
     if t < keys[0].time:

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from moneyreels import easing
-from moneyreels.easing import Key, keys_expr, number
+from moneyreels.easing import Key, keys_expr, keys_of, number
 from moneyreels.manifest import Animation, Keyframes, VISUAL_PROPERTIES
 from moneyreels.render.graph import Graph
 from moneyreels.render.segments import merge_mask
@@ -44,21 +44,25 @@ class Moves:
 
 
 def plan_moves(enter: Animation | None, exit: Animation | None, keyframes: Keyframes | None,
-               duration: float, box_w: int, box_h: int) -> Moves:
-    """Return the layer's tracks: its keyframes, then its entrance and exit as keyframes."""
+               duration: float, box_w: int, box_h: int, fps: float) -> Moves:
+    """Return the layer's tracks: its keyframes, then its entrance and exit as keyframes.
+
+    An entrance starts on the layer's first frame and an exit ends on its last, so both
+    show the whole way, from the first value to the last.
+    """
+    last = max(0.0, duration - 1 / fps)
     moves = Moves()
     for name in VISUAL_PROPERTIES:
         keys = getattr(keyframes, name, None) if keyframes else None
         if keys:
-            moves.tracks.setdefault(name, []).append(
-                [Key(k.time, k.value, easing.parse(k.easing)) for k in keys])
+            moves.tracks.setdefault(name, []).append(keys_of(keys))
     for animation, leaving in ((enter, False), (exit, True)):
         if animation is None:
             continue
-        length = min(animation.duration_seconds, duration)
+        length = max(min(animation.duration_seconds, last), 1e-3)
         for name, start, rest, curve, share in _preset(animation, leaving, box_w, box_h):
             span = length * share
-            keys = ([Key(duration - span, rest), Key(duration, start, curve)] if leaving
+            keys = ([Key(last - span, rest), Key(last, start, curve)] if leaving
                     else [Key(0.0, start), Key(span, rest, curve)])
             if name.startswith("wipe:"):
                 moves.wipes.append((name[5:], keys))
@@ -110,7 +114,7 @@ def animate_stream(g: Graph, label: str, w: int, h: int, alpha: bool, moves: Mov
     if moves.get("rotation"):
         side = -(-int(np.ceil(np.hypot(w, h))) // 2) * 2
         angle = _combined(moves.get("rotation"), "t", product=False)
-        label = g.chain([label], ["format=yuva420p", f"rotate=a='{angle}*PI/180':ow={side}:oh={side}:c=none"])
+        label = g.chain([label], ["format=yuva420p", f"rotate=a='{angle}*PI/180':ow={side}:oh={side}:c=black@0"])
     if moves.get("scale"):
         scale = _combined(moves.get("scale"), "t", product=True)
         label = g.chain([label], [f"scale=w='max(1,round(iw*{scale}))':h='max(1,round(ih*{scale}))'"

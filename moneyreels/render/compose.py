@@ -145,7 +145,7 @@ def _overlay_run(g: Graph, canvas: str, run: list[Clip], stream: Segment, plan: 
     if layer.moves():
         animations = layer.animations
         moves = plan_moves(animations and animations.enter, animations and animations.exit, layer.keyframes,
-                           clip.duration, clip.box.w, clip.box.h)
+                           clip.duration, clip.box.w, clip.box.h, plan.fps)
         frames = _frame(run[-1].end, plan.fps) - _frame(clip.start, plan.fps)
         return _overlay_moving(g, canvas, stream.labels[0], stream.w, stream.h, stream.alpha, moves, frames,
                                (x, y, start), work_dir)
