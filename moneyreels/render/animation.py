@@ -43,7 +43,7 @@ class Moves:
         return self.tracks.get(name, [])
 
 
-def plan_moves(enter: Animation | None, exit: Animation | None, keyframes: Keyframes | None,
+def plan_moves(entrance: Animation | None, exit_: Animation | None, keyframes: Keyframes | None,
                duration: float, box_w: int, box_h: int, fps: float) -> Moves:
     """Return the layer's tracks: its keyframes, then its entrance and exit as keyframes.
 
@@ -56,7 +56,7 @@ def plan_moves(enter: Animation | None, exit: Animation | None, keyframes: Keyfr
         keys = getattr(keyframes, name, None) if keyframes else None
         if keys:
             moves.tracks.setdefault(name, []).append(keys_of(keys))
-    for animation, leaving in ((enter, False), (exit, True)):
+    for animation, leaving in ((entrance, False), (exit_, True)):
         if animation is None:
             continue
         length = max(min(animation.duration_seconds, last), 1e-3)

@@ -95,8 +95,8 @@ def _draw_all(manifest: Manifest, plan: Timeline, work_dir: Path, write: "_Write
         warnings.update(dict.fromkeys(result.warnings))
         start = overlay.time.start_seconds
         duration = overlay.time.duration_seconds
-        exit = overlay.animations.exit if overlay.animations else None
-        moves = plan_moves(overlay.entrance(), exit, overlay.keyframes, duration, box.w, box.h, plan.fps)
+        leaving = overlay.animations.exit if overlay.animations else None
+        moves = plan_moves(overlay.entrance(), leaving, overlay.keyframes, duration, box.w, box.h, plan.fps)
         reveals = moves.get("reveal")
         frames = typewriter_frames(result.image, reveals, start, start + duration, plan.fps) if reveals \
             else [(start, start + duration, result.image)]
