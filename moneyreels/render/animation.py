@@ -27,6 +27,7 @@ BACK_OUT = "cubic-bezier(0.34,1.56,0.64,1)"  # lands a little large and settles
 BACK_IN = "cubic-bezier(0.36,0,0.66,-0.56)"  # draws back a little, then goes
 BLUR_SHRINK = 24  # a fully blurred picture is shrunk to 1/24 of its size and grown back
 SIDES = {"left": "x", "right": "x", "top": "y", "bottom": "y"}
+REST = {"opacity": 1, "x": 0, "y": 0, "scale": 1, "rotation": 0, "blur": 0}  # values that leave a picture as it is
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,23 @@ class Moves:
 
     def get(self, name: str) -> list[list[Key]]:
         return self.tracks.get(name, [])
+
+    def moving_spans(self) -> list[tuple[float, float]] | None:
+        """Return the merged (start, end) times in which some value moves, or None if one never comes to rest.
+
+        Outside these spans the picture is drawn as it is, so it needs no per-frame filters.
+        """
+        tracks = [(REST[name], keys) for name, group in self.tracks.items() if name in REST for keys in group]
+        tracks += [(1, keys) for _, keys in self.wipes]
+        if any(keys[0].value != rest or keys[-1].value != rest for rest, keys in tracks):
+            return None
+        spans = []
+        for start, end in sorted((keys[0].time, keys[-1].time) for _, keys in tracks):
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+            else:
+                spans.append((start, end))
+        return spans
 
 
 def plan_moves(entrance: Animation | None, exit_: Animation | None, keyframes: Keyframes | None,
@@ -102,9 +120,12 @@ def _combined(tracks: list[list[Key]], t: str, product: bool) -> str:
     return "(" + joiner.join(keys_expr(keys, t) for keys in tracks) + ")"
 
 
-def animate_stream(g: Graph, label: str, w: int, h: int, alpha: bool, moves: Moves, frames: int,
+def animate_stream(g: Graph, label: str, w: int, h: int, alpha: bool, moves: Moves, frames: tuple[int, int],
                    work_dir: Path) -> str:
-    """Return the stream (pts from the layer's start) with its opacity, wipes, blur, rotation and scale applied."""
+    """Return the stream with its opacity, wipes, blur, rotation and scale applied.
+
+    The stream holds frames [first, end) of the layer, its pts counting frames from the layer's start.
+    """
     label = _masked(g, label, w, h, alpha, moves, frames, work_dir)
     if moves.get("blur"):
         amount = f"clip({_combined(moves.get('blur'), 't', product=False)},0,1)"
@@ -139,7 +160,8 @@ def overlay_options(moves: Moves, x: int, y: int, w: int, h: int, start: float) 
     return options
 
 
-def _masked(g: Graph, label: str, w: int, h: int, alpha: bool, moves: Moves, frames: int, work_dir: Path) -> str:
+def _masked(g: Graph, label: str, w: int, h: int, alpha: bool, moves: Moves, frames: tuple[int, int],
+            work_dir: Path) -> str:
     """Multiply the stream's alpha by its opacity and wipes.
 
     The mask is a crop of a lookup picture: row r is opacity r/255, and along a wiped axis
@@ -159,9 +181,9 @@ def _masked(g: Graph, label: str, w: int, h: int, alpha: bool, moves: Moves, fra
     return merge_mask(g, label, mask, alpha)
 
 
-def _mask_stream(g: Graph, axis: str | None, w: int, h: int, level: str, wipes: list, frames: int,
+def _mask_stream(g: Graph, axis: str | None, w: int, h: int, level: str, wipes: list, frames: tuple[int, int],
                  work_dir: Path) -> str:
-    """Return a gray w x h stream, `frames` long: opacity `level`, revealed by the wipes along `axis`."""
+    """Return a gray w x h stream of frames [first, end): opacity `level`, revealed by the wipes along `axis`."""
     length = {"x": w, "y": h, None: 0}[axis]
     lit = np.zeros((256, 3 * length or 1), np.uint8)
     lit[:, length:2 * length or 1] = np.arange(256, dtype=np.uint8)[:, None]
@@ -176,5 +198,5 @@ def _mask_stream(g: Graph, axis: str | None, w: int, h: int, level: str, wipes: 
     path = work_dir / f"lookup-{g.label('k')}.png"
     Image.fromarray(np.ascontiguousarray(lit)).save(path, compress_level=1)
     return g.chain([f"{g.still_input(path)}:v"], [
-        "format=gray", f"loop=loop={frames - 1}:size=1", f"settb={g.time_base}", "setpts=N",
+        "format=gray", f"loop=loop={frames[1] - frames[0] - 1}:size=1", f"settb={g.time_base}", f"setpts=N+{frames[0]}",
         f"crop={size}:{position}:exact=1", f"scale={w}:{h}:flags=neighbor"])

@@ -147,50 +147,76 @@ def _overlay_run(g: Graph, canvas: str, run: list[Clip], stream: Segment, plan: 
         moves = plan_moves(animations and animations.enter, animations and animations.exit, layer.keyframes,
                            clip.duration, clip.box.w, clip.box.h, plan.fps)
         frames = _frame(run[-1].end, plan.fps) - _frame(clip.start, plan.fps)
-        return _overlay_moving(g, canvas, stream.labels[0], stream.w, stream.h, stream.alpha, moves, frames,
+        return _overlay_moving(g, canvas, stream.labels[0], stream.w, stream.h, stream.alpha, moves, (0, frames),
                                (x, y, start), work_dir)
     moved = g.chain(stream.labels, [f"setpts=PTS-STARTPTS+{seconds(start)}/TB"])
     return g.chain([canvas, moved], [f"overlay=x={x}:y={y}:eof_action=pass"])
 
 
-def _overlay_moving(g: Graph, canvas: str, label: str, w: int, h: int, alpha: bool, moves: Moves, frames: int,
-                    where: tuple[int, int, float], work_dir: Path) -> str:
-    """Overlay a stream (pts from 0, `frames` long) animated by moves, its box's top-left at (x, y) from start."""
+def _overlay_moving(g: Graph, canvas: str, label: str, w: int, h: int, alpha: bool, moves: Moves,
+                    frames: tuple[int, int], where: tuple[int, int, float], work_dir: Path) -> str:
+    """Overlay frames [first, end) of a layer animated by moves, its box's top-left at (x, y), starting at start.
+
+    The stream's pts count frames from the layer's start, so its filters see the layer's time.
+    """
     x, y, start = where
     animated = animate_stream(g, label, w, h, alpha, moves, frames, work_dir)
-    moved = g.chain([animated], [f"setpts=PTS-STARTPTS+{seconds(start)}/TB"])
+    moved = g.chain([animated], [f"setpts=PTS-STARTPTS+{seconds(start + frames[0] / g.rate)}/TB"])
     return g.chain([canvas, moved], [f"overlay={overlay_options(moves, x, y, w, h, start)}:eof_action=pass"])
 
 
 def _overlay_sprite(g: Graph, canvas: str, track: SpriteTrack, work_dir: Path) -> str:
-    if len(track.frames) == 1 and not track.wipes:
-        index = g.still_input(track.frames[0].path)
-    else:
-        index = g.add_input(["-protocol_whitelist", "file", "-f", "concat", "-safe", "0",
-                             "-i", str(_concat_list(track))])
-    c = track.crop
     if track.moves:
-        return _overlay_moving_sprite(g, canvas, index, track, work_dir)
-    sprite = g.chain([f"{index}:v"], [f"crop={c.w}:{c.h}:{c.x}:{c.y}"])
-    enable = "+".join(_window(start, end) for start, end in track.windows)
+        return _overlay_moving_sprite(g, canvas, track, work_dir)
+    return _overlay_still_sprite(g, canvas, track, track.windows)
+
+
+def _sprite_input(g: Graph, track: SpriteTrack) -> int:
+    if len(track.frames) == 1 and not track.wipes:
+        return g.still_input(track.frames[0].path)
+    return g.add_input(["-protocol_whitelist", "file", "-f", "concat", "-safe", "0", "-i", str(_concat_list(track))])
+
+
+def _overlay_still_sprite(g: Graph, canvas: str, track: SpriteTrack, windows: list[tuple[float, float]]) -> str:
+    """Overlay the track as drawn, in its place, during windows."""
+    c = track.crop
+    sprite = g.chain([f"{_sprite_input(g, track)}:v"], [f"crop={c.w}:{c.h}:{c.x}:{c.y}"])
+    enable = "+".join(_window(start, end) for start, end in windows)
     if track.wipes:
         return _overlay_wipe(g, canvas, track, sprite, enable)
     return g.chain([canvas, sprite], [f"overlay=x={track.x}:y={track.y}:enable='{enable}'"])
 
 
-def _overlay_moving_sprite(g: Graph, canvas: str, index: int, track: SpriteTrack, work_dir: Path) -> str:
-    """Overlay an animated text's track: made a stream of one image per frame over its time, then moved."""
+def _overlay_moving_sprite(g: Graph, canvas: str, track: SpriteTrack, work_dir: Path) -> str:
+    """Overlay an animated text's track: one image per frame while it moves, the still image while it rests.
+
+    A typed track changes image while it moves, so it is made one image per frame throughout.
+    """
     c, rate = track.crop, float(g.rate)
-    first, end = _frame(track.frames[0].start, rate), _frame(track.frames[-1].end, rate)
-    frames = max(1, end - first)
-    if len(track.frames) == 1:
-        timed = [f"loop=loop={frames - 1}:size=1", f"settb={g.time_base}", "setpts=N"]
-    else:  # the concat list shows each image from its start; fps repeats them, tpad holds the last
-        timed = [f"fps={g.rate}", "tpad=stop_mode=clone:stop=-1", f"trim=start_frame={first}:end_frame={end}",
-                 "setpts=PTS-STARTPTS"]
-    sprite = g.chain([f"{index}:v"], [*timed, f"crop={c.w}:{c.h}:{c.x}:{c.y}", "format=yuva420p"])
-    return _overlay_moving(g, canvas, sprite, c.w, c.h, True, track.moves, frames, (track.x, track.y, first / rate),
-                           work_dir)
+    start, end = _frame(track.frames[0].start, rate), _frame(track.frames[-1].end, rate)
+    frames = max(1, end - start)
+    spans = track.moves.moving_spans() if len(track.frames) == 1 else None
+    if spans is None:
+        parts = [(0, frames)]
+    else:
+        parts = [(max(0, int(a * rate)), min(frames, int(b * rate) + 2)) for a, b in spans]
+        parts = [(a, b) for a, b in parts if b > a]
+        resting = [(first, last) for first, last in zip([0] + [b for _, b in parts], [a for a, _ in parts] + [frames])
+                   if last > first]
+        if resting:
+            # Half a frame early: a window's edges never fall on a frame's own time.
+            canvas = _overlay_still_sprite(g, canvas, track, [((start + a - 0.5) / rate, (start + b - 0.5) / rate)
+                                                              for a, b in resting])
+    for first, last in parts:
+        if len(track.frames) == 1:
+            timed = [f"loop=loop={last - first - 1}:size=1", f"settb={g.time_base}", f"setpts=N+{first}"]
+        else:  # the concat list shows each image from its start; fps repeats them, tpad holds the last
+            timed = [f"fps={g.rate}", "tpad=stop_mode=clone:stop=-1", f"trim=start_frame={start}:end_frame={end}",
+                     "setpts=PTS-STARTPTS"]
+        sprite = g.chain([f"{_sprite_input(g, track)}:v"], [*timed, f"crop={c.w}:{c.h}:{c.x}:{c.y}", "format=yuva420p"])
+        canvas = _overlay_moving(g, canvas, sprite, c.w, c.h, True, track.moves, (first, last),
+                                 (track.x, track.y, start / rate), work_dir)
+    return canvas
 
 
 def _overlay_wipe(g: Graph, canvas: str, track: SpriteTrack, sprite: str, enable: str) -> str:
