@@ -30,6 +30,10 @@ def build_graph(plan: Timeline, tracks: list[SpriteTrack], work_dir: Path, rw_ti
         if isinstance(item, SpriteTrack):
             canvas = _overlay_sprite(g, canvas or _black(g, plan), item, work_dir)
             continue
+        if item[0].layer.moves():
+            canvas, video_inputs[item[0].layer.id] = _overlay_moving_clip(g, canvas or _black(g, plan), item[0],
+                                                                          plan, work_dir)
+            continue
         start_frame = _frame(item[0].start, plan.fps)
         stream, inputs = _run_stream(g, item, plan.fps, work_dir)
         video_inputs.update(inputs)
@@ -140,17 +144,52 @@ def _overlay_run(g: Graph, canvas: str, run: list[Clip], stream: Segment, plan: 
         x, y = clip.box.x + stream.dx + shadow.dx, clip.box.y + stream.dy + shadow.dy
         canvas = g.chain([canvas, f"{g.still_input(shadow.path)}:v"],
                          [f"overlay=x={x}:y={y}:enable='{_window(start, end)}'"])
-    x, y = clip.box.x + stream.dx, clip.box.y + stream.dy
-    layer = clip.layer
-    if layer.moves():
-        animations = layer.animations
-        moves = plan_moves(animations and animations.enter, animations and animations.exit, layer.keyframes,
-                           clip.duration, clip.box.w, clip.box.h, plan.fps)
-        frames = _frame(run[-1].end, plan.fps) - _frame(clip.start, plan.fps)
-        return _overlay_moving(g, canvas, stream.labels[0], stream.w, stream.h, stream.alpha, moves, (0, frames),
-                               (x, y, start), work_dir)
     moved = g.chain(stream.labels, [f"setpts=PTS-STARTPTS+{seconds(start)}/TB"])
+    x, y = clip.box.x + stream.dx, clip.box.y + stream.dy
     return g.chain([canvas, moved], [f"overlay=x={x}:y={y}:eof_action=pass"])
+
+
+def _overlay_moving_clip(g: Graph, canvas: str, clip: Clip, plan: Timeline, work_dir: Path) -> tuple[str, int]:
+    """Overlay an animated media layer; return the canvas and the input its picture (and sound) come from.
+
+    A still is cut into parts: per-frame filters while it moves, overlaid as it is while it rests.
+    A video stays whole: parts of a split video wait on each other in memory.
+    """
+    layer = clip.layer
+    moves = plan_moves(layer.animations.enter if layer.animations else None,
+                       layer.animations.exit if layer.animations else None, layer.keyframes,
+                       clip.duration, clip.box.w, clip.box.h, plan.fps)
+    start = _frame(clip.start, plan.fps)
+    frames = max(1, _frame(clip.end, plan.fps) - start)
+    parts = _moving_parts(moves, frames, plan.fps) if clip.source.info.is_still else [(0, frames, True)]
+    segment = build_segment(g, clip, [(first, last) for first, last, _ in parts], work_dir)
+    x, y = clip.box.x + segment.dx, clip.box.y + segment.dy
+    for label, (first, last, moving) in zip(segment.labels, parts):
+        if moving:
+            timed = g.chain([label], [f"settb={g.time_base}", f"setpts=N+{first}"])
+            canvas = _overlay_moving(g, canvas, timed, segment.w, segment.h, segment.alpha, moves, (first, last),
+                                     (x, y, start / g.rate), work_dir)
+        else:
+            moved = g.chain([label], [f"setpts=PTS-STARTPTS+{seconds((start + first) / g.rate)}/TB"])
+            canvas = g.chain([canvas, moved], [f"overlay=x={x}:y={y}:eof_action=pass"])
+    return canvas, segment.input
+
+
+def _moving_parts(moves: Moves, frames: int, fps: float) -> list[tuple[int, int, bool]]:
+    """Cut a layer's frames [0, frames) into (first, end, moving) parts, in order."""
+    spans = moves.moving_spans()
+    if spans is None:
+        return [(0, frames, True)]
+    parts, rest = [], 0
+    for a, b in spans:
+        first, last = max(rest, int(a * fps)), min(frames, int(b * fps) + 2)
+        if last <= first:
+            continue
+        if first > rest:
+            parts.append((rest, first, False))
+        parts.append((first, last, True))
+        rest = last
+    return parts + ([(rest, frames, False)] if rest < frames else [])
 
 
 def _overlay_moving(g: Graph, canvas: str, label: str, w: int, h: int, alpha: bool, moves: Moves,
@@ -195,19 +234,13 @@ def _overlay_moving_sprite(g: Graph, canvas: str, track: SpriteTrack, work_dir: 
     c, rate = track.crop, float(g.rate)
     start, end = _frame(track.frames[0].start, rate), _frame(track.frames[-1].end, rate)
     frames = max(1, end - start)
-    spans = track.moves.moving_spans() if len(track.frames) == 1 else None
-    if spans is None:
-        parts = [(0, frames)]
-    else:
-        parts = [(max(0, int(a * rate)), min(frames, int(b * rate) + 2)) for a, b in spans]
-        parts = [(a, b) for a, b in parts if b > a]
-        resting = [(first, last) for first, last in zip([0] + [b for _, b in parts], [a for a, _ in parts] + [frames])
-                   if last > first]
-        if resting:
-            # Half a frame early: a window's edges never fall on a frame's own time.
-            canvas = _overlay_still_sprite(g, canvas, track, [((start + a - 0.5) / rate, (start + b - 0.5) / rate)
-                                                              for a, b in resting])
-    for first, last in parts:
+    parts = _moving_parts(track.moves, frames, rate) if len(track.frames) == 1 else [(0, frames, True)]
+    resting = [(first, last) for first, last, moving in parts if not moving]
+    if resting:
+        # Half a frame early: a window's edges never fall on a frame's own time.
+        canvas = _overlay_still_sprite(g, canvas, track, [((start + a - 0.5) / rate, (start + b - 0.5) / rate)
+                                                          for a, b in resting])
+    for first, last in [(first, last) for first, last, moving in parts if moving]:
         if len(track.frames) == 1:
             timed = [f"loop=loop={last - first - 1}:size=1", f"settb={g.time_base}", f"setpts=N+{first}"]
         else:  # the concat list shows each image from its start; fps repeats them, tpad holds the last

@@ -1,5 +1,7 @@
 """Enter and exit animations reach their states on time: fade, slide, wipe, pop, blur, typewriter."""
 
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,7 @@ from moneyreels import easing
 from moneyreels.manifest import Manifest
 from moneyreels.render import RenderOptions, render
 from moneyreels.render.animation import BACK_OUT, POP_FROM
-from tests.support.video import FPS, frame_at, reel
+from tests.support.video import FFMPEG, FPS, H, W, frame_at, reel
 
 SIDE, LEFT = 40, 70  # every box is 40 px square, its left edge at x=70
 ROWS = {"fade": 5, "slide": 55, "wipe": 105, "pop": 155, "blur": 205}
@@ -48,6 +50,13 @@ def shown(video, n):
     return frame_at(video, max(0.0, n - 0.25) / FPS).mean(axis=2)
 
 
+def every_frame(video):
+    """Every frame of the video as luminance, in order."""
+    raw = subprocess.run([FFMPEG, "-v", "error", "-i", str(video), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, H, W).astype(float)
+
+
 def row_of(frame, name):
     return frame[ROWS[name]:ROWS[name] + SIDE]
 
@@ -64,6 +73,10 @@ def test_fade_in_is_half_way_half_way_and_the_fade_out_ends_on_the_last_frame(vi
     exit_start = (29 - 7.5) / FPS  # 0.5 s ending on the last frame, 29
     assert level(25) == pytest.approx(1 - (25 / FPS - exit_start) / 0.5, abs=0.06)
     assert level(29) < 0.03
+    # Moving parts and the resting part between them meet without a gap or a doubled frame.
+    levels = [row_of(frame, "fade")[10:30, LEFT + 10:LEFT + 30].mean() for frame in every_frame(video)]
+    assert np.all(np.diff(levels[:16]) > 0) and min(levels[15:22]) > 0.95 * max(levels)
+    assert np.all(np.diff(levels[22:]) < 0)
 
 
 def test_slide_from_the_left_is_part_way_mid_entrance_and_in_place_after(video):
