@@ -146,3 +146,10 @@ def test_page_recipe_animated_title_sequence_renders_its_moves(render_reel):
     assert count_colour(middle, gold, title) > 200 and count_colour(middle, blue, habits, tolerance=50) > 200
     last = frame_at(out, 5.9)  # every exit ends on the last frame
     assert count_colour(last, gold, title) == 0 and count_colour(last, blue, habits, tolerance=50) == 0
+
+
+def test_page_recipes_index_lists_files_that_exist():
+    folder = Path(__file__).parents[2] / "moneyreels" / "static" / "recipes"
+    listed = [recipe["file"] for recipe in json.loads((folder / "index.json").read_text())["recipes"]]
+    assert "6-animated-title-sequence.json" in listed
+    assert all((folder / name).is_file() for name in listed)
