@@ -255,6 +255,9 @@ class TextAnimation(Animation):
 
 
 class Animations(Model):
+    # "in" and "out" are Python keywords: the fields have other names, and a job stores the manifest by the JSON ones.
+    model_config = ConfigDict(extra="ignore", frozen=True, serialize_by_alias=True)
+
     enter: Animation | None = Field(None, alias="in")
     exit: Animation | None = Field(None, alias="out")
 

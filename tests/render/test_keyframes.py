@@ -162,3 +162,12 @@ def test_moves_where_they_cannot_apply_are_400s(client, layers, overlays, field)
     response = client.post("/v1/videos/render", json=manifest)
     assert response.status_code == 400
     assert field in [e["field"] for e in response.json["error"]["details"]["errors"]]
+
+
+def test_a_stored_manifest_keeps_its_animations_and_keyframes():
+    layer = {**IMAGE, "keyframes": MOVES, "animations": {"in": {"type": "pop"}, "out": {"type": "wipe", "direction": "top"}}}
+    manifest = Manifest.model_validate(reel([layer], WHITE, text_overlays=[
+        {**TEXT, "animations": {"out": {"type": "typewriter"}}}]))
+    stored = manifest.model_dump(mode="json", exclude_unset=True)  # what a render job keeps
+    assert stored["composition"]["timeline"][0]["animations"]["out"]["type"] == "wipe"
+    assert Manifest.model_validate(stored) == manifest
