@@ -92,8 +92,9 @@ def test_scale_grows_about_the_centre_with_its_easing(turned):
 def test_volume_keyframes_shape_the_level_times_the_volume(render_reel, media):
     keys = [{"time": 0.5, "value": 0}, {"time": 2.5, "value": 1, "easing": "linear"}]
     manifest = reel([{"id": "tone", "type": "audio", "asset_id": "tone",
-                      "time": {"start_seconds": 0, "duration_seconds": 3},
-                      "media_settings": {"volume": 0.5, "loop": True}, "keyframes": {"volume": keys}}],
+                      "time": {"start_seconds": 0, "duration_seconds": 3.5},
+                      "media_settings": {"volume": 0.5, "loop": True, "fade_out_seconds": 0.5},
+                      "keyframes": {"volume": keys}}],
                     [{"id": "tone", "type": "audio", "url": "tone.wav"}])
     _, out = render_reel(manifest)
     full = 0.5 * loudness(media / "tone.wav", 0.2, 0.5)
@@ -103,6 +104,7 @@ def test_volume_keyframes_shape_the_level_times_the_volume(render_reel, media):
         # Over a 0.2 s window the level rises linearly: its RMS is that of the middle's level, near enough.
         assert loudness(out, start, 0.2) == pytest.approx(full * value_at(expected, start + 0.1), rel=0.06)
     assert loudness(out, 2.6, 0.3) == pytest.approx(full, rel=0.05)
+    assert loudness(out, 3.3, 0.15) < 0.5 * full  # the fade-out applies on top
 
 
 def test_easing_names_are_css_curves_and_motion_takes_them():
