@@ -147,7 +147,7 @@ def overlay_options(moves: Moves, x: int, y: int, w: int, h: int, start: float) 
     """Return overlay's x, y (and enable) placing the animated stream: centred on its box's centre, offset by x and y."""
     t = f"(t-{number(start)})"
     if moves.get("scale") or moves.get("rotation"):
-        left, top = f"{x + w / 2:g}-overlay_w/2", f"{y + h / 2:g}-overlay_h/2"
+        left, top = f"{number(x + w / 2)}-overlay_w/2", f"{number(y + h / 2)}-overlay_h/2"
     else:
         left, top = str(x), str(y)
     if moves.get("x"):
