@@ -114,11 +114,11 @@ def blame(errors: list[dict], found: dict) -> list[dict]:
     at = {dotted(path): names for path, names in found.items()}
     blamed = []
     for error in errors:
-        names = next((names for where, names in at.items()
+        names = next((list(dict.fromkeys(names)) for where, names in at.items()
                       if error["field"] == where or error["field"].startswith(where + ".")), None)
         if names:
-            error = {**error, "merge_fields": list(dict.fromkeys(names)),
-                     "message": f"{error['message']} (from merge field {', '.join(dict.fromkeys(names))})"}
+            which = "field" if len(names) == 1 else "fields"
+            error = {**error, "merge_fields": names, "message": f"{error['message']} (from merge {which} {', '.join(names)})"}
         blamed.append(error)
     return blamed
 

@@ -2,7 +2,8 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictFloat, StrictInt, StrictStr,
+                      ValidationError, WrapValidator)
 from pydantic.json_schema import SkipJsonSchema
 
 from ..manifest import Manifest
@@ -25,11 +26,20 @@ class TemplateBody(BaseModel):
                                                  "stand for a number or a boolean.")
 
 
+def _one_message(value, handler):
+    """Say once what a merge value may be, rather than once for each type it is not."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise ValueError(f"a merge value is a string of at most {MAX_VALUE_CHARS} characters, a number of at most "
+                         f"2^53 either way, or true or false") from None
+
+
 MergeValue = Annotated[
     StrictBool | Annotated[StrictInt, Field(ge=-MAX_NUMBER, le=MAX_NUMBER)]
     | Annotated[StrictFloat, Field(ge=-MAX_NUMBER, le=MAX_NUMBER, allow_inf_nan=False)]
     | Annotated[StrictStr, Field(max_length=MAX_VALUE_CHARS)],
-    Field(union_mode="left_to_right"),
+    Field(union_mode="left_to_right"), WrapValidator(_one_message),
 ]
 
 
