@@ -289,7 +289,7 @@ def test_a_merged_render_renders_and_outlives_its_template(client, worker, setti
     frame = frame_at(video, 0.7)
     top, bottom = frame[:80], frame[80:]
     assert count_colour(top, GOLD) > 40  # the greeting, in the merged colour, on black
-    assert (top[..., 2] > 100).mean() < 0.01  # and nothing blue there: gold has none, the noise plenty
+    assert top[:15].max() < 40 and top[-15:].max() < 40  # black above and below it: no image up there
     assert bottom.std() > 40  # the merged URL's noise image
     assert status["total_duration_seconds"] == pytest.approx(1.5)
 
