@@ -290,7 +290,7 @@ def test_a_merged_render_renders_and_outlives_its_template(client, worker, setti
     top, bottom = frame[:80], frame[80:]
     assert count_colour(top, GOLD) > 40  # the greeting, in the merged colour, on black
     assert top[:15].max() < 40 and top[-15:].max() < 40  # black above and below it: no image up there
-    assert bottom[10:-10, 35:55].std() > 40  # the merged URL's noise image
+    assert bottom[10:-10, 35:55].std() > 15  # the merged URL's noise image
     assert status["total_duration_seconds"] == pytest.approx(1.5)
 
 
