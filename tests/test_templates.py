@@ -131,7 +131,7 @@ def test_values_cannot_inject_json_or_more_placeholders(client):
     answer = render(client, template["id"], {**VALUES, "NAME": sneaky})
     overlay = Job.get_by_id(answer.json["job_id"]).request["manifest"]["composition"]["text_overlays"][0]
     assert overlay["content"] == f"Hello {sneaky}, day 3!"  # one string, {{URL}} left as it is
-    assert overlay["style"] == {"color": "#FFD700", "font_size": 40}
+    assert overlay["style"] == {"color": "#FFD700", "font_size": 20}
 
 
 def test_a_missing_field_is_a_400_naming_it_and_makes_no_job(client):
@@ -314,4 +314,6 @@ def test_the_docs_worked_example_works_verbatim(client, worker, settings):
     overlays = job.request["manifest"]["composition"]["text_overlays"]
     merge = render_body["merge"]
     assert merge["QUOTE"] in overlays[0]["content"] and merge["AUTHOR"] in overlays[1]["content"]
-    assert probe(settings.jobs_dir / job.id / "final.mp4")["duration"] == pytest.approx(merge["SECONDS"], abs=0.15)
+    video = settings.jobs_dir / job.id / "final.mp4"
+    assert probe(video)["duration"] == pytest.approx(merge["SECONDS"], abs=0.15)
+    assert count_colour(frame_at(video, 1.0), GOLD) > 500  # the quote, in the merged colour
