@@ -134,7 +134,8 @@ def check_template(manifest: dict) -> list[str]:
     check_size(manifest)
     found = places(manifest)
     as_name = set()
-    while True:
+    # Two passes settle it (numbers, then names where a number was refused); a third finds nothing new.
+    for _ in range(3):
         stand_in = fill(manifest, {name: name for name in fields_in(found)},
                         whole=lambda name, _: name if name in as_name else 1)
         try:
@@ -150,8 +151,9 @@ def check_template(manifest: dict) -> list[str]:
             raise _invalid([{"field": dotted(("manifest", *problem["loc"])),
                              "message": problem["msg"].removeprefix("Value error, ")} for problem in own])
         if not retry:
-            return fields_in(found)
+            break
         as_name |= retry
+    return fields_in(found)
 
 
 def _placeholder_at(loc: tuple, found: dict):

@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moneyreels import create_app, db, kinds
+from moneyreels import kinds
 from moneyreels.api.reelforge_templates import MAX_TEMPLATES
 from moneyreels.db import Job, Template
 from moneyreels.merge_fields import MAX_DEPTH, MAX_FIELDS, MAX_MANIFEST_BYTES, MAX_VALUE_CHARS
 from moneyreels.worker import Worker
 from tests.support.media import image_manifest
 from tests.support.video import frame_at, probe
-from tests.test_api_reelforge import assert_error, bearer
+from tests.test_api_reelforge import assert_error, bearer, keyed  # noqa: F401 (a fixture)
 
 DOC = Path(__file__).parent.parent / "docs" / "templates.md"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
@@ -85,13 +85,6 @@ def test_a_template_without_fields_is_a_saved_manifest(client):
     created = create(client, {"name": "plain", "manifest": image_manifest()})
     assert created["fields"] == []
     assert render(client, created["id"], {}).status_code == 202
-
-
-@pytest.fixture
-def keyed(settings):
-    app = create_app(settings.model_copy(update={"api_keys": ("key-alice", "key-bob")}))
-    yield app.test_client()
-    db.database.close()
 
 
 def test_templates_are_scoped_per_api_key(keyed):

@@ -4,7 +4,6 @@
 docs/templates.md describes them.
 """
 
-import difflib
 import time
 
 from flask import Blueprint
@@ -19,7 +18,7 @@ from .inputs import parse_body
 from .limits import limit_requests
 from .template_models import (TemplateBody, TemplateDeleted, TemplateDetail, TemplateList, TemplateRead, TemplateRef,
                               TemplateRender, TemplateSaved, TemplateSummary, Removed)
-from .unknown_keys import unknown_keys
+from .unknown_keys import ignored, unknown_keys
 
 bp = Blueprint("reelforge_templates", __name__, url_prefix="/v1/templates")
 bp.before_request(authenticate)
@@ -121,15 +120,9 @@ def from_template(body: dict, owner: str, delivery: tuple) -> tuple[dict, dict, 
     request = parse_body(TemplateRender, body)
     template = find(request.template_id, owner)
     merged = merge_fields.merge(template.manifest, request.merge)
-    warnings = [unused(f"merge.{key}", key, template.fields) for key in request.merge if key not in template.fields]
-    warnings += [unused(key, key, [*TemplateRender.model_fields, *delivery]) for key in body
+    warnings = [ignored(f"merge.{key}", key, template.fields) for key in request.merge if key not in template.fields]
+    warnings += [ignored(key, key, [*TemplateRender.model_fields, *delivery]) for key in body
                  if key not in TemplateRender.model_fields and key not in delivery]
     source = {**merged, **{key: body[key] for key in delivery if key in body}}
     return source, merge_fields.places(template.manifest), warnings
 
-
-def unused(field, key, known) -> dict:
-    """A warning that `key` was ignored, with the known name it most likely meant."""
-    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return {"field": field, "message": f"unknown key '{key}' ignored{hint}", "suggestion": close[0] if close else None}
