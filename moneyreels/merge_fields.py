@@ -38,13 +38,13 @@ def dotted(path) -> str:
     return ".".join(str(part) for part in path)
 
 
-def places(manifest: dict, prefix="manifest") -> dict[tuple, list[str]]:
+def places(manifest: dict) -> dict[tuple, list[str]]:
     """Map the path of each string holding placeholders to their field names; refuse a malformed template."""
     found, errors = {}, []
 
     def walk(value, path):
         if len(path) > MAX_DEPTH:
-            raise _invalid([{"field": prefix, "message": f"nested deeper than {MAX_DEPTH} levels"}])
+            raise _invalid([{"field": "manifest", "message": f"nested deeper than {MAX_DEPTH} levels"}])
         if isinstance(value, dict):
             for key, item in value.items():
                 walk(item, (*path, key))
@@ -54,7 +54,7 @@ def places(manifest: dict, prefix="manifest") -> dict[tuple, list[str]]:
         elif isinstance(value, str) and "{{" in value:
             bad = [inner for inner in BRACES.findall(value) if not re.fullmatch(NAME, inner)]
             if bad:
-                errors.append({"field": dotted((prefix, *path)), "message": f"{{{{{bad[0][:70]}}}}} is not a merge field: "
+                errors.append({"field": dotted(("manifest", *path)), "message": f"{{{{{bad[0][:70]}}}}} is not a merge field: "
                                "a name is 1 to 64 letters, digits or underscores"})
             elif names := PLACEHOLDER.findall(value):
                 found[path] = names
@@ -63,9 +63,9 @@ def places(manifest: dict, prefix="manifest") -> dict[tuple, list[str]]:
     if errors:
         raise _invalid(errors)
     if len(found) > MAX_PLACES:
-        raise _invalid([{"field": prefix, "message": f"at most {MAX_PLACES} strings may hold merge fields"}])
+        raise _invalid([{"field": "manifest", "message": f"at most {MAX_PLACES} strings may hold merge fields"}])
     if len(fields_in(found)) > MAX_FIELDS:
-        raise _invalid([{"field": prefix, "message": f"at most {MAX_FIELDS} distinct merge fields"}])
+        raise _invalid([{"field": "manifest", "message": f"at most {MAX_FIELDS} distinct merge fields"}])
     return found
 
 
@@ -74,10 +74,10 @@ def fields_in(found: dict) -> list[str]:
     return list(dict.fromkeys(name for names in found.values() for name in names))
 
 
-def check_size(manifest: dict, prefix="manifest"):
+def check_size(manifest: dict):
     size = len(json.dumps(manifest, separators=(",", ":")).encode())
     if size > MAX_MANIFEST_BYTES:
-        raise _invalid([{"field": prefix, "message": f"is {size} bytes as JSON; at most {MAX_MANIFEST_BYTES}"}])
+        raise _invalid([{"field": "manifest", "message": f"is {size} bytes as JSON; at most {MAX_MANIFEST_BYTES}"}])
 
 
 def as_text(value) -> str:

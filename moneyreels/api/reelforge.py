@@ -100,10 +100,11 @@ class DeliveryOptions(BaseModel):
         return metadata
 
 
-def validate(body: dict, merged=None) -> tuple[Manifest, DeliveryOptions]:
+def validate(body: dict, placed=None) -> tuple[Manifest, DeliveryOptions]:
     """Validate the manifest and the delivery fields together, reporting every error at once.
 
-    `merged` (a template render's placeholder places) adds to each error the merge fields behind it.
+    `placed` (where a template render's values went, merge_fields.places) names in each error the
+    merge fields behind it.
     """
     errors = []
     manifest = options = None
@@ -116,7 +117,7 @@ def validate(body: dict, merged=None) -> tuple[Manifest, DeliveryOptions]:
     except ValidationError as exc:
         errors += field_errors(exc)
     if errors:
-        errors = merge_fields.blame(errors, merged) if merged else errors
+        errors = merge_fields.blame(errors, placed) if placed else errors
         first = errors[0]
         raise InvalidRequest(f"{first['field']}: {first['message']}", code="validation_error",
                              details={"errors": errors})
@@ -181,10 +182,10 @@ def replay(key, digest):
                       "`merge` to render a stored template (docs/templates.md).")
 def submit():
     body = json_object()
-    source, merged, warnings = body, None, []
+    source, placed, warnings = body, None, []
     if "template_id" in body:
-        source, merged, warnings = from_template(body, current_owner(), DELIVERY_FIELDS)
-    manifest, options = validate(source, merged)
+        source, placed, warnings = from_template(body, current_owner(), DELIVERY_FIELDS)
+    manifest, options = validate(source, placed)
     key = request.headers.get("idempotency-key") or options.idempotency_key
     if key is not None and not 0 < len(key) <= 255:
         raise InvalidRequest("idempotency-key: must be 1 to 255 characters.", code="validation_error")
