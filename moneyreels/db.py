@@ -135,7 +135,20 @@ class Delivery(BaseModel):
     delivered_at = FloatField(null=True)
 
 
-MODELS = (Job, Event, Delivery)
+class Template(BaseModel):
+    """A manifest with `{{FIELD}}` placeholders, stored for renders that merge values into it."""
+
+    id = CharField(primary_key=True, default=new_id)
+    # Who may see it, as on Job.
+    owner = CharField(default="", index=True)
+    name = CharField()
+    manifest = JSONField()
+    fields = JSONField(default=list)
+    created_at = FloatField(default=time.time, index=True)
+    updated_at = FloatField(default=time.time)
+
+
+MODELS = (Job, Event, Delivery, Template)
 
 
 def connect(path) -> SqliteDatabase:

@@ -21,13 +21,15 @@ from tests.support.media import image_manifest
 
 SCRIPT = "A lighthouse keeper hears a whale sing. Each night he sings back. One morning the whale is gone."
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+TEMPLATE = {"name": "still", "manifest": image_manifest(url="{{URL}}")}
 # Bodies each route with a body takes (a render with an unknown key, then one replayed by its idempotency
 # key), beside the empty body most refuse.
 BODIES = {"/api/v1/jobs": [{"script": SCRIPT}], "/api/v1/sequences": [{"script": SCRIPT}],
           "/api/generate": [{"videoSubject": "bees"}], "/api/v1/jobs/<job_id>/retry": [{"keys": {}}],
           "/v1/videos/render": [image_manifest(unknown_key=1)] + [image_manifest(idempotency_key="k")] * 2,
           "/api/v1/batches": [{"jobs": [{"script": SCRIPT, "dryRun": True}]}], "/api/v1/session": [{"key": "k"}],
-          "/api/v1/media/<name>": [{"tags": ["sea"]}]}
+          "/api/v1/media/<name>": [{"tags": ["sea"]}], "/v1/templates": [TEMPLATE],
+          "/v1/templates/<template_id>": [TEMPLATE]}
 
 
 def upload(client, name):
@@ -66,9 +68,10 @@ def json_routes(app):
 
 @pytest.fixture
 def others(client):
-    """A batch and a media file, for the routes that name one."""
+    """A batch, a media file and a render template, for the routes that name one."""
     return {"<batch_id>": client.post("/api/v1/batches", json=BODIES["/api/v1/batches"][0]).json["id"],
-            "<name>": upload(client, "sea.png").json["name"]}
+            "<name>": upload(client, "sea.png").json["name"],
+            "<template_id>": client.post("/v1/templates", json=TEMPLATE).json["data"]["id"]}
 
 
 def requests(method, rule, route, ids, others):

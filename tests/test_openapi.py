@@ -69,8 +69,10 @@ def test_operations_document_bodies_params_and_dialect_errors(document):
     assert envelope(get, "404").endswith("/OpenStoryError")
     assert envelope(by_id["moneyprinter.get_job"], "404").endswith("/MoneyPrinterError")
     assert envelope(by_id["reelforge.status"], "404").endswith("/ReelForgeError")
-    assert body(by_id["reelforge.submit"]) == {"allOf": [{"$ref": "#/components/schemas/Manifest"},
+    assert body(by_id["reelforge.submit"]) == {"allOf": [{"$ref": "#/components/schemas/RenderSource"},
                                                          {"$ref": "#/components/schemas/DeliveryOptions"}]}
+    assert document["components"]["schemas"]["RenderSource"]["anyOf"] == [
+        {"$ref": "#/components/schemas/Manifest"}, {"$ref": "#/components/schemas/TemplateRender"}]
     assert "429" not in by_id["moneyprinter.generate"]["responses"]  # MoneyPrinter's routes are not rate limited
     files = by_id["reelforge_files.output"]  # open: the job id is the capability
     assert files["security"] == [] and "401" not in files["responses"] and "206" in files["responses"]
@@ -97,7 +99,7 @@ def test_root_has_the_narrative_the_create_schemas_and_links_to_every_operation(
     assert links["self"] == {"href": "/api/v1", "method": "GET"}
     assert {op["operationId"] for *_, op in operations(document)} <= set(links)
     for link in links.values():
-        assert link["method"] in ("GET", "POST", "PATCH", "DELETE")
+        assert link["method"] in ("GET", "POST", "PUT", "PATCH", "DELETE")
         assert link.get("templated", False) == ("{" in link["href"]), link
     assert links["openreels.list_jobs"]["href"] == "/api/v1/jobs{?limit,offset,kind}"
     assert links["openreels.cancel_job"] == {"href": "/api/v1/jobs/{job_id}/cancel", "method": "POST",

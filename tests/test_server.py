@@ -280,9 +280,13 @@ def test_every_documented_route_answers_through_the_real_server(unlimited):
     script = {"script": "One two three. Four five six. Seven eight nine."}
     job_id = server.request("POST", "/api/v1/jobs", script)[1]["id"]
     poll_until_finished(server, job_id)
-    names = {"job_id": job_id, "sequence_id": job_id, "batch_id": job_id, "name": "result.txt", "filename": "app.js"}
+    names = {"job_id": job_id, "sequence_id": job_id, "batch_id": job_id, "name": "result.txt", "filename": "app.js",
+             "template_id": job_id}
+    template = {"name": "t", "manifest": {"version": "v1", "output": {"width": 90, "height": 160, "fps": 10},
+                                          "composition": {"text_overlays": [
+                                              {"content": "{{X}}", "time": {"duration_seconds": 1}}]}}}
     bodies = {"/api/generate": script, "/api/v1/jobs": script, "/api/v1/sequences": script,
-              "/v1/videos/render": {"version": "v1"}}
+              "/v1/videos/render": {"version": "v1"}, "/v1/templates": template}
     checked = []
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():

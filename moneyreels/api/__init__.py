@@ -5,7 +5,8 @@ import uuid
 
 from flask import g, request
 
-from . import batches, discovery, errors, gate, media, moneyprinter, openreels, openstory, reelforge, session
+from . import (batches, discovery, errors, gate, media, moneyprinter, openreels, openstory, reelforge, reelforge_templates,
+               session)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -26,5 +27,5 @@ def register(app):
         return response
 
     for blueprint in (discovery.bp, session.bp, batches.bp, media.bp, openreels.bp, openstory.bp, moneyprinter.bp, reelforge.bp,
-                      reelforge.files):
+                      reelforge.files, reelforge_templates.bp):
         app.register_blueprint(blueprint)

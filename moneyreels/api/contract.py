@@ -87,7 +87,7 @@ Timestamp = Annotated[datetime, BeforeValidator(moment), PlainSerializer(stamp, 
 
 class Link(Strict):
     href: str
-    method: Literal["GET", "POST", "PATCH", "DELETE"]
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     title: str | SkipJsonSchema[None] = absent()
     templated: bool | SkipJsonSchema[None] = absent()
     type: str | SkipJsonSchema[None] = absent()

@@ -26,6 +26,7 @@ UUID = {"type": "string", "format": "uuid"}
 PATH_PARAMS = {
     "job_id": ("The job's id.", UUID),
     "batch_id": ("The batch's id.", UUID),
+    "template_id": ("The render template's id.", UUID),
     "sequence_id": ("The sequence's id: `seq_` and its job's id in hex (a plain job id works too).",
                     {"type": "string", "pattern": "^(seq_[0-9a-f]{32}|[0-9a-fA-F-]{36})$"}),
     "name": ("A file in the job's folder, e.g. final.mp4; or a media file's name.", {"type": "string", "minLength": 1}),
@@ -41,7 +42,8 @@ WAIT_HEADERS = {
 
 TAGS = {  # blueprint -> tag
     "discovery": "Discovery", "openreels": "OpenReels", "openstory": "OpenStory", "moneyprinter": "MoneyPrinter",
-    "reelforge": "Reel Forge", "reelforge_files": "Reel Forge", "pages": "Page", "session": "Session",
+    "reelforge": "Reel Forge", "reelforge_files": "Reel Forge",
+    "reelforge_templates": "Reel Forge", "pages": "Page", "session": "Session",
     "batches": "Batches", "media": "Media",
 }
 TAG_DESCRIPTIONS = {

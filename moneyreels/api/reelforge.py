@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, g, request
 from peewee import IntegrityError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .. import jobs, netguard, storage
+from .. import jobs, merge_fields, netguard, storage
 from ..db import Job
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..isotime import iso
@@ -27,8 +27,10 @@ from .errors import dialect
 from .inputs import field_errors, json_object
 from .jobfiles import send_stored
 from .limits import limit_requests
+from .reelforge_templates import from_template
 from .reelforge_models import (STATUSES, Deduped, ReelForgeError, RenderJob, RenderReplayed, RenderStatus,
                                RenderSubmitted)
+from .template_models import RenderSource
 from .unknown_keys import unknown_keys
 
 bp = Blueprint("reelforge", __name__, url_prefix="/v1")
@@ -98,8 +100,12 @@ class DeliveryOptions(BaseModel):
         return metadata
 
 
-def validate(body: dict) -> tuple[Manifest, DeliveryOptions]:
-    """Validate the manifest and the delivery fields together, reporting every error at once."""
+def validate(body: dict, placed=None) -> tuple[Manifest, DeliveryOptions]:
+    """Validate the manifest and the delivery fields together, reporting every error at once.
+
+    `placed` (where a template render's values went, merge_fields.places) names in each error the
+    merge fields behind it.
+    """
     errors = []
     manifest = options = None
     try:
@@ -111,6 +117,7 @@ def validate(body: dict) -> tuple[Manifest, DeliveryOptions]:
     except ValidationError as exc:
         errors += field_errors(exc)
     if errors:
+        errors = merge_fields.blame(errors, placed) if placed else errors
         first = errors[0]
         raise InvalidRequest(f"{first['field']}: {first['message']}", code="validation_error",
                              details={"errors": errors})
@@ -168,12 +175,17 @@ def replay(key, digest):
 @bp.post("/videos/render")
 @contract("Render a manifest (Reel Forge)",
           {202: ("Queued.", RenderSubmitted), 200: ("A replay of an idempotency key: the first job.", RenderReplayed)},
-          errors={**INVALID, 409: "The idempotency key was used with a different body."},
-          body=(Manifest, DeliveryOptions), params=(IDEMPOTENCY_KEY,),
-          description="The manifest's fields at the top level, beside the delivery fields.")
+          errors={**INVALID, 404: "No such template (or another key's).",
+                  409: "The idempotency key was used with a different body."},
+          body=(RenderSource, DeliveryOptions), params=(IDEMPOTENCY_KEY,),
+          description="The manifest's fields at the top level, beside the delivery fields; or `template_id` and "
+                      "`merge` to render a stored template (docs/templates.md).")
 def submit():
     body = json_object()
-    manifest, options = validate(body)
+    source, placed, warnings = body, None, []
+    if "template_id" in body:
+        source, placed, warnings = from_template(body, current_owner(), DELIVERY_FIELDS)
+    manifest, options = validate(source, placed)
     key = request.headers.get("idempotency-key") or options.idempotency_key
     if key is not None and not 0 < len(key) <= 255:
         raise InvalidRequest("idempotency-key: must be 1 to 255 characters.", code="validation_error")
@@ -192,7 +204,7 @@ def submit():
     except IntegrityError:
         # Another request with this key won the race a moment ago.
         return replay(key, digest)
-    warnings = unknown_keys(Manifest, body, extra=DELIVERY_FIELDS)
+    warnings = unknown_keys(Manifest, source, extra=DELIVERY_FIELDS) + warnings
     return RenderSubmitted(success=True, job_id=job.id, request_id=g.request_id, warnings=warnings or None), 202
 
 

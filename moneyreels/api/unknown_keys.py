@@ -19,6 +19,13 @@ def nested_model(annotation):
     return found.pop() if len(found) == 1 else None
 
 
+def ignored(field, key, known) -> dict:
+    """The warning that `key` (at `field`) was ignored, with the known key it most likely meant."""
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return {"field": field, "message": f"unknown key '{key}' ignored{hint}", "suggestion": close[0] if close else None}
+
+
 def unknown_keys(model, data, path="", extra=()) -> list[dict]:
     """List {field, message, suggestion} for each key of `data` (and its nested objects) `model` lacks."""
     if not isinstance(data, dict):
@@ -31,10 +38,7 @@ def unknown_keys(model, data, path="", extra=()) -> list[dict]:
         if key in extra:
             continue
         if key not in fields:
-            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            found.append({"field": where, "message": f"unknown key '{key}' ignored{hint}",
-                          "suggestion": close[0] if close else None})
+            found.append(ignored(where, key, known))
             continue
         inner = nested_model(fields[key])
         if inner is None:

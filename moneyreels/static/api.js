@@ -66,6 +66,7 @@ export const post = (path, body, options) => api("POST", path, body, options);
 export const del = (path, options) => api("DELETE", path, undefined, options);
 
 export const patch = (path, body, options) => api("PATCH", path, body, options);
+export const put = (path, body, options) => api("PUT", path, body, options);
 
 // POST a FormData with upload progress (fetch cannot report it): onProgress(fraction) as bytes go out.
 export function upload(path, data, onProgress) {

@@ -3,6 +3,7 @@
 import { get, post } from "./api.js";
 import { $, clear, el } from "./dom.js";
 import { clearErrors, friendly } from "./errors.js";
+import { fieldsOf, markMergeErrors, renderTemplate, showMergeFields, useSamples } from "./merge.js";
 
 const DRAFT_KEY = "moneyreels.manifest";
 let recipes = [];
@@ -21,6 +22,7 @@ export async function loadRecipes() {
 async function loadRecipe(i) {
   const recipe = recipes[i];
   const url = new URL(`./recipes/${recipe.file}`, import.meta.url).pathname;
+  useSamples(recipe.merge);
   setText(JSON.stringify(await get(url), null, 2));
   localStorage.setItem(DRAFT_KEY, $("#manifest").value);
   $("#recipe-note").textContent = recipe.note;
@@ -61,6 +63,7 @@ function check() {
   status.classList.toggle("bad", Boolean(error));
   if (error) editor.setAttribute("aria-invalid", "true");
   else editor.removeAttribute("aria-invalid");
+  if (value) showMergeFields(fieldsOf(value));
   return value;
 }
 
@@ -74,9 +77,10 @@ function showFieldErrors(form, error) {
   }
   list.append(...error.fields.map(({ field, message }) =>
     el("li", {}, el("code", { text: field }), document.createTextNode(` ${friendly(message)}`))));
+  const mergeInput = markMergeErrors(error.fields);
   $(".form-error", form).textContent = `The server refused the manifest: ${error.fields.length} problem(s) listed above.`;
   $("#manifest").setAttribute("aria-invalid", "true");
-  $("#manifest").focus();
+  (mergeInput || $("#manifest")).focus();
 }
 
 export function bindManifestForm(onCreated) {
@@ -106,7 +110,8 @@ export function bindManifestForm(onCreated) {
     const button = $("button[type=submit]", form);
     button.disabled = true;
     try {
-      const answer = await post("/v1/videos/render", manifest);
+      // A manifest with {{FIELD}} placeholders is a template: stored, then rendered with the boxes' values.
+      const answer = fieldsOf(manifest).length ? await renderTemplate(manifest) : await post("/v1/videos/render", manifest);
       onCreated(answer.job_id || answer.data?.job?.id);
     } catch (error) {
       showFieldErrors(form, error);
