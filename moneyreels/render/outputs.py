@@ -1,0 +1,87 @@
+"""The render's outputs: the finished picture and mix as an MP4, a GIF or an MP3, plus the poster frame.
+
+Everything comes out of the one ffmpeg run: the GIF's palette is made and used inside the graph,
+and the poster is a second output of the graph (the picture split, one frame of it kept), so
+no frame is decoded twice and the poster is exactly the frame the video shows at its time.
+"""
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from moneyreels.errors import RenderError
+from moneyreels.manifest import Output, Poster
+from moneyreels.render.graph import Graph
+from moneyreels.render.timeline import Timeline
+
+# A GIF is a preview: at most 15 frames a second and 480 px on its longer side (270x480 for a
+# 1080x1920 reel). Its one palette needs every frame before the first can be written, so the
+# whole GIF waits in memory at that size: about 470 MB for 60 s.
+GIF_MAX_FPS = 15
+GIF_MAX_SIDE = 480
+MP3_BITRATE = "192k"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Where ffmpeg writes: the output, and the poster when the manifest asks for one."""
+
+    output: Path
+    poster: Path | None = None
+
+
+def streams(output: Output) -> tuple[bool, bool]:
+    """Return (picture, sound): which of the graph's [vout] and [aout] the format needs."""
+    return output.format != "mp3", output.format != "gif"
+
+
+def poster_frame(plan: Timeline, poster: Poster | None) -> int | None:
+    """Return the index of the frame on screen at the poster's time; refuse a time past the end."""
+    if poster is None:
+        return None
+    if poster.time_seconds > plan.duration + 1e-6:
+        raise RenderError(
+            f"output.poster.time_seconds ({poster.time_seconds:g} s) is after the end of the "
+            f"{plan.duration:.2f} s video.",
+            code="manifest_out_of_bounds",
+            details={"field": "output.poster.time_seconds", "time_seconds": poster.time_seconds,
+                     "total_duration_seconds": plan.duration},
+        )
+    return min(int(poster.time_seconds * plan.fps + 1e-6), plan.frames - 1)
+
+
+def output_args(g: Graph, plan: Timeline, output: Output, targets: Targets, poster: int | None, *,
+                preset: str, crf: int) -> list[str]:
+    """Add the chains from [vout] and [aout] to each output; return ffmpeg's output arguments."""
+    args = []
+    picture = "vout"
+    if poster is not None:
+        picture, still = g.label("main"), g.label("poster")
+        g.chains.append(f"[vout]split[{picture}][{still}]")
+        # JPEG is full range; converting here keeps the colours the video shows.
+        jpeg = g.chain([still], [f"trim=start_frame={poster}:end_frame={poster + 1}", "scale=out_range=pc",
+                                 "format=yuvj420p"])
+        args += ["-map", f"[{jpeg}]", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "2", "-f", "mjpeg", "-y",
+                 str(targets.poster)]
+    if output.format == "mp3":
+        return args + ["-map", "[aout]", "-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-f", "mp3", "-y",
+                       str(targets.output)]
+    if output.format == "gif":
+        fps, (width, height) = min(plan.fps, GIF_MAX_FPS), gif_size(plan.width, plan.height)
+        colours, pixels = g.label("colours"), g.label("pixels")
+        g.chains.append(f"[{picture}]fps={fps:g},scale={width}:{height}:flags=lanczos,split[{colours}][{pixels}]")
+        palette = g.chain([colours], ["palettegen=stats_mode=full"])
+        gif = g.chain([pixels, palette], ["paletteuse=dither=sierra2_4a:diff_mode=rectangle"])
+        return args + ["-map", f"[{gif}]", "-frames:v", str(math.ceil(plan.duration * fps)), "-f", "gif",
+                       "-loop", "0", "-y", str(targets.output)]
+    # x264 defaults to 1.5 threads per core; one per core is as fast here and holds fewer 1080p frames.
+    return args + ["-map", f"[{picture}]", "-map", "[aout]", "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
+                   "-threads:v", str(os.cpu_count() or 1), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "160k",
+                   "-frames:v", str(plan.frames), "-movflags", "+faststart", "-f", "mp4", "-y", str(targets.output)]
+
+
+def gif_size(width: int, height: int) -> tuple[int, int]:
+    """Scale (width, height) down to at most GIF_MAX_SIDE on the longer side, never up."""
+    scale = min(1.0, GIF_MAX_SIDE / max(width, height))
+    return max(2, round(width * scale)), max(2, round(height * scale))
