@@ -93,9 +93,10 @@ class Output(Model):
     fps: Bounded(1, MAX_FPS)
     # Extension: normalise the final mix to this integrated loudness (LUFS), e.g. -14 for social video.
     loudness_lufs: Bounded(-40, -5) | None = None
-    # Extension: an MP4 (H.264/AAC), a palette GIF preview (no sound) or an MP3 (sound only).
-    format: Literal["mp4", "gif", "mp3"] = "mp4"
-    poster: Poster | None = None
+    format: Literal["mp4", "gif", "mp3"] = Field("mp4", description=(
+        "Extension: an MP4 (H.264/AAC); a palette GIF preview, no sound, at most 15 fps and 480 px on its longer "
+        "side; or an MP3 of the mix alone."))
+    poster: Poster | None = Field(None, description="Extension: also write a JPEG of one frame (`poster_url`).")
 
     @field_validator("poster")
     @classmethod

@@ -22,6 +22,7 @@ from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFo
 from ..pipeline import choices, stages
 from ..pipeline.catalog import ARCHETYPES, PLATFORMS
 from ..pipeline.request import GenerateRequest, RetryBody
+from ..render.job import content_type
 from ..titles import title_of
 from ..transitions import TRANSITIONS
 from ..providers import llm as llms
@@ -86,7 +87,8 @@ def job_links(job) -> dict:
     if job.state in (jobs.State.FAILED, jobs.State.CANCELLED) and job.kind == generate.KIND:
         links["retry"] = link(base + "/retry", "POST")
     if job.state == jobs.State.COMPLETED and job.result_path:
-        links["video"] = link(f"{base}/artifacts/{Path(job.result_path).name}", type="video/mp4")
+        name = Path(job.result_path).name
+        links["video"] = link(f"{base}/artifacts/{name}", type=content_type(name) or "video/mp4")
     return {**links, **poster_link(job)}
 
 
