@@ -15,7 +15,7 @@ from moneyreels.errors import RenderError
 from moneyreels.render.assets import FetchLimits, fetch_assets, relayed
 from moneyreels.render.compose import build_graph
 from moneyreels.render.ffmpeg import run_ffmpeg
-from moneyreels.render.outputs import Targets, output_args, poster_frame, streams
+from moneyreels.render.outputs import Targets, output_args, picture_of, planned, poster_frame, streams
 from moneyreels.render.sprites import draw_sprites
 from moneyreels.render.timeline import Limits, plan_timeline
 
@@ -79,6 +79,7 @@ def render(
                       media_dirs=[Path(folder).resolve() for folder in options.media_dirs],
                       refused_dirs=[Path(folder).resolve() for folder in options.refused_dirs])
 
+    manifest = planned(manifest)
     report(0.0, "Fetching assets")
     limits = FetchLimits(options.media_dirs, options.work_dir, options.max_asset_bytes, options.fetch_timeout, ffmpeg,
                          options.allow_private_urls, options.max_fetch_seconds, options.refused_dirs)
@@ -116,7 +117,7 @@ def render(
     warnings = plan.warnings + text_warnings + graph_warnings
     for warning in warnings:
         log.warning("render: %s", warning)
-    return RenderResult(plan.frames / plan.fps, plan.width, plan.height, plan.fps, warnings)
+    return RenderResult(plan.frames / plan.fps, *picture_of(plan, manifest.output), warnings)
 
 
 class _Reporter:

@@ -5,13 +5,12 @@ and the poster is a second output of the graph (the picture split, one frame of 
 no frame is decoded twice and the poster is exactly the frame the video shows at its time.
 """
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from moneyreels.errors import RenderError
-from moneyreels.manifest import Output, Poster
+from moneyreels.manifest import Manifest, Output, Poster
 from moneyreels.render.graph import Graph
 from moneyreels.render.timeline import Timeline
 
@@ -29,6 +28,14 @@ class Targets:
 
     output: Path
     poster: Path | None = None
+
+
+def planned(manifest: Manifest) -> Manifest:
+    """Return the manifest as it is rendered: a GIF's frames are made at its own rate, none made to be dropped."""
+    output = manifest.output
+    if output.format != "gif" or output.fps <= GIF_MAX_FPS:
+        return manifest
+    return manifest.model_copy(update={"output": output.model_copy(update={"fps": GIF_MAX_FPS})})
 
 
 def streams(output: Output) -> tuple[bool, bool]:
@@ -67,13 +74,13 @@ def output_args(g: Graph, plan: Timeline, output: Output, targets: Targets, post
     if output.format == "mp3":
         return args + ["-map", "[aout]", "-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-f", "mp3", "-y",
                        str(targets.output)]
-    if output.format == "gif":
-        fps, (width, height) = min(plan.fps, GIF_MAX_FPS), gif_size(plan.width, plan.height)
+    if output.format == "gif":  # planned at its own frame rate (see planned)
+        width, height, _ = picture_of(plan, output)
         colours, pixels = g.label("colours"), g.label("pixels")
-        g.chains.append(f"[{picture}]fps={fps:g},scale={width}:{height}:flags=lanczos,split[{colours}][{pixels}]")
+        g.chains.append(f"[{picture}]scale={width}:{height}:flags=lanczos,split[{colours}][{pixels}]")
         palette = g.chain([colours], ["palettegen=stats_mode=full"])
         gif = g.chain([pixels, palette], ["paletteuse=dither=sierra2_4a:diff_mode=rectangle"])
-        return args + ["-map", f"[{gif}]", "-frames:v", str(math.ceil(plan.duration * fps)), "-f", "gif",
+        return args + ["-map", f"[{gif}]", "-frames:v", str(plan.frames), "-f", "gif",
                        "-loop", "0", "-y", str(targets.output)]
     # x264 defaults to 1.5 threads per core; one per core is as fast here and holds fewer 1080p frames.
     return args + ["-map", f"[{picture}]", "-map", "[aout]", "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
@@ -81,7 +88,9 @@ def output_args(g: Graph, plan: Timeline, output: Output, targets: Targets, post
                    "-frames:v", str(plan.frames), "-movflags", "+faststart", "-f", "mp4", "-y", str(targets.output)]
 
 
-def gif_size(width: int, height: int) -> tuple[int, int]:
-    """Scale (width, height) down to at most GIF_MAX_SIDE on the longer side, never up."""
-    scale = min(1.0, GIF_MAX_SIDE / max(width, height))
-    return max(2, round(width * scale)), max(2, round(height * scale))
+def picture_of(plan: Timeline, output: Output) -> tuple[int, int, float]:
+    """Return the output's (width, height, fps): the reel's, or a GIF's, scaled down to its cap (never up)."""
+    if output.format != "gif":
+        return plan.width, plan.height, plan.fps
+    scale = min(1.0, GIF_MAX_SIDE / max(plan.width, plan.height))
+    return max(2, round(plan.width * scale)), max(2, round(plan.height * scale)), plan.fps
