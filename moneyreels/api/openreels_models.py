@@ -102,7 +102,7 @@ class TransitionEntry(Strict):
     name: str = Field(description="What a layer's `transition.type` names.")
     description: str
     kind: Literal[BUILT_IN, XFADE] = Field(description="A MoneyReels built-in, or ffmpeg's xfade transition "
-                                                           "of that name.")
+                                                       "of that name.")
     xfade: str = Field(description="The ffmpeg xfade transition that draws it.")
 
 

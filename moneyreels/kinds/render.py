@@ -39,14 +39,19 @@ def output_url(job):
     """Where the finished video is served, under the base URL the job was submitted to."""
     if job.state != State.COMPLETED or not job.result_path:
         return None
-    return f"{job.request.get('base_url', '').rstrip('/')}/v1/files/{job.id}/{Path(job.result_path).name}"
+    return file_url(job, Path(job.result_path).name)
 
 
 def poster_url(job):
     """Where the manifest's poster frame (output.poster) is served once the render completed; else None."""
     if output_url(job) is None or not poster_requested(job):
         return None
-    return f"{job.request.get('base_url', '').rstrip('/')}/v1/files/{job.id}/{POSTER_NAME}"
+    return file_url(job, POSTER_NAME)
+
+
+def file_url(job, name):
+    """A file of the job under /v1/files, at the base URL the job was submitted to."""
+    return f"{job.request.get('base_url', '').rstrip('/')}/v1/files/{job.id}/{name}"
 
 
 def poster_requested(job) -> bool:
