@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from moneyreels.manifest import Manifest
+from moneyreels.render import RenderOptions, render
 from moneyreels.transitions import BUILT_IN, TRANSITIONS, XFADE
 from tests.support.video import FFMPEG, probe, reel
 
@@ -33,10 +35,8 @@ def frames_of(path):
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    """Render one reel of solid layers, each joined to the one before by the next transition; and as cuts."""
-    from moneyreels.manifest import Manifest
-    from moneyreels.render import RenderOptions, render
-
+    """Render one reel of red and blue layers by turns, each joined to the one before by the next
+    transition; and the same reel with cuts."""
     root = tmp_path_factory.mktemp("transitions")
     # Shaded from dark to full along the diagonal: solid colours alike everywhere would turn
     # `distance` (which switches each pixel by how far its two colours are apart) into a cut.
