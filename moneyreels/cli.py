@@ -33,7 +33,9 @@ def parse_args(argv):
     render = commands.add_parser("render", help="render a Reel Forge manifest (JSON file) to an MP4",
                                  epilog=RENDER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     render.add_argument("manifest", type=Path, help="the manifest JSON file")
-    render.add_argument("-o", "--output", type=Path, required=True, help="the MP4 to write (its folder must exist)")
+    render.add_argument("-o", "--output", type=Path, required=True,
+                        help="the MP4 to write, or the GIF or MP3 its output.format names "
+                             "(its folder must exist; a poster goes beside it as .jpg)")
     render.add_argument("--strict", action="store_true", help="treat unknown manifest keys as errors")
     return parser.parse_args(argv)
 

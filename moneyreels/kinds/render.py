@@ -1,11 +1,11 @@
-"""The `render` job kind: a Reel Forge manifest rendered to the job's final.mp4."""
+"""The `render` job kind: a Reel Forge manifest rendered to the job's final.mp4 (.gif, .mp3; poster final.jpg)."""
 
 from pathlib import Path
 
 from .. import jobs, media_library, webhooks
 from ..jobs import State
 from ..manifest import Manifest
-from ..render.job import OUTPUT_NAME, render_into
+from ..render.job import POSTER_NAME, output_name, render_into
 
 KIND = "render"
 
@@ -25,7 +25,7 @@ def create(manifest: Manifest, *, metadata, webhook, base_url, owner="", idempot
 
 
 def run(ctx):
-    """Render the stored manifest to the job's final.mp4, with the uploads it names fetched from the bucket."""
+    """Render the stored manifest to the job's final.<format>, with the uploads it names fetched from the bucket."""
     manifest = Manifest.model_validate(ctx.job.request["manifest"])
     # In the render's scratch folder: removed with it.
     uploads = media_library.fetch_named(ctx.settings, ctx.job.owner, [asset.url for asset in manifest.assets],
@@ -35,14 +35,31 @@ def run(ctx):
     for warning in result.warnings:
         ctx.log(warning, level="warning")
     ctx.save(total_duration_seconds=round(result.duration_seconds, 3), warnings=result.warnings)
-    return ctx.dir / OUTPUT_NAME
+    return ctx.dir / output_name(manifest.output.format)
 
 
 def output_url(job):
     """Where the finished video is served, under the base URL the job was submitted to."""
     if job.state != State.COMPLETED or not job.result_path:
         return None
-    return f"{job.request.get('base_url', '').rstrip('/')}/v1/files/{job.id}/{Path(job.result_path).name}"
+    return file_url(job, Path(job.result_path).name)
+
+
+def poster_url(job):
+    """Where the manifest's poster frame (output.poster) is served once the render completed; else None."""
+    if output_url(job) is None or not poster_requested(job):
+        return None
+    return file_url(job, POSTER_NAME)
+
+
+def file_url(job, name):
+    """A file of the job under /v1/files, at the base URL the job was submitted to."""
+    return f"{job.request.get('base_url', '').rstrip('/')}/v1/files/{job.id}/{name}"
+
+
+def poster_requested(job) -> bool:
+    """Whether the job's manifest asked for output.poster (a generate job's reel has no manifest of its own here)."""
+    return bool((job.request.get("manifest") or {}).get("output", {}).get("poster"))
 
 
 def error_of(job):
@@ -55,4 +72,4 @@ def error_of(job):
 def finished(job):
     """Schedule the job's webhook, if it asked for one."""
     if job.request.get("webhook"):
-        webhooks.schedule_render_event(job, output_url(job), error_of(job))
+        webhooks.schedule_render_event(job, output_url(job), error_of(job), poster_url(job))
