@@ -1,4 +1,4 @@
-"""The SQLite store: three tables, jobs, their numbered events, and webhook deliveries.
+"""The SQLite store: jobs, their numbered events, webhook deliveries, worker heartbeats, rate-limit hits.
 
 The database object is late-bound (`database.init(path)` in `connect`) so that the app
 factory, the command line and tests each point it at their own file. `connect` also adds the
@@ -133,9 +133,31 @@ class Delivery(BaseModel):
     last_error = TextField(null=True)
     created_at = FloatField(default=time.time)
     delivered_at = FloatField(null=True)
+    # The dispatcher sending it now (see webhooks.py): one process sends each delivery.
+    lease_owner = CharField(null=True)
+    lease_expires_at = FloatField(null=True)
 
 
-MODELS = (Job, Event, Delivery)
+class WorkerBeat(BaseModel):
+    """One worker thread of one process on one host: its last heartbeat and the job it runs."""
+
+    name = CharField(primary_key=True)
+    host = CharField()
+    pid = IntegerField()
+    started_at = FloatField(default=time.time)
+    heartbeat_at = FloatField(default=time.time, index=True)
+    job = CharField(null=True)
+
+
+class RateHits(BaseModel):
+    """One client's recent requests to one rate limit, shared by every web process (api/limits.py)."""
+
+    key = CharField(primary_key=True)
+    hits = JSONField(default=list)
+    expires_at = FloatField(index=True)
+
+
+MODELS = (Job, Event, Delivery, WorkerBeat, RateHits)
 
 
 def connect(path) -> SqliteDatabase:
@@ -170,6 +192,16 @@ def checkpoint():
     """Copy the WAL into the database file and empty it, so overwritten values leave the WAL too."""
     busy, _, _ = database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     return not busy
+
+
+def lock_rows(query, skip_locked=False):
+    """Lock the rows a query selects until the transaction ends, where the database can.
+
+    PostgreSQL: FOR UPDATE (SKIP LOCKED: pass over rows another transaction holds, for claims).
+    SQLite has no row locks: its IMMEDIATE transaction already holds the one write lock, so the
+    query goes as it is.
+    """
+    return query.for_update(skip_locked=skip_locked or None) if database.for_update else query
 
 
 def integrity_ok() -> bool:

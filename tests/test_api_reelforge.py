@@ -270,7 +270,7 @@ def test_rate_limit_is_per_client_with_retry_after(settings):
     assert limited.get("/v1/jobs/x", headers=bearer("b")).status_code == 404
 
 
-def test_rate_limiter_window_slides():
+def test_rate_limiter_window_slides(app):
     from moneyreels.api.limits import RateLimiter
 
     now = [0.0]
