@@ -174,3 +174,23 @@ def test_thirty_jobs_through_two_web_processes_survive_a_killed_worker(cluster, 
     fresh = {w["pid"] for w in workers if not w["stale"]}
     assert len(fresh) == 3 and killed_pid not in fresh and one.pid in fresh
     assert two.process.poll() is None and one.process.poll() is None
+
+
+def test_rate_limits_and_the_wrong_key_throttle_hold_across_web_processes(tmp_path):
+    shared = shared_settings(tmp_path / "shared", MONEYREELS_RATE_LIMIT="4", MONEYREELS_API_RATE_LIMIT="0",
+                             MONEYREELS_API_KEYS="right-key")
+    webs = [web_process(tmp_path / f"web{index}", shared) for index in (1, 2)]
+    try:
+        for web in webs:
+            web.start()
+        right = {"Authorization": "Bearer right-key"}
+        answers = [webs[index % 2].exchange("GET", "/v1/jobs/none", headers=right)[0] for index in range(5)]
+        assert answers == [404, 404, 404, 404, 429]  # two requests to each process used the four allowed
+        wrong = {"Authorization": "Bearer wrong-key"}
+        answers = [webs[index % 2].exchange("GET", "/api/v1/jobs", headers=wrong)[0] for index in range(11)]
+        assert answers == [401] * 10 + [429]
+        status, _, body = webs[1].exchange("GET", "/api/v1/jobs", headers=wrong)
+        assert status == 429 and "Too many invalid API keys" in json.loads(body)["error"]["message"]
+    finally:
+        for web in webs:
+            web.stop()
