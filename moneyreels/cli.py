@@ -1,4 +1,4 @@
-"""The command line: `serve` (default), `worker`, and `render MANIFEST -o OUT`."""
+"""The command line: `serve` (default), `worker`, `migrate`, and `render MANIFEST -o OUT`."""
 
 import argparse
 import errno
@@ -30,6 +30,7 @@ def parse_args(argv):
     table = {"epilog": settings_help(), "formatter_class": argparse.RawDescriptionHelpFormatter}
     commands.add_parser("serve", help="serve the page and the APIs, and run the worker (default)", **table)
     commands.add_parser("worker", help="run only the worker, beside a `serve` started with WORKERS=0", **table)
+    commands.add_parser("migrate", help="create or update the database's tables (DATABASE_URL), then exit", **table)
     render = commands.add_parser("render", help="render a Reel Forge manifest (JSON file) to an MP4",
                                  epilog=RENDER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     render.add_argument("manifest", type=Path, help="the manifest JSON file")
@@ -92,6 +93,14 @@ def work(settings):
     while not done.wait(1.0):
         pass
     pool.stop()
+    return 0
+
+
+def migrate(settings):
+    """Create the tables, or add what an older version's database lacks, and exit."""
+    db.open_store(settings)
+    db.database.close()
+    log.info("the tables of the %s are up to date", db.describe(settings.connection_url))
     return 0
 
 
@@ -210,4 +219,6 @@ def main(argv=None) -> int:
         return render_file(settings, args.manifest, args.output, args.strict)
     if command == "worker":
         return work(settings)
+    if command == "migrate":
+        return migrate(settings)
     return serve(settings)
