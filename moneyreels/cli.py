@@ -1,4 +1,4 @@
-"""The command line: `serve` (default), `worker [--concurrency N]`, and `render MANIFEST -o OUT`."""
+"""The command line: `serve` (default), `worker [--concurrency N]`, `migrate`, and `render MANIFEST -o OUT`."""
 
 import argparse
 import errno
@@ -43,6 +43,7 @@ def parse_args(argv):
     worker.add_argument("--concurrency", type=concurrency, default=1, metavar="N",
                         help="worker processes to run, each with WORKERS job threads (default 1); "
                              "one that dies is started again")
+    commands.add_parser("migrate", help="create or update the database's tables (DATABASE_URL), then exit", **table)
     render = commands.add_parser("render", help="render a Reel Forge manifest (JSON file) to an MP4",
                                  epilog=RENDER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     render.add_argument("manifest", type=Path, help="the manifest JSON file")
@@ -163,6 +164,14 @@ def supervise(settings, count) -> int:
     return 0
 
 
+def migrate(settings):
+    """Create the tables, or add what an older version's database lacks, and exit."""
+    db.open_store(settings)
+    db.database.close()
+    log.info("the tables of the %s are up to date", db.describe(settings.connection_url))
+    return 0
+
+
 class ProgressBar:
     """A one-line bar on a terminal; a line every 10% elsewhere."""
 
@@ -278,4 +287,6 @@ def main(argv=None) -> int:
         return render_file(settings, args.manifest, args.output, args.strict)
     if command == "worker":
         return work(settings) if args.concurrency == 1 else supervise(settings, args.concurrency)
+    if command == "migrate":
+        return migrate(settings)
     return serve(settings)

@@ -22,7 +22,7 @@ import requests
 
 from . import events
 from . import jobs
-from .db import Delivery, Job, checkpoint, database, lock_rows
+from .db import Delivery, Job, checkpoint, database, locked
 from .isotime import iso
 from .states import DeliveryState, JobState
 
@@ -122,7 +122,7 @@ class Dispatcher:
         """Lease the next due delivery to this dispatcher; None when none is due."""
         now = self.clock()
         with database.atomic():
-            delivery = lock_rows(self._due(now).limit(1), skip_locked=True).first()
+            delivery = locked(self._due(now).limit(1), skip_locked=True).first()
             if delivery is None:
                 return None
             Delivery.update(lease_owner=self.name, lease_expires_at=now + LEASE_SECONDS).where(

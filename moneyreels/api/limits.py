@@ -13,7 +13,7 @@ import time
 
 from flask import current_app, g, request
 
-from ..db import RateHits, database, lock_rows
+from ..db import RateHits, database, locked
 from ..errors import RateLimited
 
 # Every this many hits, a limiter deletes the rows of clients idle for a whole window.
@@ -39,7 +39,7 @@ class RateLimiter:
             return self._wait(self._recent(row, now), now)
         with database.atomic():
             RateHits.insert(key=key, hits=[], expires_at=now).on_conflict_ignore().execute()
-            hits = self._recent(lock_rows(RateHits.select().where(RateHits.key == key)).get(), now)
+            hits = self._recent(locked(RateHits.select().where(RateHits.key == key)).get(), now)
             wait = self._wait(hits, now)
             if not wait:
                 RateHits.update(hits=[*hits, now], expires_at=now + self.window).where(RateHits.key == key).execute()
