@@ -17,7 +17,8 @@ import pytest
 from moneyreels import db
 from moneyreels.config import load_settings
 from moneyreels.db import Event, Job
-from tests.support.cluster import WorkerProcess, roster, shared_settings, wait_for_workers, web_process
+from tests.support.cluster import (WorkerProcess, postgres_url, roster, shared_settings,  # noqa: F401 - a fixture
+                                   wait_for_workers, web_process)
 from tests.support.fakes import WebhookReceiver
 from tests.support.live import wait_for
 from tests.support.media import image_manifest
@@ -27,10 +28,11 @@ pytestmark = pytest.mark.cluster
 JOBS = 30
 
 
-@pytest.fixture(params=["sqlite-files"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def shared(request, tmp_path):
-    """The settings every process shares: a SQLite file and a jobs folder on this machine."""
-    return shared_settings(tmp_path / "shared", MONEYREELS_RATE_LIMIT="0", MONEYREELS_API_RATE_LIMIT="0")
+    """The settings every process shares: a SQLite file, or a throwaway PostgreSQL; and a jobs folder."""
+    database = {} if request.param == "sqlite" else {"DATABASE_URL": request.getfixturevalue("postgres_url")}
+    return shared_settings(tmp_path / "shared", MONEYREELS_RATE_LIMIT="0", MONEYREELS_API_RATE_LIMIT="0", **database)
 
 
 @pytest.fixture
