@@ -17,8 +17,7 @@ import pytest
 from moneyreels import db
 from moneyreels.config import load_settings
 from moneyreels.db import Event, Job
-from tests.support.cluster import (WorkerProcess, postgres_url, roster, shared_settings,  # noqa: F401 - a fixture
-                                   wait_for_workers, web_process)
+from tests.support.cluster import WorkerProcess, roster, shared_settings, wait_for_workers, web_process
 from tests.support.fakes import WebhookReceiver
 from tests.support.live import wait_for
 from tests.support.media import image_manifest
@@ -28,10 +27,10 @@ pytestmark = pytest.mark.cluster
 JOBS = 30
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def shared(request, tmp_path):
-    """The settings every process shares: a SQLite file, or a throwaway PostgreSQL; and a jobs folder."""
-    database = {} if request.param == "sqlite" else {"DATABASE_URL": request.getfixturevalue("postgres_url")}
+@pytest.fixture
+def shared(tmp_path, database_url):
+    """The settings every process shares: the test's database (SQLite, or PostgreSQL on its pass) and a jobs folder."""
+    database = {"DATABASE_URL": database_url} if database_url else {}
     return shared_settings(tmp_path / "shared", MONEYREELS_RATE_LIMIT="0", MONEYREELS_API_RATE_LIMIT="0", **database)
 
 
@@ -178,7 +177,8 @@ def test_thirty_jobs_through_two_web_processes_survive_a_killed_worker(cluster, 
     assert two.process.poll() is None and one.process.poll() is None
 
 
-def test_rate_limits_and_the_wrong_key_throttle_hold_across_web_processes(tmp_path):
+def test_rate_limits_and_the_wrong_key_throttle_hold_across_web_processes(tmp_path, database_url):
+    # DATABASE_URL, when set, is in the environment the processes inherit.
     shared = shared_settings(tmp_path / "shared", MONEYREELS_RATE_LIMIT="4", MONEYREELS_API_RATE_LIMIT="0",
                              MONEYREELS_API_KEYS="right-key")
     webs = [web_process(tmp_path / f"web{index}", shared) for index in (1, 2)]

@@ -143,7 +143,7 @@ def test_a_slow_receiver_times_out(client, settings, receiver, monkeypatch):
 def test_a_pending_delivery_survives_a_restart(client, settings, receiver):
     render_with_hook(client, settings, receiver)
     db.database.close()
-    db.connect(settings.database_path)
+    db.connect(settings.connection_url)
     assert Dispatcher().loop() == 1
     assert len(receiver.requests) == 1
 

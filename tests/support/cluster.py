@@ -6,14 +6,10 @@ processes run `python app.py worker --concurrency N`.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
-
-import pytest
 
 from tests.support.live import ROOT, LiveServer, wait_for
 from tests.support.media import noise_image
@@ -29,22 +25,6 @@ def shared_settings(root: Path, **extra) -> dict:
     noise_image(media / "pic.jpg")
     return {"DATA_DIR": str(root / "data"), "JOBS_DIR": str(root / "output"), "MEDIA_DIR": str(media),
             "MONEYREELS_PRESET": "ultrafast", **LEASES, **extra}
-
-
-@pytest.fixture
-def postgres_url():
-    """A throwaway PostgreSQL cluster (scripts/postgres.sh) for one test: its URL."""
-    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    # Not under pytest's tmp_path: its folders are private to this user, and the server runs as `postgres`.
-    folder = Path(tempfile.mkdtemp(prefix="moneyreels-pg-"))
-    script = str(ROOT / "scripts" / "postgres.sh")
-    started = subprocess.run(["bash", script, "start", str(folder)], capture_output=True, text=True, check=True)
-    try:
-        yield started.stdout.strip().splitlines()[-1]
-    finally:
-        subprocess.run(["bash", script, "stop", str(folder)], capture_output=True, check=False)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 class WorkerProcess:
