@@ -50,6 +50,8 @@ ENVIRONMENT = {
     "MONEYREELS_LEASE_SECONDS": "lease_seconds",
     "MONEYREELS_LEASE_RENEW_SECONDS": "lease_renew_seconds",
     "MONEYREELS_FONTS_DIR": "fonts_dir",
+    "STORAGE_URL": "storage_url",
+    "MONEYREELS_STORAGE_SERVE": "storage_serve",
     **PROVIDER_SETTINGS,
 }
 
@@ -108,6 +110,13 @@ class Settings(BaseModel):
     output_scale: float = Field(1.0, ge=0.05, le=1.0, description="scale of pipeline reels; 0.5 for quick previews")
     preset: str = Field("veryfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$")
     fonts_dir: Path | None = Field(None, description="an extra folder of fonts text overlays may name")
+    storage_url: str | None = Field(
+        None, pattern=r"^(file://.+|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$",
+        description="where jobs' files and uploads are kept: file:///folder, or s3://bucket/prefix; unset: JOBS_DIR")
+    storage_serve: str = Field(
+        "proxy", pattern=r"^(proxy|redirect)$",
+        description="how files in a bucket are served: streamed through the app (proxy), or by a presigned URL "
+                    "(redirect)")
     # Secrets: their repr and JSON show asterisks; only provider_values() reveals them, to the providers.
     provider_keys: dict[str, SecretStr] = Field({}, description="the operator's provider API keys, by variable name")
     llm_base_url: str | None = None

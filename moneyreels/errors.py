@@ -59,6 +59,13 @@ class RateLimited(MoneyReelsError):
         self.retry_after = retry_after
 
 
+class StorageUnavailable(MoneyReelsError):
+    """The bucket of STORAGE_URL did not answer or refused: try again later."""
+
+    status = 503
+    code = "storage_unavailable"
+
+
 class IllegalTransition(Conflict):
     """A job was asked to move between states the state machine does not connect."""
 

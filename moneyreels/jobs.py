@@ -213,8 +213,8 @@ def latest_active(owner=None) -> Job:
     return job
 
 
-def delete(job_id, jobs_dir, owner=None):
-    """Delete a finished job, its events and its files."""
+def delete(job_id, jobs_dir, owner=None, store=None):
+    """Delete a finished job, its events and its files (in jobs_dir, and in the store when given)."""
     with database.atomic():
         job = get(job_id, owner, lock=True)
         if job.state in ACTIVE:
@@ -223,9 +223,15 @@ def delete(job_id, jobs_dir, owner=None):
     # Files go after the commit: a crash in between leaves an orphan folder that
     # sweep_orphans removes, never a job row whose files are gone.
     shutil.rmtree(job_dir(jobs_dir, job.id), ignore_errors=True)
+    if store is not None:
+        try:
+            store.delete_prefix(job.id)
+        except Exception:
+            # As a crash would: the next worker start sweeps the objects of jobs that are gone.
+            log.exception("job %s: its stored files could not be deleted now", job.id)
 
 
-def prune(max_jobs, jobs_dir):
+def prune(max_jobs, jobs_dir, store=None):
     """Delete the oldest finished jobs beyond max_jobs (0 keeps every job)."""
     if not max_jobs:
         return
@@ -235,7 +241,7 @@ def prune(max_jobs, jobs_dir):
         return
     oldest = Job.select(Job.id).where(Job.state.in_(finished)).order_by(Job.created_at).limit(excess)
     for job in oldest:
-        delete(job.id, jobs_dir)
+        delete(job.id, jobs_dir, store=store)
 
 
 def held_by() -> list[str]:
@@ -312,14 +318,19 @@ def _fail(job, event, code, explanation, details, on_finished) -> Job:
                       error={"code": code, "message": explanation, "details": details})
 
 
+def unknown(ids) -> set[str]:
+    """Those of ids that name no job."""
+    ids = set(ids)
+    return ids - {job.id for job in Job.select(Job.id).where(Job.id.in_(list(ids)))}
+
+
 def sweep_orphans(jobs_dir) -> list[Path]:
     """Remove job folders whose job row no longer exists."""
     root = Path(jobs_dir)
     if not root.is_dir():
         return []
     folders = {path.name: path for path in root.iterdir() if path.is_dir()}
-    known = {job.id for job in Job.select(Job.id).where(Job.id.in_(list(folders)))}
-    orphans = [path for name, path in folders.items() if name not in known]
+    orphans = [folders[name] for name in unknown(folders)]
     for path in orphans:
         shutil.rmtree(path, ignore_errors=True)
     return orphans

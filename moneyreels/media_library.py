@@ -1,5 +1,8 @@
 """The user's own media: uploads checked and stored in MEDIA_DIR, listed with tags, duration and thumbnails.
 
+With a bucket (STORAGE_URL) each kept file is also put under the bucket's `media/` prefix, at its
+path inside MEDIA_DIR, so a worker on another machine fetches it (`fetch_named`).
+
 On an open install the library is MEDIA_DIR/uploads, so the pipeline's local search and manifests
 find it as any other file of MEDIA_DIR. With API keys each key has MEDIA_DIR/.keys/<owner>: a hidden
 folder the shared search skips, searched for that key's own jobs only. Tags live in the folder's
@@ -8,6 +11,7 @@ folders beside. A file is probed before it is kept, and never replaces another.
 """
 
 import json
+import logging
 import os
 import re
 import threading
@@ -17,8 +21,8 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from . import posters
-from .errors import Conflict, InvalidRequest, NotFound, RenderError
+from . import posters, storage
+from .errors import Conflict, InvalidRequest, NotFound, RenderError, StorageUnavailable
 from .providers.media import KINDS, SIDECAR
 from .render.job import KEYED_FOLDER
 from .render.probe import probe
@@ -40,7 +44,8 @@ MAGIC = {
                                                              (0, b"\xff\xf2")],
     ".aac": [(0, b"\xff\xf1"), (0, b"\xff\xf9")],
 }
-_lock = threading.Lock()  # tags.json is read, changed and replaced as a whole
+_lock = threading.Lock()
+log = logging.getLogger(__name__)  # tags.json is read, changed and replaced as a whole
 
 
 def refuse(message: str, field: str = "file") -> InvalidRequest:
@@ -131,6 +136,7 @@ def add(settings, owner: str, received: Path, name: str, tags: list[str]) -> dic
         kept = _claim_name(library, name, received)
     finally:
         received.unlink(missing_ok=True)
+    _share(settings, library / kept)
     facts.update(bytes=(library / kept).stat().st_size, addedAt=time.time())
     (library / META).mkdir(exist_ok=True)
     (library / META / f"{kept}.json").write_text(json.dumps(facts))
@@ -139,6 +145,45 @@ def add(settings, owner: str, received: Path, name: str, tags: list[str]) -> dic
         posters.write_frame(library / kept, library / THUMBS / f"{kept}.jpg")
     _write_tags(library, kept, tags)
     return describe(settings, owner, kept)
+
+
+def _stored_key(settings, path: Path) -> str:
+    return storage.key(storage.MEDIA, path.relative_to(Path(settings.media_dir)).as_posix())
+
+
+def _share(settings, path: Path) -> None:
+    """Put a kept file in the bucket for the workers; a failure keeps nothing."""
+    store = storage.of(settings)
+    if not store.separate:
+        return
+    try:
+        store.put(_stored_key(settings, path), path)
+    except Exception as exc:
+        path.unlink(missing_ok=True)
+        raise _unavailable(exc) from None
+
+
+def _unavailable(exc) -> StorageUnavailable:
+    log.warning("the bucket refused a media file: %s", exc)
+    return StorageUnavailable("The media could not be stored in the bucket; try again later.")
+
+
+def fetch_named(settings, owner: str, urls, folder: Path) -> list[Path]:
+    """Fetch from the bucket the uploads of owner (or the open library) that urls name by path and
+    this machine's MEDIA_DIR lacks, into folder at the same paths; return [folder] when there is one."""
+    store = storage.of(settings)
+    if not store.separate:
+        return []
+    own = (KEYED_FOLDER, owner) if owner else (OPEN_FOLDER,)
+    for url in urls:
+        parts = tuple(url.split("/"))
+        if parts[:len(own)] != own or len(parts) != len(own) + 1 or (Path(settings.media_dir) / url).is_file():
+            continue
+        try:
+            store.fetch(storage.key(storage.MEDIA, url), folder / url)
+        except storage.BadKey:
+            continue  # not a path the library could have made; the render refuses it as it would any
+    return [folder]
 
 
 def _read_tags(library: Path) -> dict:
@@ -210,6 +255,11 @@ def thumbnail(settings, owner: str, name: str) -> Path:
 def remove(settings, owner: str, name: str) -> None:
     path = _file(settings, owner, name)
     library = path.parent
+    if storage.of(settings).separate:
+        try:
+            storage.of(settings).delete(_stored_key(settings, path))
+        except Exception as exc:
+            raise _unavailable(exc) from None
     path.unlink()
     for extra in (library / META / f"{name}.json", library / THUMBS / f"{name}.jpg"):
         extra.unlink(missing_ok=True)

@@ -7,11 +7,12 @@ every write the job makes goes through `JobContext.holding`, refused once the le
 """
 
 import logging
+import shutil
 import threading
 import time
 from pathlib import Path
 
-from . import crashes, events, jobs, kinds, netguard, posters, roster, transfer
+from . import crashes, events, jobs, kinds, netguard, posters, roster, storage, transfer
 from .db import Job, database
 from .render.ffmpeg import stop_renders_into
 from .webhooks import Dispatcher
@@ -186,19 +187,47 @@ class Worker:
             )
             return
         context = JobContext(job, self.settings, self.stopping, self.name)
+        store = storage.of(self.settings)
         try:
             target, fields = self.attempt(runner, context)
+            if target != State.COMPLETED and store.separate:
+                self.keep_partial(store, context)
             jobs.transition(job.id, target, lease=self.name, on_finished=kinds.finished, **fields)
         except LeaseLost:
             log.warning("job %s: this worker lost its lease; it stops without writing", job.id)
-        jobs.prune(self.settings.max_jobs, self.settings.jobs_dir)
+        else:
+            if store.separate:
+                shutil.rmtree(context.dir, ignore_errors=True)  # a scratch folder: the store has the files
+        jobs.prune(self.settings.max_jobs, self.settings.jobs_dir, store)
+
+    @staticmethod
+    def keep_partial(store, context):
+        """Store what an unfinished job made (a retry, maybe on another machine, resumes from it)."""
+        if not context.dir.is_dir():
+            return
+        try:
+            storage.upload(store, context.job.id, context.dir)
+        except Exception:
+            log.exception("job %s: its partial files could not be stored", context.job.id)
+
+    @staticmethod
+    def keep(store, context, result: Path | None) -> str | None:
+        """Put the finished job's files in the store; return where its result is kept."""
+        if not store.separate:
+            return str(result) if result else None
+        storage.upload(store, context.job.id, context.dir)
+        return store.url(storage.key(context.job.id, result.relative_to(context.dir.resolve()).as_posix())) \
+            if result else None
 
     def attempt(self, runner, context):
         """Run the runner under a heartbeat; return (target state, transition fields)."""
         job = context.job
+        store = storage.of(self.settings)
         try:
             with Heartbeat(context, self.beats):
                 context.checkpoint()
+                if store.separate and not context.dir.exists():
+                    storage.download(store, job.id, context.dir)  # a retry resumes from the stored stages
                 with transfer.cancellable(context.checkpoint):
                     result_path = runner(context)
         except LeaseLost:
@@ -216,10 +245,20 @@ class Worker:
                 "error": {"code": "internal_error", "message": f"Internal error ({type(exc).__name__}).", "details": {}},
             }
         # Absolute: MoneyPrinter's resultPath is a file path, valid whatever the reader's cwd.
-        path = str(Path(result_path).resolve()) if result_path else None
-        if path and path.endswith(".mp4"):
-            posters.write_poster(Path(path))
-        return State.COMPLETED, {"result_path": path, "payload": {"resultPath": path}}
+        path = Path(result_path).resolve() if result_path else None
+        if path and path.suffix == ".mp4":
+            posters.write_poster(path)
+        try:
+            # Before the job is marked completed: a completed job's files always exist.
+            kept = self.keep(store, context, path)
+        except Exception as exc:
+            log.exception("job %s: its files could not be stored", job.id)
+            return State.FAILED, {
+                "message": "Job failed: its files could not be stored.",
+                "error": {"code": "storage_error", "message": f"The files could not be stored ({type(exc).__name__}).",
+                          "details": {}},
+            }
+        return State.COMPLETED, {"result_path": kept, "payload": {"resultPath": kept}}
 
     def run_forever(self, idle_wait=1.0):
         """Loop until stopped; sleep on the event condition while the queue is empty. Leave the roster at the end."""
@@ -256,6 +295,7 @@ class WorkerPool:
         recover(self.settings)
         crashes.sweep(self.settings.data_dir, jobs.held_by())
         jobs.sweep_orphans(self.settings.jobs_dir)
+        storage.sweep_orphans(storage.of(self.settings), jobs.unknown)
         loops = [(worker.run_forever, (), worker.name) for worker in self.workers]
         webhook_session = netguard.guarded_session(netguard.private_allowed(self.settings))
         loops.append((Dispatcher(session=webhook_session).run_forever, (self.stopping,), "webhooks"))

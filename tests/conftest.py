@@ -13,6 +13,8 @@ from tests.support.database import TEST_DATABASE_URL, in_database
 from tests.support.media import noise_image
 from tests.support.runners import ticker
 
+pytest_plugins = ["tests.support.s3"]  # s3_server, s3_storage_url: a bucket on 127.0.0.1
+
 
 TEMPLATE = "moneyreels_template"
 # The tests that open the database: they take `settings` (`app`, `client`, `worker` build on it) or

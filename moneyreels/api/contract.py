@@ -114,6 +114,8 @@ INVALID = {400: "Invalid JSON or a field out of range; `details.errors` names ea
 BAD_ID = {400: "The id is not a UUID, or a parameter is malformed.", 404: "No such job (or another key's)."}
 UNKNOWN_JOB = {404: "No such job (or another key's)."}
 BAD_RANGE = {416: "The Range lies outside the file."}
+STORED = {503: "The bucket of STORAGE_URL did not answer; try again later."}
+REDIRECTED = "With a bucket and MONEYREELS_STORAGE_SERVE=redirect: a 302 to a presigned URL of the file."
 WAIT = {"name": "wait", "in": "query", "schema": {"type": "string", "pattern": _DURATION.pattern},
         "description": f"Long-poll: hold the request until the job changes or finishes, at most this long (30, 60s, "
                        f"2m, 1500ms; capped at {MAX_WAIT_SECONDS:g} s). X-Wait-Changed and X-Wait-Done say which."}

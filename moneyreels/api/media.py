@@ -20,7 +20,7 @@ from ..render import assets
 from ..render.assets import FetchLimits
 from . import gate
 from .auth import authenticate, current_owner
-from .contract import BAD_RANGE, INVALID, Links, Strict, contract, download, link, links
+from .contract import BAD_RANGE, INVALID, STORED, Links, Strict, contract, download, link, links
 from .inputs import parse_body
 from .jobfiles import send_job_file
 from .limits import limit_requests
@@ -132,7 +132,7 @@ def _from_url() -> tuple[Path, str, list[str]]:
           {201: ("Kept (under a new name if the name was taken).", MediaItem)},
           errors={400: "Not media, not what its name says, a name with a folder or '..', or a URL that cannot be "
                        "fetched; nothing was kept.", 409: "Too many files with this name.",
-                  413: "Larger than MONEYREELS_MAX_ASSET_BYTES."},
+                  413: "Larger than MONEYREELS_MAX_ASSET_BYTES.", **STORED},
           body=(MediaUrl,), upload=MEDIA_UPLOAD,
           description="Probed before it is kept; never replaces another file. With API keys, each key has its own "
                       "folder.")
@@ -167,7 +167,7 @@ def tag_media(name):
 
 
 @bp.delete("/<name>")
-@contract("Delete a media file", {200: ("Deleted.", MediaDeleted)}, errors=NO_MEDIA)
+@contract("Delete a media file", {200: ("Deleted.", MediaDeleted)}, errors={**NO_MEDIA, **STORED})
 def delete_media(name):
     media_library.remove(settings(), current_owner(), name)
     return MediaDeleted.model_validate({"name": name, "deleted": True, "_links": {"list": link(bp.url_prefix)}})

@@ -14,11 +14,11 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
-from .. import jobs, keyring, kinds, posters, roster
+from .. import jobs, keyring, kinds, posters, roster, storage
 from ..config import PROVIDER_KEYS
 from ..states import StageStatus
 from ..kinds import generate
-from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFound
+from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFound, StorageUnavailable
 from ..pipeline import choices, stages
 from ..pipeline.catalog import ARCHETYPES, PLATFORMS
 from ..pipeline.request import GenerateRequest, RetryBody
@@ -27,9 +27,9 @@ from ..providers import llm as llms
 from ..providers import images, stock, tts, video
 from . import holds, sse
 from .auth import authenticate, current_owner
-from .contract import ANY_FILE, BAD_ID, BAD_RANGE, INVALID, SSE, WAIT, contract, download, link
+from .contract import ANY_FILE, BAD_ID, BAD_RANGE, INVALID, REDIRECTED, SSE, STORED, WAIT, contract, download, link
 from .inputs import non_negative_int, parse_body
-from .jobfiles import send_job_file
+from .jobfiles import send_stored
 from .limits import limit_requests
 from .openreels_models import (Catalog, CancelledJob, Health, JobCreated, JobDeleted, JobDetail, JobList, JobSnapshot,
                                ListedJob, ProviderList, Stats)
@@ -92,8 +92,11 @@ def poster_link(job) -> dict:
     """{"poster": link} when the finished job has its poster frame, else {}."""
     if job.state != jobs.State.COMPLETED or not job.result_path:
         return {}
-    if not Path(job.result_path).with_name(posters.NAME).is_file():
-        return {}
+    try:
+        if not storage.of(current_app.config["SETTINGS"]).exists(storage.key(job.id, posters.NAME)):
+            return {}
+    except StorageUnavailable:
+        return {}  # the job is still shown while the bucket is away
     return {"poster": link(f"/api/v1/jobs/{job.id}/artifacts/{posters.NAME}", type="image/jpeg")}
 
 
@@ -247,7 +250,8 @@ def delete_job(job_id):
     job = find(job_id)
     if job.state in jobs.ACTIVE:
         raise Conflict(f"Job is {job.state}; cancel it first.", details={"job_id": job.id, "state": job.state})
-    jobs.delete(job.id, current_app.config["SETTINGS"].jobs_dir, current_owner())
+    settings = current_app.config["SETTINGS"]
+    jobs.delete(job.id, settings.jobs_dir, current_owner(), store=storage.of(settings))
     return JobDeleted(status="deleted", links={"jobs": link("/api/v1/jobs")})
 
 
@@ -322,23 +326,19 @@ def traversal(raw: str) -> bool:
 @bp.get("/jobs/<job_id>/artifacts/<anypath:name>")
 @contract("Download a file of the job (the video, the score, images...), with Range requests",
           download("The file.", ANY_FILE),
-          errors={**BAD_ID, **BAD_RANGE, 403: "The path leaves the job's folder.", 404: "No such job or file."})
+          errors={**BAD_ID, **BAD_RANGE, **STORED, 403: "The path leaves the job's folder.",
+                  404: "No such job or file."},
+          description=REDIRECTED)
 def artifact(job_id, name):
-    """Serve a file from the job's folder; 403 on any path that leaves it, Range for video."""
+    """Serve a file from the job's folder (or its prefix in the bucket); 403 on any path that leaves it."""
     job = find(job_id)
-    folder = jobs.job_dir(current_app.config["SETTINGS"].jobs_dir, job.id).resolve()
     if traversal(name):
         raise Forbidden("Path traversal is not allowed.", code="path_traversal")
-    path = (folder / name).resolve()
-    if not path.is_relative_to(folder):
-        raise Forbidden("Path traversal is not allowed.", code="path_traversal")
     try:
-        found = path.is_file()
-    except OSError:  # a name too long for the file system names no file
-        found = False
-    if not found:
-        raise NotFound("Artifact not found.", details={"path": name[:200]})
-    return send_job_file(path)
+        return send_stored(current_app.config["SETTINGS"], storage.key(job.id, name),
+                           NotFound("Artifact not found.", details={"path": name[:200]}))
+    except storage.BadKey:
+        raise Forbidden("Path traversal is not allowed.", code="path_traversal") from None
 
 
 def remote_entries(module, keys) -> list[dict]:

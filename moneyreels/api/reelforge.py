@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, g, request
 from peewee import IntegrityError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .. import jobs, netguard
+from .. import jobs, netguard, storage
 from ..db import Job
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..isotime import iso
@@ -22,10 +22,10 @@ from ..jobs import State
 from ..kinds import render
 from ..manifest import Manifest
 from .auth import authenticate, current_owner
-from .contract import BAD_RANGE, INVALID, UNKNOWN_JOB, contract, download
+from .contract import BAD_RANGE, INVALID, REDIRECTED, STORED, UNKNOWN_JOB, contract, download
 from .errors import dialect
 from .inputs import field_errors, json_object
-from .jobfiles import send_job_file
+from .jobfiles import send_stored
 from .limits import limit_requests
 from .reelforge_models import (STATUSES, Deduped, ReelForgeError, RenderJob, RenderReplayed, RenderStatus,
                                RenderSubmitted)
@@ -207,13 +207,11 @@ def status(job_id):
 @files.get("/<job_id>/<name>")
 @contract("Download a finished render, with Range requests (no key: the job id is the capability)",
           download("The video.", {"video/mp4": {"schema": {"type": "string", "contentMediaType": "video/mp4"}}}),
-          errors={**BAD_RANGE, 404: "No such finished render or file."})
+          errors={**BAD_RANGE, **STORED, 404: "No such finished render or file."}, description=REDIRECTED)
 def output(job_id, name):
     """Serve a finished render's video, with Range support so players can seek."""
     job = Job.get_or_none(Job.id == job_id)
     if job is None or job.state != jobs.State.COMPLETED or not job.result_path or Path(job.result_path).name != name:
         raise NotFound("File not found.")
-    path = Path(job.result_path)
-    if not path.is_file():
-        raise NotFound("File not found.")
-    return send_job_file(path, mimetype="video/mp4", max_age=3600)
+    return send_stored(current_app.config["SETTINGS"], storage.key(job.id, name), NotFound("File not found."),
+                       mimetype="video/mp4", max_age=3600)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .. import jobs, webhooks
+from .. import jobs, media_library, webhooks
 from ..jobs import State
 from ..manifest import Manifest
 from ..render.job import OUTPUT_NAME, render_into
@@ -25,10 +25,13 @@ def create(manifest: Manifest, *, metadata, webhook, base_url, owner="", idempot
 
 
 def run(ctx):
-    """Render the stored manifest to the job's final.mp4."""
+    """Render the stored manifest to the job's final.mp4, with the uploads it names fetched from the bucket."""
     manifest = Manifest.model_validate(ctx.job.request["manifest"])
+    # In the render's scratch folder: removed with it.
+    uploads = media_library.fetch_named(ctx.settings, ctx.job.owner, [asset.url for asset in manifest.assets],
+                                        ctx.dir / "work" / "uploads")
     result = render_into(ctx.dir, manifest, ctx.settings, owner=ctx.job.owner, on_progress=ctx.progress,
-                         checkpoint=ctx.checkpoint)
+                         checkpoint=ctx.checkpoint, media_dirs=uploads)
     for warning in result.warnings:
         ctx.log(warning, level="warning")
     ctx.save(total_duration_seconds=round(result.duration_seconds, 3), warnings=result.warnings)

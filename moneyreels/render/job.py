@@ -10,12 +10,13 @@ OUTPUT_NAME = "final.mp4"
 KEYED_FOLDER = ".keys"  # MEDIA_DIR/.keys/<owner>: each API key's uploads, read by that key's jobs alone
 
 
-def options(settings, job_dir: Path, owner: str = "") -> RenderOptions:
-    """Engine options for one job: local media from MEDIA_DIR (less other keys' uploads) and the job's own folder."""
+def options(settings, job_dir: Path, owner: str = "", media_dirs=()) -> RenderOptions:
+    """Engine options for one job: local media from MEDIA_DIR (less other keys' uploads), the job's own folder
+    and media_dirs."""
     keyed = Path(settings.media_dir).resolve() / KEYED_FOLDER
     others = [folder for folder in keyed.iterdir() if folder.name != owner] if keyed.is_dir() else []
     return RenderOptions(
-        media_dirs=[Path(settings.media_dir).resolve(), job_dir.resolve()],
+        media_dirs=[Path(settings.media_dir).resolve(), job_dir.resolve(), *(Path(d).resolve() for d in media_dirs)],
         refused_dirs=others,
         work_dir=job_dir / "work",
         preset=settings.preset,
@@ -28,9 +29,9 @@ def options(settings, job_dir: Path, owner: str = "") -> RenderOptions:
 
 
 def render_into(job_dir: Path, manifest, settings, *, owner="", on_progress, checkpoint,
-                max_duration_seconds=None) -> RenderResult:
+                max_duration_seconds=None, media_dirs=()) -> RenderResult:
     """Render `manifest` to job_dir/final.mp4; the scratch folder (downloads, drawn text) goes after."""
-    render_options = options(settings, job_dir, owner)
+    render_options = options(settings, job_dir, owner, media_dirs)
     if max_duration_seconds is not None:
         render_options.max_duration_seconds = max_duration_seconds
     render_options.work_dir.mkdir(parents=True, exist_ok=True)
