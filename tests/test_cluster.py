@@ -17,10 +17,11 @@ import pytest
 from moneyreels import db
 from moneyreels.config import load_settings
 from moneyreels.db import Event, Job
-from tests.support.cluster import WorkerProcess, roster, shared_settings, wait_for_workers, web_process
+from tests.support.cluster import WorkerProcess, own_folders, roster, shared_settings, wait_for_workers, web_process
 from tests.support.fakes import WebhookReceiver
 from tests.support.live import wait_for
 from tests.support.media import image_manifest
+from tests.support.s3 import bucket_keys
 
 pytestmark = pytest.mark.cluster
 
@@ -28,18 +29,20 @@ JOBS = 30
 
 
 @pytest.fixture
-def shared(tmp_path, database_url):
-    """The settings every process shares: the test's database (SQLite, or PostgreSQL on its pass) and a jobs folder."""
-    database = {"DATABASE_URL": database_url} if database_url else {}
-    return shared_settings(tmp_path / "shared", MONEYREELS_RATE_LIMIT="0", MONEYREELS_API_RATE_LIMIT="0", **database)
+def shared(tmp_path, database_url, s3_storage_url):
+    """The settings every process shares: the test's database (a SQLite file, or PostgreSQL on its pass) and a bucket."""
+    database = database_url or f"sqlite:///{tmp_path / 'shared' / 'moneyreels.sqlite3'}"
+    return shared_settings(tmp_path / "shared", DATABASE_URL=database, STORAGE_URL=s3_storage_url,
+                           MONEYREELS_RATE_LIMIT="0", MONEYREELS_API_RATE_LIMIT="0")
 
 
 @pytest.fixture
 def cluster(tmp_path, shared):
-    """Two web processes; worker processes: one command with two, one with one."""
-    webs = [web_process(tmp_path / f"web{index}", shared) for index in (1, 2)]
-    workers = [WorkerProcess(tmp_path / "workers-a", concurrency=2, **shared),
-               WorkerProcess(tmp_path / "workers-b", concurrency=1, **shared)]
+    """Two web processes; worker processes: one command with two, one with one. Each as on a machine of its own:
+    its own data and scratch folders, only the database and the bucket in common."""
+    webs = [web_process(tmp_path / name, {**shared, **own_folders(tmp_path / name)}) for name in ("web1", "web2")]
+    workers = [WorkerProcess(tmp_path / name, concurrency=count, **{**shared, **own_folders(tmp_path / name)})
+               for name, count in (("workers-a", 2), ("workers-b", 1))]
     try:
         for web in webs:
             web.start()  # one after the other: the first creates the schema
@@ -111,7 +114,7 @@ def kill_a_worker_mid_job(web, spared_pid):
     raise AssertionError("no worker of the two-process command was seen running a job")
 
 
-def test_thirty_jobs_through_two_web_processes_survive_a_killed_worker(cluster, shared):
+def test_thirty_jobs_through_two_web_processes_survive_a_killed_worker(cluster, shared, tmp_path):
     webs, (two, one) = cluster
     wait_for_workers(webs[0], 3)
     with WebhookReceiver() as receiver:
@@ -134,7 +137,7 @@ def test_thirty_jobs_through_two_web_processes_survive_a_killed_worker(cluster, 
 
     assert states == ["completed"] * JOBS
     job_ids = follower.jobs
-    db.open_store(load_settings(environ=shared))
+    db.open_store(load_settings(environ={**shared, **own_folders(tmp_path / "reader")}))
     try:
         # Exactly once: one completion each; the killed worker's job ran again, the others once.
         for job_id in job_ids:
@@ -162,7 +165,9 @@ def test_thirty_jobs_through_two_web_processes_survive_a_killed_worker(cluster, 
     assert all(hook["type"] == "video.render.completed" for hook in hooks)
     assert sorted(hook["data"]["metadata"]["n"] for hook in hooks) == list(range(JOBS))
 
-    # Every video downloads from either web process, the same bytes.
+    # Every video is in the bucket and downloads from either web process, the same bytes.
+    keys = set(bucket_keys(shared["STORAGE_URL"]))
+    assert all(f"studio/{job_id}/final.mp4" in keys for job_id in job_ids)
     for hook in hooks:
         path = "/" + hook["data"]["output_url"].split("/", 3)[3]
         bodies = [web.exchange("GET", path) for web in webs]

@@ -19,12 +19,20 @@ LEASES = {"MONEYREELS_LEASE_SECONDS": "3", "MONEYREELS_LEASE_RENEW_SECONDS": "1"
 
 
 def shared_settings(root: Path, **extra) -> dict:
-    """The environment every process of a cluster on `root` shares (a SQLite file and a jobs folder by default)."""
+    """The environment every process of a cluster on `root` shares (a SQLite file and a jobs folder by default).
+
+    DATABASE_URL and STORAGE_URL in `extra` name a shared database and bucket instead.
+    """
     media = root / "media"
     media.mkdir(parents=True, exist_ok=True)
     noise_image(media / "pic.jpg")
     return {"DATA_DIR": str(root / "data"), "JOBS_DIR": str(root / "output"), "MEDIA_DIR": str(media),
             "MONEYREELS_PRESET": "ultrafast", **LEASES, **extra}
+
+
+def own_folders(root: Path) -> dict:
+    """A machine's own DATA_DIR and JOBS_DIR (scratch): what it keeps apart from the cluster's database and bucket."""
+    return {"DATA_DIR": str(root / "data"), "JOBS_DIR": str(root / "output")}
 
 
 class WorkerProcess:
