@@ -153,6 +153,11 @@ def claim(owner, lease_seconds) -> Job | None:
                           lease_expires_at=time.time() + lease_seconds)
 
 
+def queued_exists() -> bool:
+    """Whether any job waits to be claimed."""
+    return Job.select(Job.id).where(Job.state == State.QUEUED.value).exists()
+
+
 def _held(job_id, owner):
     return (Job.id == job_id) & (Job.state == State.RUNNING.value) & (Job.lease_owner == owner)
 

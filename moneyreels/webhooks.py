@@ -185,7 +185,8 @@ class Dispatcher:
         while not stopping.is_set():
             try:
                 self.loop()
-                events.wait(stopping.is_set, self.next_due_in())
+                # Woken by every commit (a notification), a delivery due now ends the wait at once.
+                events.wait(lambda: stopping.is_set() or self._due(self.clock()).exists(), self.next_due_in())
             except Exception:
                 log.exception("webhook dispatcher pass failed")
                 stopping.wait(5.0)

@@ -265,7 +265,8 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 if not self.loop():
-                    events.wait(self.stopping.is_set, idle_wait)
+                    # Woken by every commit (a notification), a queued job ends the wait at once.
+                    events.wait(lambda: self.stopping.is_set() or jobs.queued_exists(), idle_wait)
             except Exception:
                 # A broken database must not kill the thread silently; retry after a pause.
                 log.exception("worker %s loop failed", self.name)
