@@ -117,7 +117,7 @@ class Heartbeat:
             while not self.done.wait(self.context.settings.lease_renew_seconds):
                 try:
                     self.context.renew()
-                    self.beats.beat(self.context.job.id)
+                    self.beats.beat(self.context.job.id, force=True)
                 except LeaseLost:
                     log.warning("job %s: lease lost; another worker takes it over", self.context.job.id)
                     return

@@ -30,7 +30,7 @@ JOBS = 30
 
 @pytest.fixture
 def shared(tmp_path, database_url, s3_storage_url):
-    """The settings every process shares: the test's database (a SQLite file, or PostgreSQL on its pass) and a bucket."""
+    """The settings every process shares: the test's database (SQLite, or PostgreSQL on its pass) and a bucket."""
     database = database_url or f"sqlite:///{tmp_path / 'shared' / 'moneyreels.sqlite3'}"
     return shared_settings(tmp_path / "shared", DATABASE_URL=database, STORAGE_URL=s3_storage_url,
                            MONEYREELS_RATE_LIMIT="0", MONEYREELS_API_RATE_LIMIT="0")
@@ -132,7 +132,18 @@ def test_thirty_jobs_through_two_web_processes_survive_a_killed_worker(cluster, 
         wait_for(lambda: len(receiver.requests) >= JOBS, timeout=30)
         follower.done.set()
         follower.thread.join(30)
-        time.sleep(1)  # a duplicate webhook would arrive now
+
+        # The health roster: the killed process goes stale, the command started another in its place.
+        def killed_is_stale():
+            listed = roster(webs[1])
+            return any(w["pid"] == killed_pid and w["stale"] for w in listed) and listed
+        workers = wait_for(killed_is_stale, timeout=30)
+        fresh = {w["pid"] for w in workers if not w["stale"]}
+        assert len(fresh) == 3 and killed_pid not in fresh and one.pid in fresh
+        assert two.process.poll() is None and one.process.poll() is None
+
+        # Once every worker process has stopped, no webhook can still be on its way.
+        assert two.stop() == 0 and one.stop() == 0
         hooks = [json.loads(hit.body) for hit in receiver.requests]
 
     assert states == ["completed"] * JOBS
@@ -141,7 +152,8 @@ def test_thirty_jobs_through_two_web_processes_survive_a_killed_worker(cluster, 
     try:
         # Exactly once: one completion each; the killed worker's job ran again, the others once.
         for job_id in job_ids:
-            states = [e.payload["state"] for e in Event.select().where((Event.job == job_id) & (Event.type == "status"))]
+            changes = Event.select().where((Event.job == job_id) & (Event.type == "status"))
+            states = [event.payload["state"] for event in changes]
             assert states.count("completed") == 1 and states[-1] == "completed", (job_id, states)
         attempts = {job.id: job.attempts for job in Job.select().where(Job.id.in_(job_ids))}
         assert attempts[killed_job] == 2
@@ -173,13 +185,6 @@ def test_thirty_jobs_through_two_web_processes_survive_a_killed_worker(cluster, 
         bodies = [web.exchange("GET", path) for web in webs]
         assert [status for status, _, _ in bodies] == [200, 200], path
         assert bodies[0][2] == bodies[1][2] and bodies[0][2][4:8] == b"ftyp"
-
-    # The health roster: the killed process goes stale, the command started another in its place.
-    workers = wait_for(lambda: (listed := roster(webs[1])) and any(w["pid"] == killed_pid and w["stale"] for w in listed)
-                       and listed, timeout=30)
-    fresh = {w["pid"] for w in workers if not w["stale"]}
-    assert len(fresh) == 3 and killed_pid not in fresh and one.pid in fresh
-    assert two.process.poll() is None and one.process.poll() is None
 
 
 def test_rate_limits_and_the_wrong_key_throttle_hold_across_web_processes(tmp_path, database_url):
