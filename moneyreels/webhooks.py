@@ -20,8 +20,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import events
-from . import jobs
+from . import events, jobs
 from .db import Delivery, Job, checkpoint, database, locked
 from .isotime import iso
 from .states import DeliveryState, JobState
