@@ -2,8 +2,8 @@
 
 A key is a relative path of clean segments (`<job id>/final.mp4`, `media/uploads/clip.mp4`); `key()`
 refuses anything else, so no key from a URL leaves its prefix. Workers render in a local folder;
-with a bucket they upload the finished files (`put_tree`) and fetch what they need back
-(`fetch`, `get_tree`). boto3 reads the endpoint, region and credentials from its own settings
+with a bucket they upload the finished files (`upload`) and fetch what they need back
+(`fetch`, `download`). boto3 reads the endpoint, region and credentials from its own settings
 (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, ~/.aws).
 """
 
@@ -50,8 +50,9 @@ class FileStore:
 
     def path(self, name: str) -> Path:
         """The file of key name, refusing one that leads (by a link) out of its top folder."""
-        path = self.root / key(name)
-        if not path.resolve().is_relative_to((self.root / name.split("/", 1)[0]).resolve()):
+        root = self.root.absolute()  # Flask would read a relative path from its package's folder
+        path = root / key(name)
+        if not path.resolve().is_relative_to((root / name.split("/", 1)[0]).resolve()):
             raise BadKey(name[:200])
         return path
 

@@ -16,7 +16,7 @@ from . import crashes, events, jobs, kinds, netguard, posters, roster, storage, 
 from .db import Job, database
 from .render.ffmpeg import stop_renders_into
 from .webhooks import Dispatcher
-from .errors import JobCancelled, LeaseLost, MoneyReelsError, WorkerStopping
+from .errors import JobCancelled, LeaseLost, MoneyReelsError, StorageUnavailable, WorkerStopping
 from .jobs import State
 
 log = logging.getLogger(__name__)
@@ -211,16 +211,28 @@ class Worker:
             log.exception("job %s: its partial files could not be stored", context.job.id)
 
     @staticmethod
-    def keep(store, context, result: Path | None) -> str | None:
-        """Put the finished job's files in the store; return where its result is kept."""
+    def keep(store, context, result_path) -> str | None:
+        """Write the poster and put the finished job's files in the store; return where its result is kept.
+
+        Called under the heartbeat (an upload may outlast a lease) and before the job is marked
+        completed, so a completed job's files always exist.
+        """
+        # Absolute: MoneyPrinter's resultPath is a file path, valid whatever the reader's cwd.
+        path = Path(result_path).resolve() if result_path else None
+        if path and path.suffix == ".mp4":
+            posters.write_poster(path)
         if not store.separate:
-            return str(result) if result else None
-        storage.upload(store, context.job.id, context.dir)
-        return store.url(storage.key(context.job.id, result.relative_to(context.dir.resolve()).as_posix())) \
-            if result else None
+            return str(path) if path else None
+        try:
+            storage.upload(store, context.job.id, context.dir)
+            return store.url(storage.key(context.job.id, path.relative_to(context.dir.resolve()).as_posix())) \
+                if path else None
+        except Exception as exc:
+            log.exception("job %s: its files could not be stored", context.job.id)
+            raise StorageUnavailable(f"The job's files could not be stored ({type(exc).__name__}).") from None
 
     def attempt(self, runner, context):
-        """Run the runner under a heartbeat; return (target state, transition fields)."""
+        """Run the runner under a heartbeat and keep its files; return (target state, transition fields)."""
         job = context.job
         store = storage.of(self.settings)
         try:
@@ -230,6 +242,7 @@ class Worker:
                     storage.download(store, job.id, context.dir)  # a retry resumes from the stored stages
                 with transfer.cancellable(context.checkpoint):
                     result_path = runner(context)
+                kept = self.keep(store, context, result_path)
         except LeaseLost:
             raise
         except WorkerStopping:
@@ -243,20 +256,6 @@ class Worker:
             return State.FAILED, {
                 "message": "Job failed: internal error.",
                 "error": {"code": "internal_error", "message": f"Internal error ({type(exc).__name__}).", "details": {}},
-            }
-        # Absolute: MoneyPrinter's resultPath is a file path, valid whatever the reader's cwd.
-        path = Path(result_path).resolve() if result_path else None
-        if path and path.suffix == ".mp4":
-            posters.write_poster(path)
-        try:
-            # Before the job is marked completed: a completed job's files always exist.
-            kept = self.keep(store, context, path)
-        except Exception as exc:
-            log.exception("job %s: its files could not be stored", job.id)
-            return State.FAILED, {
-                "message": "Job failed: its files could not be stored.",
-                "error": {"code": "storage_error", "message": f"The files could not be stored ({type(exc).__name__}).",
-                          "details": {}},
             }
         return State.COMPLETED, {"result_path": kept, "payload": {"resultPath": kept}}
 

@@ -184,7 +184,7 @@ def test_a_job_whose_upload_fails_is_failed_never_completed_without_files(s3_cli
     monkeypatch.setattr(storage.S3Store, "put", flaky)
     job_id = rendered(s3_client, s3_settings)
     job = jobs.get(job_id)
-    assert job.state == "failed" and job.error["code"] == "storage_error" and job.result_path is None
+    assert job.state == "failed" and job.error["code"] == "storage_unavailable" and job.result_path is None
     body = s3_client.get(f"/v1/jobs/{job_id}").json
     assert body["data"]["status"] == "failed" and body["data"]["output_url"] is None
     assert s3_client.get(f"/v1/files/{job_id}/final.mp4").status_code == 404
@@ -318,3 +318,24 @@ def test_a_bucket_that_does_not_answer_is_a_clear_503_and_a_delete_leaves_object
     assert len(bucket_keys(s3_settings.storage_url)) == 2
     assert storage.sweep_orphans(storage.of(s3_settings), jobs.unknown) == [job_id]
     assert bucket_keys(s3_settings.storage_url) == []
+
+
+@pytest.mark.parametrize("backend", ["file", "s3"])
+def test_both_stores_keep_fetch_list_and_delete_by_prefix(backend, request, tmp_path):
+    url = request.getfixturevalue("s3_storage_url") if backend == "s3" else f"file://{tmp_path / 'kept'}"
+    store = storage.parse(url, tmp_path / "jobs")
+    assert store.separate
+    source = tmp_path / "clip.bin"
+    source.write_bytes(bytes(range(256)) * 4)
+    for name in ("job-a/clip.bin", "job-a/sub/clip.bin", "job-b/clip.bin"):
+        store.put(name, source)
+    assert store.exists("job-a/sub/clip.bin") and not store.exists("job-a/none.bin")
+    assert store.size("job-a/clip.bin") == 1024
+    assert store.list("job-a") == ["job-a/clip.bin", "job-a/sub/clip.bin"]
+    assert store.prefixes() == {"job-a", "job-b"}
+    assert store.fetch("job-a/sub/clip.bin", tmp_path / "back" / "clip.bin")
+    assert (tmp_path / "back" / "clip.bin").read_bytes() == source.read_bytes()
+    assert not store.fetch("job-a/none.bin", tmp_path / "back" / "none.bin")
+    assert (store.presigned_url("job-a/clip.bin") is None) == (backend == "file")
+    store.delete_prefix("job-a")
+    assert store.list("job-a") == [] and store.exists("job-b/clip.bin")
