@@ -17,6 +17,7 @@ from playhouse.migrate import SchemaMigrator, migrate as apply_migrations
 from peewee import (
     AutoField,
     BooleanField,
+    Cast,
     CharField,
     DatabaseProxy,
     DoubleField,
@@ -28,6 +29,8 @@ from peewee import (
     SQL,
     SqliteDatabase,
     TextField,
+    Value,
+    fn,
 )
 
 from .states import DeliveryState, JobState
@@ -229,6 +232,17 @@ def locked(query, skip_locked=False):
     With skip_locked, rows another transaction holds are passed over instead of waited for.
     """
     return query.for_update(skip_locked=skip_locked or None) if is_postgres() else query
+
+
+def json_member(field, key, integer=False):
+    """One top-level member of a JSON text column, as SQL: json_extract on SQLite, ->> on PostgreSQL.
+
+    json_extract keeps the member's JSON type; ->> reads text, so integer casts it for ordering.
+    """
+    if not is_postgres():
+        return fn.json_extract(field, f"$.{key}")
+    member = NodeList((Cast(field, "jsonb"), SQL("->>"), Value(key)), parens=True)
+    return Cast(member, "integer") if integer else member
 
 
 def checkpoint():

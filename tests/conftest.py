@@ -14,7 +14,8 @@ from tests.support.media import noise_image
 from tests.support.runners import ticker
 
 
-TEMPLATE = "moneyreels_template"
+# Per test run: runs sharing one server (a second terminal, the cluster test) keep their own.
+TEMPLATE = f"moneyreels_template_{os.getpid()}"
 # The tests that open the database: they take `settings` (`app`, `client`, `worker` build on it) or
 # `database_url` or `postgres`. They alone run a second time on PostgreSQL; pure render tests gain nothing there.
 DATABASE_FIXTURES = {"settings", "database_url", "postgres"}
@@ -38,6 +39,8 @@ def postgres():
     db.connect(in_database(TEST_DATABASE_URL, TEMPLATE))
     db.database.close()  # a template is copied only while nobody is connected to it
     yield connection
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE {TEMPLATE}")
     connection.close()
 
 
