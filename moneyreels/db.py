@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from playhouse import db_url
 from playhouse.migrate import SchemaMigrator, migrate as apply_migrations
+from playhouse.shortcuts import ReconnectMixin
 from peewee import (
     AutoField,
     BooleanField,
@@ -23,8 +24,10 @@ from peewee import (
     DoubleField,
     ForeignKeyField,
     IntegerField,
+    InterfaceError,
     Model,
     NodeList,
+    OperationalError,
     PostgresqlDatabase,
     SQL,
     SqliteDatabase,
@@ -164,6 +167,21 @@ class Delivery(BaseModel):
 MODELS = (Job, Event, Delivery)
 
 
+class Postgres(ReconnectMixin, PostgresqlDatabase):
+    """PostgreSQL that reconnects, once, when the server dropped a thread's idle connection.
+
+    Each thread keeps its connection for as long as it lives; after a server restart or a
+    failover, a worker or HTTP thread would otherwise fail on a dead connection forever. Only
+    outside a transaction or at its BEGIN, so no write is silently lost.
+    """
+
+    reconnect_errors = (
+        (OperationalError, "server closed the connection"),
+        (OperationalError, "terminating connection"),
+        (InterfaceError, "connection already closed"),
+    )
+
+
 def is_sqlite() -> bool:
     return isinstance(database.obj, SqliteDatabase)
 
@@ -179,7 +197,7 @@ def open_database(target):
         # IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half-way
         # when it upgrades from reading to writing.
         return db_url.connect(url, pragmas=PRAGMAS, lock_type="IMMEDIATE")
-    return db_url.connect(url, unquote_user=True, unquote_password=True)
+    return Postgres(**db_url.parse(url, unquote_user=True, unquote_password=True))
 
 
 def describe(url: str) -> str:

@@ -142,3 +142,19 @@ def test_event_ids_are_not_reused_after_deletes(store, tmp_path):
     last = events.latest_id(job.id)
     jobs.delete(job.id, tmp_path)
     assert events.latest_id(jobs.create("tick", {}).id) > last
+
+
+def test_reads_and_transactions_reconnect_after_the_server_dropped_the_connection(store, postgres):
+    job = jobs.create("tick", {})
+
+    def drop_connections():
+        with postgres.cursor() as cursor:
+            # The timeout waits until the server process has ended.
+            cursor.execute("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = %s",
+                           (store.rsplit("/", 1)[1],))
+            assert [row[0] for row in cursor.fetchall()] == [True]  # this thread's connection
+
+    drop_connections()
+    assert jobs.get(job.id).state is jobs.State.QUEUED  # a read outside a transaction
+    drop_connections()
+    assert jobs.claim("worker", 30).id == job.id  # a transaction, from its BEGIN
