@@ -58,8 +58,10 @@ def database_url(request, monkeypatch):
         return
     connection = request.getfixturevalue("postgres")
     name = f"test_{os.getpid()}_{next(_databases)}"
+    # FILE_COPY (PostgreSQL 15+) copies a small template in half the time of the default WAL_LOG.
+    strategy = " STRATEGY FILE_COPY" if connection.server_version >= 150000 else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        cursor.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}{strategy}")
     url = in_database(TEST_DATABASE_URL, name)
     monkeypatch.setenv("DATABASE_URL", url)
     yield url
