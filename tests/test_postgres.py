@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 from moneyreels import db, events, jobs
-from moneyreels.db import Event
+from moneyreels.db import Delivery, Event
 from tests.support.database import TEST_DATABASE_URL, in_database, needs_postgres
 from tests.support.live import ROOT
 
@@ -161,3 +161,40 @@ def test_reads_and_transactions_reconnect_after_the_server_dropped_the_connectio
     assert jobs.get(job.id).state is jobs.State.QUEUED  # a read outside a transaction
     drop_connections()
     assert jobs.claim("worker", 30).id == job.id  # a transaction, from its BEGIN
+
+
+def test_deleting_a_job_while_its_webhook_attempt_is_recorded_waits_instead_of_deadlocking(store, postgres, tmp_path):
+    job = jobs.transition(jobs.create("tick", {}).id, jobs.State.CANCELLED)
+    delivery = Delivery.create(job=job.id, url="http://127.0.0.1:9/hook", body="{}")
+    recording, problems = threading.Event(), []
+
+    def record_attempt():  # as webhooks.Dispatcher.attempt does: the delivery's row, then the job's event
+        try:
+            with db.database.atomic():
+                Delivery.update(attempts=1).where(Delivery.id == delivery.id).execute()
+                recording.set()
+                wait_until_a_lock_is_awaited(postgres, store)
+                events.append(job.id, "webhook", "Webhook delivered.")
+        except Exception as exc:
+            problems.append(exc)
+        finally:
+            db.database.close()
+
+    attempt = threading.Thread(target=record_attempt)
+    attempt.start()
+    recording.wait()
+    jobs.delete(job.id, tmp_path)
+    attempt.join()
+    assert problems == []
+    assert jobs.Job.get_or_none(jobs.Job.id == job.id) is None
+
+
+def wait_until_a_lock_is_awaited(postgres, url):
+    """Return once a connection to url's database waits for a lock."""
+    with postgres.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+                           (url.rsplit("/", 1)[1],))
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
