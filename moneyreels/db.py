@@ -15,20 +15,26 @@ from urllib.parse import urlsplit
 
 from playhouse import db_url
 from playhouse.migrate import SchemaMigrator, migrate as apply_migrations
+from playhouse.shortcuts import ReconnectMixin
 from peewee import (
     AutoField,
     BooleanField,
+    Cast,
     CharField,
     DatabaseProxy,
     DoubleField,
     ForeignKeyField,
     IntegerField,
+    InterfaceError,
     Model,
     NodeList,
+    OperationalError,
     PostgresqlDatabase,
     SQL,
     SqliteDatabase,
     TextField,
+    Value,
+    fn,
 )
 
 from .states import DeliveryState, JobState
@@ -184,6 +190,21 @@ class RateHits(BaseModel):
 MODELS = (Job, Event, Delivery, WorkerBeat, RateHits)
 
 
+class Postgres(ReconnectMixin, PostgresqlDatabase):
+    """PostgreSQL that reconnects, once, when the server dropped a thread's idle connection.
+
+    Each thread keeps its connection for as long as it lives; after a server restart or a
+    failover, a worker or HTTP thread would otherwise fail on a dead connection forever. Only
+    outside a transaction or at its BEGIN, so no write is silently lost.
+    """
+
+    reconnect_errors = (
+        (OperationalError, "server closed the connection"),
+        (OperationalError, "terminating connection"),
+        (InterfaceError, "connection already closed"),
+    )
+
+
 def is_sqlite() -> bool:
     return isinstance(database.obj, SqliteDatabase)
 
@@ -199,7 +220,7 @@ def open_database(target):
         # IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half-way
         # when it upgrades from reading to writing.
         return db_url.connect(url, pragmas=PRAGMAS, lock_type="IMMEDIATE")
-    return db_url.connect(url, unquote_user=True, unquote_password=True)
+    return Postgres(**db_url.parse(url, unquote_user=True, unquote_password=True))
 
 
 def describe(url: str) -> str:
@@ -252,6 +273,17 @@ def locked(query, skip_locked=False):
     With skip_locked, rows another transaction holds are passed over instead of waited for.
     """
     return query.for_update(skip_locked=skip_locked or None) if is_postgres() else query
+
+
+def json_member(field, key, integer=False):
+    """One top-level member of a JSON text column, as SQL: json_extract on SQLite, ->> on PostgreSQL.
+
+    json_extract keeps the member's JSON type; ->> reads text, so integer casts it for ordering.
+    """
+    if not is_postgres():
+        return fn.json_extract(field, f"$.{key}")
+    member = NodeList((Cast(field, "jsonb"), SQL("->>"), Value(key)), parens=True)
+    return Cast(member, "integer") if integer else member
 
 
 def checkpoint():

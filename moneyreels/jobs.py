@@ -27,7 +27,7 @@ import uuid
 from pathlib import Path
 
 from . import events
-from .db import Job, database, locked
+from .db import Delivery, Job, database, locked
 from .errors import Conflict, IllegalTransition, LeaseLost, NotFound
 from .states import JobState as State
 
@@ -221,6 +221,10 @@ def latest_active(owner=None) -> Job:
 def delete(job_id, jobs_dir, owner=None, store=None):
     """Delete a finished job, its events and its files (in jobs_dir, and in the store when given)."""
     with database.atomic():
+        # The delete cascades to the job's deliveries. A webhook attempt locks its delivery, then
+        # the job (to append its event): taking the deliveries first, in that order too, means the
+        # two wait for each other instead of deadlocking (PostgreSQL).
+        locked(Delivery.select(Delivery.id).where(Delivery.job == str(job_id))).execute()
         job = get(job_id, owner, lock=True)
         if job.state in ACTIVE:
             raise Conflict(f"Job is {job.state}; cancel it before deleting it.", details={"job_id": job.id})

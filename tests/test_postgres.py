@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 from moneyreels import db, events, jobs
-from moneyreels.db import Event
+from moneyreels.db import Delivery, Event
 from tests.support.database import TEST_DATABASE_URL, in_database, needs_postgres
 from tests.support.live import ROOT
 
@@ -117,13 +117,16 @@ def test_migrate_creates_the_tables_on_an_empty_database(postgres, tmp_path):
         cursor.execute("CREATE DATABASE migrate_empty")
     # A password the server does not ask for (trust): it must not be echoed anywhere.
     url = in_database(TEST_DATABASE_URL, "migrate_empty").replace("@", ":hunter2-secret@", 1)
+    env = {"DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
     try:
-        done = subprocess.run([sys.executable, "app.py", "migrate"], cwd=ROOT, capture_output=True, text=True,
-                              env={"DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"},
-                              timeout=120)
-        assert done.returncode == 0, done.stderr
-        assert "PostgreSQL database migrate_empty" in done.stderr
-        assert "hunter2" not in done.stdout + done.stderr
+        # Two at once, as when several machines start together: one creates, the other finds the tables.
+        both = [subprocess.Popen([sys.executable, "app.py", "migrate"], cwd=ROOT, env=env, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        for process in both:
+            out, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err
+            assert "the tables of the PostgreSQL database migrate_empty on 127.0.0.1" in err
+            assert "hunter2" not in out + err
         with psycopg2.connect(in_database(TEST_DATABASE_URL, "migrate_empty")) as connection:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
@@ -142,3 +145,56 @@ def test_event_ids_are_not_reused_after_deletes(store, tmp_path):
     last = events.latest_id(job.id)
     jobs.delete(job.id, tmp_path)
     assert events.latest_id(jobs.create("tick", {}).id) > last
+
+
+def test_reads_and_transactions_reconnect_after_the_server_dropped_the_connection(store, postgres):
+    job = jobs.create("tick", {})
+
+    def drop_connections():
+        with postgres.cursor() as cursor:
+            # The timeout waits until the server process has ended.
+            cursor.execute("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = %s",
+                           (store.rsplit("/", 1)[1],))
+            assert [row[0] for row in cursor.fetchall()] == [True]  # this thread's connection
+
+    drop_connections()
+    assert jobs.get(job.id).state is jobs.State.QUEUED  # a read outside a transaction
+    drop_connections()
+    assert jobs.claim("worker", 30).id == job.id  # a transaction, from its BEGIN
+
+
+def test_deleting_a_job_while_its_webhook_attempt_is_recorded_waits_instead_of_deadlocking(store, postgres, tmp_path):
+    job = jobs.transition(jobs.create("tick", {}).id, jobs.State.CANCELLED)
+    delivery = Delivery.create(job=job.id, url="http://127.0.0.1:9/hook", body="{}")
+    recording, problems = threading.Event(), []
+
+    def record_attempt():  # as webhooks.Dispatcher.attempt does: the delivery's row, then the job's event
+        try:
+            with db.database.atomic():
+                Delivery.update(attempts=1).where(Delivery.id == delivery.id).execute()
+                recording.set()
+                wait_until_a_lock_is_awaited(postgres, store)
+                events.append(job.id, "webhook", "Webhook delivered.")
+        except Exception as exc:
+            problems.append(exc)
+        finally:
+            db.database.close()
+
+    attempt = threading.Thread(target=record_attempt)
+    attempt.start()
+    recording.wait()
+    jobs.delete(job.id, tmp_path)
+    attempt.join()
+    assert problems == []
+    assert jobs.Job.get_or_none(jobs.Job.id == job.id) is None
+
+
+def wait_until_a_lock_is_awaited(postgres, url):
+    """Return once a connection to url's database waits for a lock."""
+    with postgres.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+                           (url.rsplit("/", 1)[1],))
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)

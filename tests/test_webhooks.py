@@ -203,6 +203,7 @@ def test_a_delivery_that_cannot_be_sent_fails_alone_and_the_next_is_delivered(cl
     assert failed.next_attempt_at > good.next_attempt_at
 
 
+@pytest.mark.sqlite
 def test_the_scrubbed_secret_leaves_the_database_and_its_wal(client, settings, receiver):
     secret = "whsec_" + "q7" * 20
     render_with_hook(client, settings, receiver, webhook_secret=secret)
