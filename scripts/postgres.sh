@@ -35,7 +35,7 @@ start)
     mkdir -p "$folder"
     folder=$(cd "$folder" && pwd)
     if [ "$(id -u)" = 0 ]; then
-        id postgres >/dev/null 2>&1 || useradd --system --home-dir "$folder" --shell /usr/sbin/nologin postgres
+        id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
         chown postgres "$folder"
     fi
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

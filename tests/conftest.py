@@ -2,6 +2,7 @@ import ipaddress
 import itertools
 import os
 import socket
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -21,12 +22,17 @@ TEMPLATE = f"moneyreels_template_{os.getpid()}"
 # The tests that open the database: they take `settings` (`app`, `client`, `worker` build on it) or
 # `database_url` or `postgres`. They alone run a second time on PostgreSQL; pure render tests gain nothing there.
 DATABASE_FIXTURES = {"settings", "database_url", "postgres"}
+# Except the folders whose subject is the reel (renders, pipeline stages, providers): their jobs reach
+# the database through the same create, claim, stage and transition paths the API and worker tests
+# run on PostgreSQL, and their renders are a third of the second pass's time.
+REEL_FOLDERS = ("pipeline", "providers", "render")
 
 
 def pytest_collection_modifyitems(items):
     """Mark `db` the tests that open the database (the PostgreSQL pass selects them with -m db)."""
+    tests = Path(__file__).parent
     for item in items:
-        if DATABASE_FIXTURES & set(item.fixturenames):
+        if DATABASE_FIXTURES & set(item.fixturenames) and item.path.relative_to(tests).parts[0] not in REEL_FOLDERS:
             item.add_marker(pytest.mark.db)
 
 
