@@ -44,8 +44,8 @@ MAGIC = {
                                                              (0, b"\xff\xf2")],
     ".aac": [(0, b"\xff\xf1"), (0, b"\xff\xf9")],
 }
-_lock = threading.Lock()
-log = logging.getLogger(__name__)  # tags.json is read, changed and replaced as a whole
+_lock = threading.Lock()  # tags.json is read, changed and replaced as a whole
+log = logging.getLogger(__name__)
 
 
 def refuse(message: str, field: str = "file") -> InvalidRequest:

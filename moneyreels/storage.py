@@ -127,7 +127,8 @@ class S3Store:
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
-        self.client.download_file(self.bucket, self.object_key(name), str(partial))
+        with answering():
+            self.client.download_file(self.bucket, self.object_key(name), str(partial))
         partial.replace(target)
         return True
 
@@ -160,7 +161,8 @@ class S3Store:
 
     def list(self, prefix: str) -> list[str]:
         cut = len(self.prefix) + 1 if self.prefix else 0
-        return sorted(item["Key"][cut:] for page in self._objects(prefix) for item in page.get("Contents", []))
+        with answering():
+            return sorted(item["Key"][cut:] for page in self._objects(prefix) for item in page.get("Contents", []))
 
     def delete(self, name: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.object_key(name))
@@ -257,11 +259,19 @@ class ObjectReader(io.RawIOBase):
         super().close()
 
 
-def upload(store, prefix: str, folder: Path) -> None:
-    """Put every file under folder into the store under prefix."""
+def upload(store, prefix: str, folder: Path, kept: dict | None = None) -> dict:
+    """Put the files under folder into the store under prefix, but those unchanged since kept
+    (what an earlier call returned); return what is kept now: name -> (size, mtime)."""
+    kept = dict(kept or {})
     for file in sorted(folder.rglob("*")):
-        if file.is_file():
-            store.put(key(prefix, file.relative_to(folder).as_posix()), file)
+        if not file.is_file():
+            continue
+        name = file.relative_to(folder).as_posix()
+        stat = file.stat()
+        if kept.get(name) != (stat.st_size, stat.st_mtime_ns):
+            store.put(key(prefix, name), file)
+            kept[name] = (stat.st_size, stat.st_mtime_ns)
+    return kept
 
 
 def download(store, prefix: str, folder: Path) -> None:

@@ -42,6 +42,14 @@ class JobContext:
         self._stopping = stopping
         self._last_progress = 0.0
         self._milestone = 0
+        self._kept = {}  # the files already put in a separate store
+
+    def keep_files(self):
+        """With a separate store (a bucket), put there the files written since the last call, so the
+        job resumed on any machine finds them; the jobs folder keeps them as they are."""
+        store = storage.of(self.settings)
+        if store.separate and self.dir.is_dir():
+            self._kept = storage.upload(store, self.job.id, self.dir, self._kept)
 
     def holding(self):
         """A transaction that writes only while this worker holds the job's lease."""
@@ -190,8 +198,8 @@ class Worker:
         store = storage.of(self.settings)
         try:
             target, fields = self.attempt(runner, context)
-            if target != State.COMPLETED and store.separate:
-                self.keep_partial(store, context)
+            if target != State.COMPLETED:
+                self.keep_partial(context)
             jobs.transition(job.id, target, lease=self.name, on_finished=kinds.finished, **fields)
         except LeaseLost:
             log.warning("job %s: this worker lost its lease; it stops without writing", job.id)
@@ -201,12 +209,10 @@ class Worker:
         jobs.prune(self.settings.max_jobs, self.settings.jobs_dir, store)
 
     @staticmethod
-    def keep_partial(store, context):
+    def keep_partial(context):
         """Store what an unfinished job made (a retry, maybe on another machine, resumes from it)."""
-        if not context.dir.is_dir():
-            return
         try:
-            storage.upload(store, context.job.id, context.dir)
+            context.keep_files()
         except Exception:
             log.exception("job %s: its partial files could not be stored", context.job.id)
 
@@ -224,7 +230,7 @@ class Worker:
         if not store.separate:
             return str(path) if path else None
         try:
-            storage.upload(store, context.job.id, context.dir)
+            context.keep_files()
             return store.url(storage.key(context.job.id, path.relative_to(context.dir.resolve()).as_posix())) \
                 if path else None
         except Exception as exc:

@@ -2,6 +2,7 @@
 
 import io
 import subprocess
+import time
 
 import pytest
 import requests
@@ -11,6 +12,7 @@ from PIL import Image
 from moneyreels import create_app, db, jobs, kinds, storage
 from moneyreels.config import ConfigurationError, load_settings
 from moneyreels.errors import RenderError
+from moneyreels.pipeline import run as pipeline_run
 from moneyreels.worker import Worker
 from tests.support.live import LiveServer, wait_for
 from tests.support.media import image_manifest, noise_image
@@ -237,7 +239,7 @@ def test_a_script_job_on_s3_keeps_every_artifact_in_the_bucket(s3_client, s3_set
                                                   "noMusic": True}).json["id"]
     Worker(small, kinds.runners()).loop()
     job = s3_client.get(f"/api/v1/jobs/{job_id}").json
-    assert job["status"] == "completed", job
+    assert job["status"] == "completed", (job.get("error"), job["stages"])
     keys = bucket_keys(s3_settings.storage_url)
     assert f"studio/{job_id}/final.mp4" in keys and f"studio/{job_id}/manifest.json" in keys
     assert not (s3_settings.jobs_dir / job_id).exists()
@@ -339,3 +341,54 @@ def test_both_stores_keep_fetch_list_and_delete_by_prefix(backend, request, tmp_
     assert (store.presigned_url("job-a/clip.bin") is None) == (backend == "file")
     store.delete_prefix("job-a")
     assert store.list("job-a") == [] and store.exists("job-b/clip.bin")
+
+
+class Killed(BaseException):
+    """The worker process dies here (as by SIGKILL): nothing after it runs."""
+
+
+def test_a_script_job_whose_worker_dies_resumes_on_another_machine_from_the_stages_in_the_bucket(
+        s3_client, s3_settings, tmp_path, monkeypatch):
+    small = s3_settings.model_copy(update={"output_scale": 0.125})
+    job_id = s3_client.post("/api/v1/jobs", json={"script": "Bees dance to talk. The dance points to flowers.",
+                                                  "noMusic": True}).json["id"]
+
+    def die(plan, chosen):
+        raise Killed()
+
+    steps = dict(pipeline_run.STEPS)
+    monkeypatch.setattr(pipeline_run, "STEPS", tuple((name, die if name == "assembly" else step)
+                                                     for name, step in steps.items()))
+    with pytest.raises(Killed):
+        Worker(small, kinds.runners()).loop()
+    keys = bucket_keys(s3_settings.storage_url)
+    assert any(key.startswith(f"studio/{job_id}/tts/") for key in keys), keys
+    assert any(key.startswith(f"studio/{job_id}/visuals/") for key in keys), keys
+
+    monkeypatch.setattr(pipeline_run, "STEPS", tuple(steps.items()))
+    assert [job.id for job in jobs.recover(now=time.time() + 3600)] == [job_id]
+    elsewhere = small.model_copy(update={"jobs_dir": tmp_path / "other-jobs"})
+    Worker(elsewhere, kinds.runners()).loop()
+    job = s3_client.get(f"/api/v1/jobs/{job_id}").json
+    assert job["status"] == "completed", (job.get("error"), job["stages"])
+    events = s3_client.get(f"/api/jobs/{job_id}/events").json
+    started = [event["message"] for event in events["events"] if event["message"].endswith(" started.")]
+    # Each start is told twice (a stage event and a log line); only assembly ran again.
+    once = started.count("Tts started.")
+    assert once and started.count("Visuals started.") == once and started.count("Assembly started.") == 2 * once
+    assert s3_client.get(job["_links"]["video"]["href"]).status_code == 200
+
+
+def test_an_upload_the_bucket_cannot_send_fails_the_render_as_storage_unavailable(s3_client, s3_settings, tmp_path,
+                                                                                  monkeypatch):
+    path = s3_client.post("/api/v1/media", data={"file": (png((9, 9, 9)), "dark.png")},
+                          content_type="multipart/form-data").json["path"]
+
+    def unreachable(*args, **kwargs):
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    monkeypatch.setattr(storage.of(s3_settings).client, "download_file", unreachable)
+    job_id = s3_client.post("/v1/videos/render", json=image_manifest(url=path)).json["job_id"]
+    Worker(s3_settings.model_copy(update={"media_dir": tmp_path / "other-media"}), kinds.runners()).loop()
+    job = jobs.get(job_id)
+    assert job.state == "failed" and job.error["code"] == "storage_unavailable"

@@ -59,12 +59,12 @@ def compile_manifest(plan) -> dict:
     width, height = plan.size
     manifest_assets, timeline, texts, panels = [], [], [], []
     for index, (scene, asset, timing) in enumerate(zip(score.scenes, assets, narration["scenes"])):
-        manifest_assets.append({"id": f"visual-{index + 1}", "type": asset["kind"], "url": asset["file"]})
+        manifest_assets.append({"id": f"visual-{index + 1}", "type": asset["kind"], "url": plan.here(asset["file"])})
         timeline.append(visual_layer(plan, index, scene, asset, timing))
         if asset.get("onScreen"):
             texts += kinetic.overlays(plan, index, asset["onScreen"], timing)
         if asset.get("panel"):
-            manifest_assets.append({"id": f"panel-{index + 1}", "type": "image", "url": asset["panel"]})
+            manifest_assets.append({"id": f"panel-{index + 1}", "type": "image", "url": plan.here(asset["panel"])})
             panels.append(kinetic.panel_layer(index, asset["onScreen"], timing))
     # Panels follow every scene layer, so the scenes stay one run and still blend into each other.
     timeline += panels

@@ -67,6 +67,14 @@ class Plan:
     def log(self, message, level="info", **payload):
         self.ctx.log(message, level=level, payload=payload or None)
 
+    def here(self, file: str) -> str:
+        """A file a stage recorded, on this machine: one of the job's folder, recorded by a run under
+        another JOBS_DIR (a resume on another machine, its files fetched from the bucket), is here."""
+        parts = Path(file).parts
+        if self.job.id not in parts:
+            return file
+        return str(self.dir.resolve().joinpath(*parts[parts.index(self.job.id) + 1:]))
+
     def relative(self, path: Path) -> str:
         """A path inside the job folder, relative to it (either side may be relative to the cwd)."""
         return str(Path(path).resolve().relative_to(self.dir.resolve()))

@@ -102,6 +102,7 @@ def run_stages(plan):
                      if FALLBACK_STAGE[f.category] == name]
             if notes:
                 result["detail"] += f" ({'; '.join(notes)})"
+            ctx.keep_files()  # before the stage is recorded done: a resume elsewhere needs its files
     costs.add_llm(plan.ledger, chosen.llm)
     plan.save(actualCost=plan.ledger.summary())
     return None if plan.request.dryRun else ctx.dir / plan.outputs["videoPath"]
