@@ -1,9 +1,11 @@
-"""The command line: `serve` (default), `worker`, and `render MANIFEST -o OUT`."""
+"""The command line: `serve` (default), `worker [--concurrency N]`, `migrate`, and `render MANIFEST -o OUT`."""
 
 import argparse
 import errno
 import json
 import logging
+import multiprocessing
+import multiprocessing.connection
 import signal
 import sys
 import tempfile
@@ -23,13 +25,25 @@ from .worker import WorkerPool
 
 log = logging.getLogger("moneyreels")
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MAX_CONCURRENCY = 64
+# Seconds before a worker process that died is started again.
+RESTART_PAUSE = 1.0
+# Seconds the worker processes get to reach a checkpoint after SIGTERM before they are killed.
+STOP_SECONDS = 30.0
+
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="app.py", description="MoneyReels: a self-hosted reel factory.")
     commands = parser.add_subparsers(dest="command")
     table = {"epilog": settings_help(), "formatter_class": argparse.RawDescriptionHelpFormatter}
     commands.add_parser("serve", help="serve the page and the APIs, and run the worker (default)", **table)
-    commands.add_parser("worker", help="run only the worker, beside a `serve` started with WORKERS=0", **table)
+    worker = commands.add_parser("worker", help="run only workers, beside `serve` processes started with WORKERS=0",
+                                 **table)
+    worker.add_argument("--concurrency", type=concurrency, default=1, metavar="N",
+                        help="worker processes to run, each with WORKERS job threads (default 1); "
+                             "one that dies is started again")
+    commands.add_parser("migrate", help="create or update the database's tables (DATABASE_URL), then exit", **table)
     render = commands.add_parser("render", help="render a Reel Forge manifest (JSON file) to an MP4",
                                  epilog=RENDER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     render.add_argument("manifest", type=Path, help="the manifest JSON file")
@@ -38,6 +52,13 @@ def parse_args(argv):
                              "(its folder must exist; a poster goes beside it as .jpg)")
     render.add_argument("--strict", action="store_true", help="treat unknown manifest keys as errors")
     return parser.parse_args(argv)
+
+
+def concurrency(text) -> int:
+    """--concurrency: a whole number of processes from 1 to MAX_CONCURRENCY."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_CONCURRENCY}, got {text!r}")
+    return int(text)
 
 
 def on_signals(handler):
@@ -94,6 +115,62 @@ def work(settings):
     while not done.wait(1.0):
         pass
     pool.stop()
+    return 0
+
+
+def work_in_child(settings):
+    """A worker process's entry point under `--concurrency` (a fresh interpreter: set it up as main() does)."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    fonts.use_folder(settings.fonts_dir)
+    sys.exit(work(settings))
+
+
+def supervise(settings, count) -> int:
+    """Run `count` worker processes until SIGINT/SIGTERM, starting again any that dies; then stop them all.
+
+    Processes, not threads: a job's Python side (text drawn with Pillow, the pipeline's stages)
+    holds the GIL, so only processes use every core; and a native crash takes down only its own
+    process, so the crash report names its one job. Each process is a `worker` of its own: its
+    rows in the health roster, its leases, its webhook dispatcher.
+    """
+    done = threading.Event()
+    on_signals(done.set)
+    spawn = multiprocessing.get_context("spawn")  # no forked copies of this process's threads and connections
+    children = {}
+
+    def start(slot):
+        child = spawn.Process(target=work_in_child, args=(settings,), name=f"worker-{slot + 1}")
+        child.start()
+        children[slot] = child
+        log.info("worker process %d started (pid %d)", slot + 1, child.pid)
+
+    for slot in range(count):
+        start(slot)
+    while not done.is_set():
+        multiprocessing.connection.wait([child.sentinel for child in children.values()], timeout=1.0)
+        for slot, child in list(children.items()):
+            if child.exitcode is not None and not done.is_set():
+                log.warning("worker process %d (pid %d) exited with %s; starting another", slot + 1, child.pid,
+                            child.exitcode)
+                done.wait(RESTART_PAUSE)  # a process that cannot start must not spin
+                if not done.is_set():
+                    start(slot)
+    for child in children.values():
+        if child.exitcode is None:
+            child.terminate()  # SIGTERM: stop claiming, requeue at the next checkpoint
+    for child in children.values():
+        child.join(STOP_SECONDS)
+        if child.exitcode is None:
+            child.kill()
+            child.join()
+    return 0
+
+
+def migrate(settings):
+    """Create the tables, or add what an older version's database lacks, and exit."""
+    db.open_store(settings)
+    db.database.close()
+    log.info("the tables of the %s are up to date", db.describe(settings.connection_url))
     return 0
 
 
@@ -200,7 +277,7 @@ def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     # The render command draws a progress bar: only warnings may interrupt it.
     level = logging.WARNING if args.command == "render" else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, format=LOG_FORMAT)
     try:
         settings = load_settings()
     except ConfigurationError as exc:
@@ -211,5 +288,7 @@ def main(argv=None) -> int:
     if command == "render":
         return render_file(settings, args.manifest, args.output, args.strict)
     if command == "worker":
-        return work(settings)
+        return work(settings) if args.concurrency == 1 else supervise(settings, args.concurrency)
+    if command == "migrate":
+        return migrate(settings)
     return serve(settings)

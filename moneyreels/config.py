@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -23,6 +24,7 @@ ENVIRONMENT = {
     "THREADS": "threads",
     "WORKERS": "workers",
     "DATA_DIR": "data_dir",
+    "DATABASE_URL": "database_url",
     "JOBS_DIR": "jobs_dir",
     "MEDIA_DIR": "media_dir",
     "MAX_JOBS": "max_jobs",
@@ -53,6 +55,9 @@ ENVIRONMENT = {
     **PROVIDER_SETTINGS,
 }
 
+# What DATABASE_URL may name, through peewee's database URLs.
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
+
 # The provider API keys an operator may set and a job may bring (BYOK): the one list of their names.
 PROVIDER_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY", "ELEVENLABS_API_KEY",
                  "INWORLD_TTS_API_KEY", "PEXELS_API_KEY", "PIXABAY_API_KEY", "FAL_KEY")
@@ -77,6 +82,10 @@ class Settings(BaseModel):
     )
     lease_renew_seconds: float = Field(10.0, gt=0, description="how often a running job's lease is renewed")
     data_dir: Path = Path("data")
+    # A secret: a PostgreSQL URL carries its password. Only connection_url reveals it, to the store.
+    database_url: SecretStr | None = Field(
+        None, description="sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/NAME; unset: DATA_DIR's SQLite file"
+    )
     jobs_dir: Path = Path("output")
     media_dir: Path = Path("media")
     max_jobs: int = Field(0, ge=0, description="prune the oldest finished jobs beyond this; 0 keeps all")
@@ -131,6 +140,14 @@ class Settings(BaseModel):
             raise ValueError(f"not provider keys: {', '.join(sorted(unknown))}")
         return {name: secret for name, secret in value.items() if secret.get_secret_value()}
 
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value):
+        # The message never quotes the value: a PostgreSQL URL holds a password.
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in DATABASE_SCHEMES:
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
     @field_validator("lease_renew_seconds")
     @classmethod
     def _renew_within_lease(cls, value, info):
@@ -139,8 +156,19 @@ class Settings(BaseModel):
         return value
 
     @property
-    def database_path(self) -> Path:
-        return self.data_dir / "moneyreels.sqlite3"
+    def database_path(self) -> Path | None:
+        """The SQLite file: DATABASE_URL's, or moneyreels.sqlite3 in DATA_DIR; None for PostgreSQL."""
+        if self.database_url is None:
+            return self.data_dir / "moneyreels.sqlite3"
+        parts = urlsplit(self.database_url.get_secret_value())
+        return Path(parts.path[1:]) if parts.scheme == "sqlite" else None
+
+    @property
+    def connection_url(self) -> str:
+        """The database URL, password included: for the store's connection only, never for a log."""
+        if self.database_url is None:
+            return f"sqlite:///{self.database_path}"
+        return self.database_url.get_secret_value()
 
     def provider_values(self) -> dict[str, str]:
         """The provider keys and settings that are set, by variable name: what providers look keys up in."""

@@ -11,6 +11,10 @@ its lease (paused, partitioned, presumed dead) cannot overwrite the worker that 
 process id says nothing after a reboot (a live process may reuse the PID, keeping the job
 `running` forever) nor on another machine; an expiry time read from the shared database means
 the same to every process on every host.
+
+On PostgreSQL, every transaction that changes a job first locks its row (`get(..., lock=True)`,
+SELECT ... FOR UPDATE), and claims pass over the rows another claimer holds (SKIP LOCKED); on
+SQLite the IMMEDIATE transaction's one write lock does both.
 """
 
 import contextlib
@@ -23,7 +27,7 @@ import uuid
 from pathlib import Path
 
 from . import events
-from .db import Job, database
+from .db import Delivery, Job, database, locked
 from .errors import Conflict, IllegalTransition, LeaseLost, NotFound
 from .states import JobState as State
 
@@ -78,12 +82,15 @@ def create(kind, request, *, owner="", idempotency_key=None, request_hash=None, 
     return job
 
 
-def get(job_id, owner=None) -> Job:
-    """Return the job, or raise NotFound; with an owner, another owner's job is not found either."""
+def get(job_id, owner=None, lock=False) -> Job:
+    """Return the job, or raise NotFound; with an owner, another owner's job is not found either.
+
+    With lock, its row stays locked to the end of the transaction: no other process changes it meanwhile.
+    """
     query = Job.select().where(Job.id == str(job_id))
     if owner is not None:
         query = query.where(Job.owner == owner)
-    job = query.first()
+    job = (locked(query) if lock else query).first()
     if job is None:
         raise NotFound("Job not found.", details={"job_id": str(job_id)})
     return job
@@ -100,7 +107,7 @@ def transition(job_id, target: State, *, message=None, level=None, payload=None,
     target = State(target)
     now = time.time()
     with database.atomic():
-        job = get(job_id)
+        job = get(job_id, lock=True)
         current = job.state
         if lease is not None and not (current is State.RUNNING and job.lease_owner == lease):
             raise LeaseLost()
@@ -136,17 +143,19 @@ def transition(job_id, target: State, *, message=None, level=None, payload=None,
 def claim(owner, lease_seconds) -> Job | None:
     """Atomically take the oldest queued job, leased to `owner`, and mark it running; None when there is none."""
     with database.atomic():
-        job = (
-            Job.select(Job.id, Job.attempts)
-            .where(Job.state == State.QUEUED.value)
-            .order_by(Job.created_at, Job.id)
-            .first()
-        )
+        oldest = Job.select(Job.id, Job.attempts).where(Job.state == State.QUEUED.value).order_by(Job.created_at, Job.id)
+        # SQLite: the IMMEDIATE transaction holds the write lock, so no other claimer sees this job
+        # queued. PostgreSQL: the row stays locked until commit, and other claimers skip it for the next.
+        job = locked(oldest, skip_locked=True).first()
         if job is None:
             return None
-        # The IMMEDIATE transaction holds the write lock, so no other claimer sees this job queued.
         return transition(job.id, State.RUNNING, attempts=job.attempts + 1, lease_owner=owner,
                           lease_expires_at=time.time() + lease_seconds)
+
+
+def queued_exists() -> bool:
+    """Whether any job waits to be claimed."""
+    return Job.select(Job.id).where(Job.state == State.QUEUED.value).exists()
 
 
 def _held(job_id, owner):
@@ -157,11 +166,11 @@ def _held(job_id, owner):
 def holding(job_id, owner):
     """A transaction that goes on only while `owner` holds the job's lease; LeaseLost otherwise.
 
-    The transaction takes the write lock at BEGIN, so no other process takes the lease over
-    between the check and the writes inside it.
+    The transaction takes the write lock at BEGIN (SQLite) or the job's row lock (PostgreSQL), so no
+    other process takes the lease over between the check and the writes inside it.
     """
     with database.atomic():
-        if not Job.select(Job.id).where(_held(job_id, owner)).exists():
+        if locked(Job.select(Job.id).where(_held(job_id, owner))).first() is None:
             raise LeaseLost()
         yield
 
@@ -181,7 +190,7 @@ def cancel_requested(job_id) -> bool:
 def request_cancel(job_id, owner=None, on_finished=None) -> Job:
     """Cancel a queued job now (on_finished as in transition), or ask a running one to stop at its next checkpoint."""
     with database.atomic():
-        job = get(job_id, owner)
+        job = get(job_id, owner, lock=True)
         state = job.state
         if state in FINISHED:
             raise Conflict(f"Job is already {state.value}.", details={"job_id": job.id, "state": state.value})
@@ -212,7 +221,11 @@ def latest_active(owner=None) -> Job:
 def delete(job_id, jobs_dir, owner=None, store=None):
     """Delete a finished job, its events and its files (in jobs_dir, and in the store when given)."""
     with database.atomic():
-        job = get(job_id, owner)
+        # The delete cascades to the job's deliveries. A webhook attempt locks its delivery, then
+        # the job (to append its event): taking the deliveries first, in that order too, means the
+        # two wait for each other instead of deadlocking (PostgreSQL).
+        locked(Delivery.select(Delivery.id).where(Delivery.job == str(job_id))).execute()
+        job = get(job_id, owner, lock=True)
         if job.state in ACTIVE:
             raise Conflict(f"Job is {job.state}; cancel it before deleting it.", details={"job_id": job.id})
         Job.delete().where(Job.id == job.id).execute()
@@ -276,7 +289,7 @@ def recover(crash_report=lambda lease_owner: None, release=lambda job: None, on_
     for job in expired(now):
         release(job)
         with database.atomic():
-            job = Job.get_or_none(_expired(now) & (Job.id == job.id))
+            job = locked(Job.select().where(_expired(now) & (Job.id == job.id))).first()
             if job is None:
                 continue  # renewed or recovered meanwhile
             recovered.append(recover_one(job, crash_report(job.lease_owner), on_finished))

@@ -3,6 +3,11 @@
 A delivery row is written in the same transaction as the job's final state, so a crash
 can delay a webhook but never lose it. Delivery is at least once: receivers dedupe by the
 event `id`, as Reel Forge's documentation asks.
+
+Every worker process runs a dispatcher; each sends a delivery only after claiming it with a
+lease (FOR UPDATE SKIP LOCKED on PostgreSQL, the IMMEDIATE write lock on SQLite), so one
+process sends it. A dispatcher that dies mid-send leaves its lease to run out: then another
+sends it again, which is the "at least once".
 """
 
 import hashlib
@@ -15,8 +20,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import events
-from .db import Delivery, Job, checkpoint, database
+from . import events, jobs
+from .db import Delivery, Job, checkpoint, database, locked
 from .isotime import iso
 from .states import DeliveryState, JobState
 
@@ -25,6 +30,10 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 5
 BASE_DELAY = 5.0
 TIMEOUT = 10.0
+# A claimed delivery is this dispatcher's for this long: a send takes at most about TIMEOUT.
+LEASE_SECONDS = 3 * TIMEOUT
+# Deliveries attempted in one pass, before the dispatcher looks at its stop flag again.
+BATCH = 20
 USER_AGENT = "ReelForge-Webhooks/1.0"
 
 
@@ -94,28 +103,47 @@ def send(delivery: Delivery, session=requests) -> str | None:
 class Dispatcher:
     """Sends due deliveries; `loop()` does one pass, so tests step it with their own clock."""
 
-    def __init__(self, session=requests, clock=time.time):
+    def __init__(self, session=requests, clock=time.time, name="webhooks"):
         self.session = session
         self.clock = clock
+        self.name = jobs.lease_owner(name)
+
+    @staticmethod
+    def _unleased(now):
+        return (Delivery.state == DeliveryState.PENDING) & (
+            Delivery.lease_owner.is_null() | (Delivery.lease_expires_at < now))
+
+    def _due(self, now):
+        return (Delivery.select().where(self._unleased(now) & (Delivery.next_attempt_at <= now))
+                .order_by(Delivery.next_attempt_at, Delivery.id))
 
     def due(self):
-        return list(
-            Delivery.select()
-            .where((Delivery.state == DeliveryState.PENDING) & (Delivery.next_attempt_at <= self.clock()))
-            .order_by(Delivery.next_attempt_at)
-            .limit(20)
-        )
+        """The deliveries due now that no dispatcher holds, next first."""
+        return list(self._due(self.clock()).limit(BATCH))
+
+    def claim(self) -> Delivery | None:
+        """Lease the next due delivery to this dispatcher; None when none is due."""
+        now = self.clock()
+        with database.atomic():
+            delivery = locked(self._due(now).limit(1), skip_locked=True).first()
+            if delivery is None:
+                return None
+            Delivery.update(lease_owner=self.name, lease_expires_at=now + LEASE_SECONDS).where(
+                Delivery.id == delivery.id).execute()
+        return delivery
 
     def loop(self) -> int:
-        """Attempt every due delivery once; return how many were attempted."""
-        batch = self.due()
-        for delivery in batch:
+        """Claim and attempt the due deliveries, up to BATCH; return how many were attempted."""
+        attempted = 0
+        while attempted < BATCH and (delivery := self.claim()) is not None:
+            attempted += 1
             try:
                 self.attempt(delivery)
             except Exception:
-                # One row that cannot even be recorded must not stop the rows after it.
+                # One row that cannot even be recorded must not stop the rows after it; its lease
+                # keeps this pass from claiming it again.
                 log.exception("webhook %s: recording the attempt failed", delivery.id)
-        return len(batch)
+        return attempted
 
     def attempt(self, delivery):
         problem = send(delivery, self.session)
@@ -133,7 +161,12 @@ class Dispatcher:
             changes = {"next_attempt_at": now + backoff(attempts), "last_error": problem}
             message, level = f"Webhook to {where} failed ({problem}); retrying.", "warning"
         with database.atomic():
-            Delivery.update(attempts=attempts, **changes).where(Delivery.id == delivery.id).execute()
+            held = (Delivery.id == delivery.id) & (Delivery.lease_owner == self.name)
+            if not Delivery.update(attempts=attempts, lease_owner=None, lease_expires_at=None, **changes).where(
+                    held).execute():
+                log.warning("webhook %s: its lease ran out during the attempt; another dispatcher owns it now",
+                            delivery.id)
+                return
             events.append(delivery.job_id, "webhook", message, level=level,
                           payload={"attempt": attempts, "state": changes.get("state", DeliveryState.PENDING)})
         events.notify()
@@ -144,8 +177,9 @@ class Dispatcher:
             log.warning("webhook %s attempt %d: %s", delivery.id, attempts, problem)
 
     def next_due_in(self, default=5.0) -> float:
+        """Seconds until the next delivery no dispatcher holds is due, at most `default`."""
         first = (
-            Delivery.select(Delivery.next_attempt_at).where(Delivery.state == DeliveryState.PENDING)
+            Delivery.select(Delivery.next_attempt_at).where(self._unleased(self.clock()))
             .order_by(Delivery.next_attempt_at).first()
         )
         return default if first is None else max(0.0, min(default, first.next_attempt_at - self.clock()))
@@ -154,7 +188,8 @@ class Dispatcher:
         while not stopping.is_set():
             try:
                 self.loop()
-                events.wait(stopping.is_set, self.next_due_in())
+                # Woken by every commit (a notification), a delivery due now ends the wait at once.
+                events.wait(lambda: stopping.is_set() or self._due(self.clock()).exists(), self.next_due_in())
             except Exception:
                 log.exception("webhook dispatcher pass failed")
                 stopping.wait(5.0)

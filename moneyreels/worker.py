@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import crashes, events, jobs, kinds, netguard, posters, storage, transfer
+from . import crashes, events, jobs, kinds, netguard, posters, roster, storage, transfer
 from .db import Job, database
 from .render.ffmpeg import stop_renders_into
 from .webhooks import Dispatcher
@@ -111,11 +111,12 @@ class Heartbeat:
     """Renew a job's lease every LEASE_RENEW_SECONDS while its runner works, in a thread.
 
     A runner may block for minutes in one call (a provider request, an encoder pass); the lease
-    must outlive those, but not the process.
+    must outlive those, but not the process. Each renewal is also the worker's heartbeat in the roster.
     """
 
-    def __init__(self, context: JobContext):
+    def __init__(self, context: JobContext, beats: roster.Beats):
         self.context = context
+        self.beats = beats
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.run, name=f"lease-{context.job.id[:8]}", daemon=True)
 
@@ -124,6 +125,7 @@ class Heartbeat:
             while not self.done.wait(self.context.settings.lease_renew_seconds):
                 try:
                     self.context.renew()
+                    self.beats.beat(self.context.job.id, force=True)
                 except LeaseLost:
                     log.warning("job %s: lease lost; another worker takes it over", self.context.job.id)
                     return
@@ -161,16 +163,22 @@ class Worker:
         self.runners = kinds.runners() if runners is None else dict(runners)
         self.name = jobs.lease_owner(name)
         self.stopping = stopping or threading.Event()
+        self.beats = roster.Beats(self.name, settings.lease_renew_seconds)
 
     def loop(self) -> bool:
         """Take back expired jobs, then claim and run one job; return False when none was queued."""
         if self.stopping.is_set():
             return False
+        self.beats.beat()
         recover(self.settings)
         job = jobs.claim(self.name, self.settings.lease_seconds)
         if job is None:
             return False
-        self.run(job)
+        self.beats.beat(job.id)
+        try:
+            self.run(job)
+        finally:
+            self.beats.beat()
         return True
 
     def run(self, job):
@@ -234,7 +242,7 @@ class Worker:
         job = context.job
         store = storage.of(self.settings)
         try:
-            with Heartbeat(context):
+            with Heartbeat(context, self.beats):
                 context.checkpoint()
                 if store.separate and not context.dir.exists():
                     storage.download(store, job.id, context.dir)  # a retry resumes from the stored stages
@@ -258,15 +266,20 @@ class Worker:
         return State.COMPLETED, {"result_path": kept, "payload": {"resultPath": kept}}
 
     def run_forever(self, idle_wait=1.0):
-        """Loop until stopped; sleep on the event condition while the queue is empty."""
+        """Loop until stopped; sleep on the event condition while the queue is empty. Leave the roster at the end."""
         while not self.stopping.is_set():
             try:
                 if not self.loop():
-                    events.wait(self.stopping.is_set, idle_wait)
+                    # Woken by every commit (a notification), a queued job ends the wait at once.
+                    events.wait(lambda: self.stopping.is_set() or jobs.queued_exists(), idle_wait)
             except Exception:
                 # A broken database must not kill the thread silently; retry after a pause.
                 log.exception("worker %s loop failed", self.name)
                 self.stopping.wait(idle_wait)
+        try:
+            self.beats.retire()
+        except Exception:
+            log.exception("worker %s could not leave the roster; its row goes stale", self.name)
 
 
 class WorkerPool:

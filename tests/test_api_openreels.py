@@ -283,3 +283,28 @@ def test_retry_validates_its_keys(client):
 def test_a_last_event_id_that_is_not_ascii_digits_is_ignored(client, finished):
     stream = frames(read_stream(client, f"/api/v1/jobs/{finished}/events", {"Last-Event-ID": "²"}))
     assert stream[0]["event"] == "job:snapshot" and stream[-1]["event"] == "job:completed"
+
+
+def test_health_lists_each_worker_with_its_job_heartbeat_and_staleness(app, client, settings):
+    from moneyreels.db import WorkerBeat
+
+    seen = []
+
+    def look(ctx):
+        seen.append(client.get("/api/v1/health").json)
+
+    worker = Worker(settings, {"look": look})
+    job = jobs.create("look", {})
+    assert worker.loop() is True
+    [running] = seen[0]["workers"]
+    assert running["name"] == worker.name and running["pid"] == os.getpid() and running["job"] == job.id
+    assert running["stale"] is False and running["heartbeatAgeSeconds"] < settings.lease_seconds
+    assert seen[0]["worker"] == "running"
+    [idle] = client.get("/api/v1/health").json["workers"]
+    assert idle["job"] is None
+    # No heartbeat for longer than a lease: the process died or hung.
+    WorkerBeat.update(heartbeat_at=WorkerBeat.heartbeat_at - settings.lease_seconds - 1).execute()
+    body = client.get("/api/v1/health").json
+    assert body["workers"][0]["stale"] is True and body["worker"] == "stopped" and body["status"] == "degraded"
+    worker.beats.retire()
+    assert client.get("/api/v1/health").json["workers"] == []

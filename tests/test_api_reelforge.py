@@ -270,7 +270,7 @@ def test_rate_limit_is_per_client_with_retry_after(settings):
     assert limited.get("/v1/jobs/x", headers=bearer("b")).status_code == 404
 
 
-def test_rate_limiter_window_slides():
+def test_rate_limiter_window_slides(app):
     from moneyreels.api.limits import RateLimiter
 
     now = [0.0]
@@ -292,3 +292,17 @@ def test_duck_under_an_unknown_layer_is_400_naming_the_field(client):
     error = assert_error(submit(client, manifest), 400, "validation_error")
     assert "media_settings.duck_under.layer" in error["message"] and "'voice'" in error["message"]
     assert Job.select().count() == 0
+
+
+def test_a_rate_limit_is_shared_by_every_limiter_on_the_database(app):
+    """Two web processes each hold their own limiter; the count they share lives in the database."""
+    from moneyreels.api.limits import RateLimiter
+
+    now = [100.0]
+    one, other = (RateLimiter(2, 10, clock=lambda: now[0], name="api") for _ in range(2))
+    assert one.hit("c") == 0 and other.hit("c") == 0
+    assert one.hit("c") == pytest.approx(10) and other.hit("c") == pytest.approx(10)
+    assert RateLimiter(2, 10, clock=lambda: now[0], name="reelforge").hit("c") == 0  # another limit counts apart
+    assert other.hit("d") == 0  # and so does another client
+    now[0] = 110.5
+    assert other.hit("c", record=False) == 0 and one.hit("c") == 0

@@ -3,6 +3,7 @@
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,29 @@ def test_a_busy_port_says_which_variable_to_change(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert lines == [f"error: port {port} on 127.0.0.1 is already in use; set PORT to a free port "
                      f"(for example PORT={port + 1})"]
+
+
+def test_migrate_adds_what_an_older_sqlite_file_lacks_and_exits(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:  # the job table before leases, without the other tables
+        conn.execute("create table job (id varchar(255) primary key, kind varchar(255), state varchar(255), "
+                     "cancel_requested integer, request text, owner varchar(255), idempotency_key varchar(255), "
+                     "request_hash varchar(255), stages text, outputs text, result_path varchar(255), error text, "
+                     "attempts integer, claimed_by varchar(255), created_at real, started_at real, "
+                     "completed_at real, updated_at real)")
+        conn.execute("insert into job values ('old', 'tick', 'completed', 0, '{}', '', null, null, '{}', '{}', null, "
+                     "null, 1, 'host:1:worker-1', 0, 0, 0, 0)")
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": f"sqlite:///{path}", "DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "app.py", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"the tables of the SQLite file {path} are up to date" in done.stderr
+    with sqlite3.connect(path) as conn:
+        columns = {row[1] for row in conn.execute("pragma table_info(job)")}
+        tables = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+        assert conn.execute("select id, state from job").fetchall() == [("old", "completed")]
+    assert {"lease_owner", "lease_expires_at"} <= columns
+    assert {"event", "delivery"} <= tables
 
 
 @pytest.mark.parametrize("command", ["serve", "worker"])

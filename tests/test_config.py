@@ -67,3 +67,27 @@ def test_the_app_searches_the_fonts_folder_of_its_settings(settings, monkeypatch
         assert fonts.font_dirs()[-1] == str(tmp_path / "fonts")
     finally:
         db.database.close()
+
+
+def test_database_url_is_a_secret_and_a_bad_one_is_named_without_its_value(caplog):
+    url = "postgresql://reels:hunter2-db@db.example:5432/moneyreels"
+    settings = load_settings({"DATABASE_URL": url})
+    assert settings.connection_url == url and settings.database_path is None
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("moneyreels.test").info("settings: %s %r", settings, settings)
+    assert all("hunter2" not in text for text in (repr(settings), settings.model_dump_json(), caplog.text))
+    assert db.describe(url) == "PostgreSQL database moneyreels on db.example:5432"
+    with pytest.raises(ConfigurationError, match="DATABASE_URL: .*sqlite:/// or postgresql://") as refused:
+        load_settings({"DATABASE_URL": "mysql://reels:hunter2-db@db.example/moneyreels"})
+    assert "hunter2" not in str(refused.value)
+
+
+def test_the_sqlite_file_is_data_dirs_unless_database_url_names_one(tmp_path):
+    assert load_settings({"DATA_DIR": str(tmp_path)}).connection_url == f"sqlite:///{tmp_path}/moneyreels.sqlite3"
+    named = load_settings({"DATABASE_URL": f"sqlite:///{tmp_path}/elsewhere/reels.db"})
+    assert named.database_path == tmp_path / "elsewhere" / "reels.db"
+    create_app(named.model_copy(update={"media_dir": tmp_path / "media"}))
+    try:
+        assert named.database_path.is_file()
+    finally:
+        db.database.close()

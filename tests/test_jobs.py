@@ -88,7 +88,7 @@ def test_event_ids_never_reused_after_delete_and_restart(app, settings):
     assert Event.select().count() == 0
 
     db.database.close()
-    db.connect(settings.database_path)
+    db.connect(settings.connection_url)
     second = jobs.create("tick", {})
     ids = [event.id for event in events.after(second.id)]
     assert ids and min(ids) > highest
@@ -288,6 +288,7 @@ def test_sweep_orphans_removes_folders_without_jobs(app, settings):
     assert jobs.job_dir(settings.jobs_dir, kept.id).exists()
 
 
+@pytest.mark.sqlite
 def test_database_is_wal_and_sound(app):
     assert db.database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.integrity_ok()

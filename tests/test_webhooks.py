@@ -143,7 +143,7 @@ def test_a_slow_receiver_times_out(client, settings, receiver, monkeypatch):
 def test_a_pending_delivery_survives_a_restart(client, settings, receiver):
     render_with_hook(client, settings, receiver)
     db.database.close()
-    db.connect(settings.database_path)
+    db.connect(settings.connection_url)
     assert Dispatcher().loop() == 1
     assert len(receiver.requests) == 1
 
@@ -203,6 +203,7 @@ def test_a_delivery_that_cannot_be_sent_fails_alone_and_the_next_is_delivered(cl
     assert failed.next_attempt_at > good.next_attempt_at
 
 
+@pytest.mark.sqlite
 def test_the_scrubbed_secret_leaves_the_database_and_its_wal(client, settings, receiver):
     secret = "whsec_" + "q7" * 20
     render_with_hook(client, settings, receiver, webhook_secret=secret)
@@ -212,3 +213,18 @@ def test_the_scrubbed_secret_leaves_the_database_and_its_wal(client, settings, r
     assert Delivery.get().state == "delivered"
     for path in files:
         assert not path.exists() or secret.encode() not in path.read_bytes(), path.name
+
+
+def test_a_claimed_delivery_is_sent_by_its_claimer_only_until_its_lease_runs_out(client, settings, receiver):
+    render_with_hook(client, settings, receiver)
+    clock = Clock(Delivery.get().next_attempt_at)
+    first, second = Dispatcher(clock=clock), Dispatcher(clock=clock)
+    claimed = first.claim()
+    assert claimed is not None and Delivery.get().lease_owner == first.name
+    assert second.loop() == 0 and receiver.requests == []  # another process's claim is left alone
+    clock.now += webhooks.LEASE_SECONDS + 1  # the first dispatcher died mid-send
+    assert second.loop() == 1 and len(receiver.requests) == 1
+    assert Delivery.get().state == "delivered" and Delivery.get().lease_owner is None
+    first.attempt(claimed)  # the first one comes back: its lease is gone, so it records nothing
+    assert Delivery.get().attempts == 1
+    assert [e.type for e in Job.get().events].count("webhook") == 1

@@ -58,7 +58,7 @@ def check_key(key: str) -> str:
     """Return the owner of a configured key, or raise Unauthorized (RateLimited after many wrong ones)."""
     keys = current_app.config["SETTINGS"].api_keys
     failures = current_app.extensions.setdefault(
-        "moneyreels.failed_keys", RateLimiter(FAILED_KEYS_ALLOWED, FAILED_KEYS_WINDOW))
+        "moneyreels.failed_keys", RateLimiter(FAILED_KEYS_ALLOWED, FAILED_KEYS_WINDOW, name="failed_keys"))
     client = request.remote_addr or ""
     # Checked before the key: a throttled client learns nothing, not even from a right guess.
     wait = failures.hit(client, record=False)

@@ -8,11 +8,10 @@ import uuid
 from typing import Literal
 
 from flask import Blueprint, current_app, request
-from peewee import fn
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import jobs, keyring, kinds
-from ..db import Job, database
+from ..db import Job, database, json_member
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..pipeline.request import GenerateRequest
 from ..states import JobState
@@ -98,9 +97,8 @@ def members(batch_id: str) -> list[Job]:
         uuid.UUID(batch_id)
     except ValueError:
         raise InvalidRequest("Invalid batch ID format: expected a UUID.", code="invalid_id") from None
-    found = list(Job.select().where((Job.owner == current_owner())
-                                    & (fn.json_extract(Job.request, "$.batch") == batch_id))
-                 .order_by(fn.json_extract(Job.request, "$.batchIndex")))
+    found = list(Job.select().where((Job.owner == current_owner()) & (json_member(Job.request, "batch") == batch_id))
+                 .order_by(json_member(Job.request, "batchIndex", integer=True)))
     if not found:
         raise NotFound("Batch not found.", details={"batch_id": batch_id})
     return found

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
-from .. import db, jobs, keyring, kinds, posters, storage
+from .. import jobs, keyring, kinds, posters, roster, storage
 from ..config import PROVIDER_KEYS
 from ..states import StageStatus
 from ..kinds import generate
@@ -158,12 +158,14 @@ def streamed(job) -> dict:
 def health():
     settings = current_app.config["SETTINGS"]
     try:
-        db.database.execute_sql("SELECT 1").fetchone()
+        workers = roster.listing(stale_after=settings.lease_seconds)
         database = "connected"
     except Exception:
-        database = "unavailable"
+        workers, database = [], "unavailable"
     pool = current_app.extensions.get("moneyreels.pool")
-    worker = "running" if pool and pool.alive() else "stopped"
+    running = (pool and pool.alive()) or any(not worker["stale"] for worker in workers)
+    worker = "running" if running else "stopped"
+    # A web process without workers of its own is healthy: it serves while the workers restart.
     healthy = database == "connected" and (worker == "running" or settings.workers == 0)
     return Health(
         status="healthy" if healthy else "degraded",
@@ -171,6 +173,7 @@ def health():
         redis="unused",
         database=database,
         worker=worker,
+        workers=workers,
         jobsDir="exists" if Path(settings.jobs_dir).is_dir() else "missing",
         keys={name: name in settings.provider_keys for name in PROVIDER_KEYS},
         links={"self": link("/api/v1/health")},

@@ -75,11 +75,23 @@ class CancelledJob(Strict):
     links: Links = links()
 
 
+class WorkerHealth(Strict):
+    name: str = Field(description="host:pid:thread:nonce, as in the lease of the job it runs")
+    host: str
+    pid: int
+    job: str | None = Field(description="the job it runs; null when idle")
+    startedAt: Timestamp
+    heartbeatAgeSeconds: float
+    stale: bool = Field(description="no heartbeat for longer than a lease: dead, hung or cut off from the database")
+
+
 class Health(Strict):
     status: Literal["healthy", "degraded"]
     redis: Literal["unused"] = Field(description="OpenReels' field; there is no Redis: the queue is the database.")
     database: Literal["connected", "unavailable"]
-    worker: Literal["running", "stopped"]
+    worker: Literal["running", "stopped"] = Field(
+        description="running: this process's workers run, or a worker anywhere sent a heartbeat within a lease")
+    workers: list[WorkerHealth] = Field(description="every worker of every process on the shared database")
     jobsDir: Literal["exists", "missing"]
     keys: dict[str, bool]
     links: Links = links()
