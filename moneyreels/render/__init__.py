@@ -23,14 +23,17 @@ log = logging.getLogger(__name__)
 # Share of the progress bar each phase ends at; encoding takes the rest.
 _FETCHED, _PLANNED, _DRAWN = 0.10, 0.12, 0.15
 _PROGRESS_INTERVAL = 0.25
+# libx264 settings of every render; bench/render_bench.py holds the measurements behind them.
+PRESET = "veryfast"
+CRF = 23
 
 
 @dataclass
 class RenderOptions:
     media_dirs: list[Path]  # local assets must resolve inside one of these
     work_dir: Path  # scratch for downloads and drawn PNGs; the caller creates and removes it
-    preset: str = "veryfast"
-    crf: int = 23
+    preset: str = PRESET
+    crf: int = CRF
     max_asset_bytes: int = 500 * 1024 * 1024
     max_duration_seconds: float = 60
     max_trim_seconds: float = 300
@@ -91,9 +94,7 @@ def render(
 
         report(_DRAWN, "Encoding")
         partial = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.part")
-        # x264 defaults to 1.5 threads per core; one per core is as fast here and holds fewer 1080p frames.
-        encode = ["-map", "[vout]", "-map", "[aout]", "-c:v", "libx264", "-preset", options.preset,
-                  "-crf", str(options.crf), "-threads:v", str(os.cpu_count() or 1), "-pix_fmt", "yuv420p",
+        encode = ["-map", "[vout]", "-map", "[aout]", *video_codec_args(options.preset, options.crf),
                   "-c:a", "aac", "-b:a", "160k",
                   "-frames:v", str(plan.frames), "-movflags", "+faststart", "-f", "mp4", "-y", str(partial)]
         try:
@@ -110,6 +111,13 @@ def render(
     for warning in warnings:
         log.warning("render: %s", warning)
     return RenderResult(plan.frames / plan.fps, plan.width, plan.height, plan.fps, warnings)
+
+
+def video_codec_args(preset: str, crf: int) -> list[str]:
+    """Return the output options that encode H.264 as every render does."""
+    # x264 defaults to 1.5 threads per core; one per core is as fast here and holds fewer 1080p frames.
+    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-threads:v", str(os.cpu_count() or 1),
+            "-pix_fmt", "yuv420p"]
 
 
 class _Reporter:
