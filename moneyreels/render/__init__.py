@@ -23,9 +23,12 @@ log = logging.getLogger(__name__)
 # Share of the progress bar each phase ends at; encoding takes the rest.
 _FETCHED, _PLANNED, _DRAWN = 0.10, 0.12, 0.15
 _PROGRESS_INTERVAL = 0.25
-# libx264 settings of every render; bench/render_bench.py holds the measurements behind them.
-PRESET = "veryfast"
+# libx264 settings of every render. superfast with veryfast's macroblock-tree rate control (which
+# superfast turns off) codes the bench reel's frames in two thirds of veryfast's CPU time at the
+# same size and SSIM (README, Performance).
+PRESET = "superfast"
 CRF = 23
+_X264_PARAMS = {"superfast": "mbtree=1:rc-lookahead=10"}
 
 
 @dataclass
@@ -116,7 +119,8 @@ def render(
 def video_codec_args(preset: str, crf: int) -> list[str]:
     """Return the output options that encode H.264 as every render does."""
     # x264 defaults to 1.5 threads per core; one per core is as fast here and holds fewer 1080p frames.
-    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-threads:v", str(os.cpu_count() or 1),
+    params = ["-x264-params", _X264_PARAMS[preset]] if preset in _X264_PARAMS else []
+    return ["-c:v", "libx264", "-preset", preset, *params, "-crf", str(crf), "-threads:v", str(os.cpu_count() or 1),
             "-pix_fmt", "yuv420p"]
 
 
