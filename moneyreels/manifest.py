@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from . import easing
 from .values import layout_box, parse_box_shadow, parse_color, parse_length
 
 MediaType = Literal["video", "audio", "image"]
@@ -29,6 +30,8 @@ MAX_ASSETS = MAX_LAYERS = MAX_TEXT_OVERLAYS = 100
 MAX_CAPTION_TRACKS, MAX_CAPTION_WORDS, MAX_WORDS_PER_PAGE = 10, 2000, 20
 MAX_TEXT_CHARS, MAX_WORD_CHARS = 2000, 100
 MAX_ID_CHARS, MAX_URL_CHARS = 200, 8192
+MAX_KEYFRAMES = 100  # per property of a layer
+MAX_SCALE, MAX_ROTATION = 10.0, 3600.0  # keyframed scale (times the box), rotation (degrees either way)
 
 
 def Bounded(low: float, high: float, *, above: bool = False):
@@ -72,7 +75,13 @@ def _check_box_shadow(value):
     return value
 
 
+def _check_easing(value):
+    easing.parse(value)
+    return value
+
+
 Color = Annotated[str, Field(max_length=100), AfterValidator(_check_color)]
+Easing = Annotated[str, Field(max_length=100), AfterValidator(_check_easing)]
 Length = Annotated[str | float, AfterValidator(_check_length)]
 
 
@@ -169,7 +178,7 @@ class Motion(Model):
 
     type: Literal["zoom_in", "zoom_out", "pan_left", "pan_right", "static"]
     intensity: Bounded(0, 1, above=True) = 0.15
-    easing: Literal["linear", "ease_in_out"] = "linear"
+    easing: Easing = "linear"
 
 
 class Transition(Model):
@@ -177,6 +186,82 @@ class Transition(Model):
 
     type: Literal["crossfade", "slide", "wipe"]
     duration_seconds: PositiveSeconds = 0.5
+
+
+def _keyframe(name: str, low: float, high: float) -> type:
+    """A keyframe model whose value lies in [low, high]."""
+    class Keyframe(Model):
+        time: Seconds  # from the layer's start
+        value: Bounded(low, high)
+        easing: Easing = "linear"  # shapes the way from the previous keyframe to this one
+
+    Keyframe.__name__ = Keyframe.__qualname__ = f"{name}Keyframe"
+    return Keyframe
+
+
+def _keyframe_list(name: str, low: float, high: float):
+    return Count(_keyframe(name, low, high), MAX_KEYFRAMES, minimum=1) | None
+
+
+VISUAL_PROPERTIES = ("opacity", "x", "y", "scale", "rotation")
+
+
+class Keyframes(Model):
+    """Extension: values of a layer's properties over its time, eased between keyframes."""
+
+    opacity: _keyframe_list("Opacity", 0, 1) = None
+    x: _keyframe_list("X", -MAX_LENGTH_PX, MAX_LENGTH_PX) = None  # px right of the layout position
+    y: _keyframe_list("Y", -MAX_LENGTH_PX, MAX_LENGTH_PX) = None  # px below it
+    scale: _keyframe_list("Scale", 0, MAX_SCALE) = None  # about the box's centre
+    rotation: _keyframe_list("Rotation", -MAX_ROTATION, MAX_ROTATION) = None  # degrees clockwise
+    volume: _keyframe_list("Volume", 0, MAX_VOLUME) = None  # times media_settings.volume
+
+    @model_validator(mode="after")
+    def _times_increase(self):
+        for name in (*VISUAL_PROPERTIES, "volume"):
+            keys = getattr(self, name) or []
+            if any(b.time <= a.time for a, b in zip(keys, keys[1:])):
+                raise ValueError(f"{name}: keyframe times must increase")
+        return self
+
+    def visual(self) -> bool:
+        return any(getattr(self, name) for name in VISUAL_PROPERTIES)
+
+
+ANIMATION_TYPES = ("fade", "slide", "pop", "scale", "wipe", "blur")
+
+
+class Animation(Model):
+    """Extension: how a picture enters (`in`) or leaves (`out`, the entrance played backwards)."""
+
+    type: Literal[ANIMATION_TYPES]
+    duration_seconds: PositiveSeconds = 0.5
+    easing: Easing | None = None  # default: ease-out entering, ease-in leaving (pop: an overshoot)
+    direction: Literal["left", "right", "top", "bottom"] | None = None  # slide, wipe: the side it comes from
+    distance: Length | None = None  # slide: how far it travels, px or % of its box; default 100%
+    fade: bool = False  # slide: fade in (out) as it moves
+
+    @model_validator(mode="after")
+    def _options_fit_type(self):
+        if self.direction is not None and self.type not in ("slide", "wipe"):
+            raise ValueError("direction applies to slide and wipe only")
+        if (self.distance is not None or self.fade) and self.type != "slide":
+            raise ValueError("distance and fade apply to slide only")
+        return self
+
+
+class TextAnimation(Animation):
+    type: Literal[(*ANIMATION_TYPES, "typewriter")]
+
+
+class Animations(Model):
+    enter: Animation | None = Field(None, alias="in")
+    exit: Animation | None = Field(None, alias="out")
+
+
+class TextAnimations(Animations):
+    enter: TextAnimation | None = Field(None, alias="in")
+    exit: TextAnimation | None = Field(None, alias="out")
 
 
 class Layer(Model):
@@ -191,6 +276,8 @@ class Layer(Model):
     media_settings: MediaSettings = Field(default_factory=MediaSettings)
     motion: Motion | None = None
     transition: Transition | None = None
+    animations: Animations | None = None
+    keyframes: Keyframes | None = None
 
     @model_validator(mode="after")
     def _image_needs_duration(self):
@@ -199,6 +286,22 @@ class Layer(Model):
         if self.motion is not None and self.type != "image":
             raise ValueError("motion is only supported on image layers")
         return self
+
+    @model_validator(mode="after")
+    def _moves_fit_type(self):
+        if self.type == "audio" and (self.animations is not None or self.keyframes and self.keyframes.visual()):
+            raise ValueError("animations and keyframes of opacity, x, y, scale and rotation need a picture: "
+                             "an audio layer has none")
+        if self.type == "image" and self.keyframes and self.keyframes.volume:
+            raise ValueError("keyframes.volume: an image layer has no sound")
+        if self.moves() and self.style.box_shadow:
+            raise ValueError("style.box_shadow cannot be combined with animations or keyframes")
+        return self
+
+    def moves(self) -> bool:
+        """Return whether the layer's picture is animated or keyframed."""
+        return self.type != "audio" and bool(self.animations and (self.animations.enter or self.animations.exit)
+                                             or self.keyframes and self.keyframes.visual())
 
 
 class TextStyle(Model):
@@ -229,11 +332,19 @@ class TextTime(TimeSpan):
     duration_seconds: PositiveSeconds
 
 
-class TextAnimation(Model):
-    """Extension: how a text overlay enters (it then holds until its end)."""
+class TextEntrance(Model):
+    """Extension (first form): how a text overlay enters; the same as animations.in."""
 
     type: Literal["pop", "slide", "type_on"]
     duration_seconds: float = Field(0.4, gt=0, le=5)
+
+    def as_animation(self) -> TextAnimation:
+        """Return the animations.in this entrance stands for."""
+        if self.type == "slide":  # rises a fifth of its box into place, fading in
+            return TextAnimation(type="slide", direction="bottom", distance="20%", fade=True,
+                                 duration_seconds=self.duration_seconds)
+        kind = "typewriter" if self.type == "type_on" else self.type
+        return TextAnimation(type=kind, duration_seconds=self.duration_seconds)
 
 
 class TextOverlay(Model):
@@ -242,7 +353,22 @@ class TextOverlay(Model):
     time: TextTime
     layout: Layout = Field(default_factory=Layout)
     style: TextStyle = Field(default_factory=TextStyle)
-    animation: TextAnimation | None = None
+    animation: TextEntrance | None = None
+    animations: TextAnimations | None = None
+    keyframes: Keyframes | None = None
+
+    @model_validator(mode="after")
+    def _one_entrance(self):
+        if self.animation is not None and self.animations is not None and self.animations.enter is not None:
+            raise ValueError("animation and animations.in both set an entrance: use animations.in")
+        if self.keyframes and self.keyframes.volume:
+            raise ValueError("keyframes.volume: a text overlay has no sound")
+        return self
+
+    def entrance(self) -> TextAnimation | None:
+        if self.animation is not None:
+            return self.animation.as_animation()
+        return self.animations.enter if self.animations else None
 
 
 class CaptionWord(Model):

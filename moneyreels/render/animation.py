@@ -1,112 +1,202 @@
-"""Animate a text overlay in: its drawn image becomes a short run of frames, then holds.
+"""Animate a layer's picture: enter/exit presets and keyframes, as per-frame filters in the graph.
 
-Every frame keeps the overlay's box, so an animated overlay is still one sprite track (one
-concat input and one overlay in the graph) however many frames its entrance takes.
+Presets become keyframe tracks, so an entrance, an exit and the user's keyframes of one
+property combine (opacity and scale multiply; x, y and rotation add). Every value is an
+ffmpeg expression of the frame's time, evaluated once per frame by the filter that uses it:
+opacity and wipes choose a window (`crop` offsets) of a small lookup picture that is then
+stretched into the layer's alpha mask; blur shrinks and regrows the picture (`scale`
+with `eval=frame`); rotation is `rotate`, scale a `scale` with `eval=frame`, and x and y the
+overlay's position. Nothing is evaluated per pixel.
 """
+
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-# An ease-out with a small overshoot: the text lands slightly large and settles.
-OVERSHOOT = 1.7
-# Rows with less than this share of the solid ink of the lines around them are a gap between lines.
-GAP_SHARE = 0.5
+from moneyreels import easing
+from moneyreels.easing import Key, keys_expr, keys_of, number
+from moneyreels.manifest import Animation, Keyframes, VISUAL_PROPERTIES
+from moneyreels.render.graph import Graph
+from moneyreels.render.segments import merge_mask
+from moneyreels.values import parse_length
+
+POP_FROM = 0.3  # a pop grows from 30 % of its size
+BACK_OUT = "cubic-bezier(0.34,1.56,0.64,1)"  # lands a little large and settles
+BACK_IN = "cubic-bezier(0.36,0,0.66,-0.56)"  # draws back a little, then goes
+BLUR_SHRINK = 24  # a fully blurred picture is shrunk to 1/24 of its size and grown back
+SIDES = {"left": "x", "right": "x", "top": "y", "bottom": "y"}
+REST = {"opacity": 1, "x": 0, "y": 0, "scale": 1, "rotation": 0, "blur": 0}  # values that leave a picture as it is
 
 
-def animate(image: Image.Image, kind: str, start: float, end: float, seconds: float, fps: float) -> list[tuple]:
-    """Return (start, end, image) frames: the entrance over `seconds`, then the whole image until `end`."""
-    steps = min(int(round(seconds * fps)), int((end - start) * fps) - 1)
-    if steps < 2:
-        return [(start, end, image)]
-    draw = _KINDS[kind]
-    frames = [(start + i / fps, start + (i + 1) / fps, draw(image, (i + 1) / (steps + 1))) for i in range(steps)]
-    return frames + [(start + steps / fps, end, image)]
+@dataclass(frozen=True)
+class Moves:
+    """A layer's animated properties: keyframe tracks, times from the layer's start."""
+
+    tracks: dict[str, list[list[Key]]] = field(default_factory=dict)  # property -> tracks
+    wipes: list[tuple[str, list[Key]]] = field(default_factory=list)  # (side the reveal starts from, share shown)
+
+    def __bool__(self) -> bool:
+        return bool(self.wipes or any(self.tracks.get(name) for name in (*VISUAL_PROPERTIES, "blur")))
+
+    def get(self, name: str) -> list[list[Key]]:
+        return self.tracks.get(name, [])
+
+    def moving_spans(self) -> list[tuple[float, float]] | None:
+        """Return the merged (start, end) times in which some value moves, or None if one never comes to rest.
+
+        Outside these spans the picture is drawn as it is, so it needs no per-frame filters.
+        """
+        tracks = [(REST[name], keys) for name, group in self.tracks.items() if name in REST for keys in group]
+        tracks += [(1, keys) for _, keys in self.wipes]
+        if any(keys[0].value != rest or keys[-1].value != rest for rest, keys in tracks):
+            return None
+        spans = []
+        for start, end in sorted((keys[0].time, keys[-1].time) for _, keys in tracks):
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+            else:
+                spans.append((start, end))
+        return spans
 
 
-def _ease_back(t: float) -> float:
-    t -= 1
-    return 1 + t * t * ((OVERSHOOT + 1) * t + OVERSHOOT)
+def plan_moves(entrance: Animation | None, exit_: Animation | None, keyframes: Keyframes | None,
+               duration: float, box_w: int, box_h: int, fps: float) -> Moves:
+    """Return the layer's tracks: its keyframes, then its entrance and exit as keyframes.
 
-
-def _ease_out(t: float) -> float:
-    return 1 - (1 - t) ** 3
-
-
-def _pop(image: Image.Image, t: float) -> Image.Image:
-    """Scale up from 30% about the centre of the ink, overshooting a little, fading in."""
-    scale = 0.3 + 0.7 * _ease_back(t)
-    ink = image.getchannel("A").getbbox()
-    if not ink:
-        return image
-    w, h = image.size
-    glyphs = image.crop(ink)
-    size = (max(1, round(glyphs.width * scale)), max(1, round(glyphs.height * scale)))
-    scaled = _faded(glyphs.resize(size, Image.Resampling.BILINEAR), min(1.0, 2 * t))
-    cx, cy = (ink[0] + ink[2]) / 2, (ink[1] + ink[3]) / 2
-    frame = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    visible, position = _clip(scaled, w, h, cx - size[0] / 2, cy - size[1] / 2)
-    frame.alpha_composite(visible, position)
-    return frame
-
-
-def _slide(image: Image.Image, t: float) -> Image.Image:
-    """Rise a fifth of the box height into place, fading in."""
-    w, h = image.size
-    shift = round(h * 0.2 * (1 - _ease_out(t)))
-    frame = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    frame.paste(_faded(image, _ease_out(t)).crop((0, 0, w, h - shift)), (0, shift))
-    return frame
-
-
-def _type_on(image: Image.Image, t: float) -> Image.Image:
-    """Reveal the text line by line, left to right, as if typed."""
-    alpha = np.asarray(image.getchannel("A"))
-    lines = []
-    for top, bottom in _ink_rows(alpha):
-        columns = np.flatnonzero(alpha[top:bottom].any(axis=0))
-        if columns.size:
-            lines.append((top, bottom, int(columns[0]), int(columns[-1] - columns[0]) + 1))
-    shown = t * sum(line[3] for line in lines)
-    mask = np.zeros_like(alpha)
-    for top, bottom, left, width in lines:
-        reveal = int(min(width, max(0.0, shown)))
-        mask[top:bottom, : left + reveal] = 255
-        shown -= width
-    frame = image.copy()
-    frame.putalpha(Image.fromarray(np.minimum(alpha, mask)))
-    return frame
-
-
-def _ink_rows(alpha: np.ndarray) -> list[tuple[int, int]]:
-    """Return the (top, bottom) row bands of the image's lines of text.
-
-    Strokes, shadows, ascenders and descenders bleed across the gap between lines, so a gap is
-    a run of rows with less than half the solid ink of the fullest rows above and below it (the
-    holes of an "0" never get that low). Bands meet in the middle of each gap.
+    An entrance starts on the layer's first frame and an exit ends on its last, so both
+    show the whole way, from the first value to the last.
     """
-    counts = (alpha > 200).sum(axis=1).astype(float)
-    above, below = np.maximum.accumulate(counts), np.maximum.accumulate(counts[::-1])[::-1]
-    gap = counts < GAP_SHARE * np.minimum(above, below)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], gap.astype(np.int8), [0]])))
-    cuts = [0] + [(top + bottom) // 2 for top, bottom in zip(edges[::2], edges[1::2])] + [alpha.shape[0]]
-    return list(zip(cuts, cuts[1:]))
+    last = max(0.0, duration - 1 / fps)
+    moves = Moves()
+    for name in VISUAL_PROPERTIES:
+        keys = getattr(keyframes, name, None) if keyframes else None
+        if keys:
+            moves.tracks.setdefault(name, []).append(keys_of(keys))
+    for animation, leaving in ((entrance, False), (exit_, True)):
+        if animation is None:
+            continue
+        length = max(min(animation.duration_seconds, last), 1e-3)
+        for name, start, rest, curve, share in _preset(animation, leaving, box_w, box_h):
+            span = length * share
+            keys = ([Key(last - span, rest), Key(last, start, curve)] if leaving
+                    else [Key(0.0, start), Key(span, rest, curve)])
+            if name.startswith("wipe:"):
+                moves.wipes.append((name[5:], keys))
+            else:
+                moves.tracks.setdefault(name, []).append(keys)
+    return moves
 
 
-def _faded(image: Image.Image, opacity: float) -> Image.Image:
-    if opacity >= 1:
-        return image
-    faded = image.copy()
-    faded.putalpha(image.getchannel("A").point(lambda a: round(a * opacity)))
-    return faded
+def _preset(animation: Animation, leaving: bool, box_w: int, box_h: int) -> list[tuple]:
+    """Return the entrance as (property, value it starts at, value at rest, curve, share of the duration)."""
+    kind = animation.type
+    spec = animation.easing or ((BACK_IN if leaving else BACK_OUT) if kind == "pop"
+                                else ("ease-in" if leaving else "ease-out"))
+    curve, linear = easing.parse(spec), easing.NAMED["linear"]
+    if kind == "fade":
+        return [("opacity", 0, 1, curve, 1)]
+    if kind == "pop":
+        return [("scale", POP_FROM, 1, curve, 1), ("opacity", 0, 1, linear, 0.5)]
+    if kind == "scale":
+        return [("scale", 0, 1, curve, 1)]
+    if kind == "blur":
+        return [("blur", 1, 0, curve, 1), ("opacity", 0, 1, linear, 0.5)]
+    if kind == "typewriter":
+        return [("reveal", 0, 1, curve, 1)]
+    side = animation.direction or "left"
+    if kind == "wipe":
+        return [(f"wipe:{side}", 0, 1, curve, 1)]
+    axis = SIDES[side]
+    distance = parse_length(animation.distance if animation.distance is not None else "100%",
+                            box_w if axis == "x" else box_h)
+    offset = -distance if side in ("left", "top") else distance
+    return [(axis, offset, 0, curve, 1)] + ([("opacity", 0, 1, curve, 1)] if animation.fade else [])
 
 
-def _clip(image: Image.Image, w: int, h: int, x: float, y: float) -> tuple[Image.Image, tuple[int, int]]:
-    """Crop `image` placed at (x, y) to a w x h frame; return the visible part and its position."""
-    x, y = round(x), round(y)
-    left, top = max(0, -x), max(0, -y)
-    right, bottom = min(image.width, w - x), min(image.height, h - y)
-    return image.crop((left, top, right, bottom)), (x + left, y + top)
+def _combined(tracks: list[list[Key]], t: str, product: bool) -> str:
+    joiner = "*" if product else "+"
+    return "(" + joiner.join(keys_expr(keys, t) for keys in tracks) + ")"
 
 
-_KINDS = {"pop": _pop, "slide": _slide, "type_on": _type_on}
-KINDS = tuple(_KINDS)
+def animate_stream(g: Graph, label: str, w: int, h: int, alpha: bool, moves: Moves, frames: tuple[int, int],
+                   work_dir: Path) -> str:
+    """Return the stream with its opacity, wipes, blur, rotation and scale applied.
+
+    The stream holds frames [first, end) of the layer, its pts counting frames from the layer's start.
+    """
+    label = _masked(g, label, w, h, alpha, moves, frames, work_dir)
+    if moves.get("blur"):
+        amount = f"clip({_combined(moves.get('blur'), 't', product=False)},0,1)"
+        shrink = f"(1+{BLUR_SHRINK - 1}*{amount})"
+        label = g.chain([label], [f"scale=w='max(2,round(iw/{shrink}))':h='max(2,round(ih/{shrink}))'"
+                                  ":eval=frame:flags=area", f"scale={w}:{h}:flags=bicubic"])
+    if moves.get("rotation"):
+        side = -(-int(np.ceil(np.hypot(w, h))) // 2) * 2
+        angle = _combined(moves.get("rotation"), "t", product=False)
+        label = g.chain([label], ["format=yuva420p", f"rotate=a='{angle}*PI/180':ow={side}:oh={side}:c=black@0"])
+    if moves.get("scale"):
+        scale = _combined(moves.get("scale"), "t", product=True)
+        label = g.chain([label], [f"scale=w='max(1,round(iw*{scale}))':h='max(1,round(ih*{scale}))'"
+                                  ":eval=frame:flags=bilinear"])
+    return label
+
+
+def overlay_options(moves: Moves, x: int, y: int, w: int, h: int, start: float) -> str:
+    """Return overlay's x, y (and enable) placing the animated stream: centred on its box's centre, offset by x and y."""
+    t = f"(t-{number(start)})"
+    if moves.get("scale") or moves.get("rotation"):
+        left, top = f"{x + w / 2:g}-overlay_w/2", f"{y + h / 2:g}-overlay_h/2"
+    else:
+        left, top = str(x), str(y)
+    if moves.get("x"):
+        left += f"+{_combined(moves.get('x'), t, product=False)}"
+    if moves.get("y"):
+        top += f"+{_combined(moves.get('y'), t, product=False)}"
+    options = f"x='{left}':y='{top}'"
+    if moves.get("scale"):  # scaled to nothing, it is not a pixel-sized dot
+        options += f":enable='gt({_combined(moves.get('scale'), t, product=True)},0.002)'"
+    return options
+
+
+def _masked(g: Graph, label: str, w: int, h: int, alpha: bool, moves: Moves, frames: tuple[int, int],
+            work_dir: Path) -> str:
+    """Multiply the stream's alpha by its opacity and wipes.
+
+    The mask is a crop of a lookup picture: row r is opacity r/255, and along a wiped axis
+    it is dark, then lit, then dark, each a box side long, so a box-sized window shows the
+    share a wipe reveals. The crop's offsets are per-frame expressions; the crop is then
+    stretched to the box. Wipes along both axes multiply two such masks.
+    """
+    opacity = moves.get("opacity")
+    if not (opacity or moves.wipes):
+        return label
+    level = f"round(255*clip({_combined(opacity, 't', product=True)},0,1))" if opacity else "255"
+    axes = [axis for axis in ("x", "y") if any(SIDES[side] == axis for side, _ in moves.wipes)] or [None]
+    masks = []
+    for i, axis in enumerate(axes):
+        masks.append(_mask_stream(g, axis, w, h, level if i == 0 else "255", moves.wipes, frames, work_dir))
+    mask = masks[0] if len(masks) == 1 else g.chain(masks, ["blend=all_mode=multiply"])
+    return merge_mask(g, label, mask, alpha)
+
+
+def _mask_stream(g: Graph, axis: str | None, w: int, h: int, level: str, wipes: list, frames: tuple[int, int],
+                 work_dir: Path) -> str:
+    """Return a gray w x h stream of frames [first, end): opacity `level`, revealed by the wipes along `axis`."""
+    length = {"x": w, "y": h, None: 0}[axis]
+    lit = np.zeros((256, 3 * length or 1), np.uint8)
+    lit[:, length:2 * length or 1] = np.arange(256, dtype=np.uint8)[:, None]
+    # At rest the window sits on the lit part (offset = length); a wipe shifts it by the share still hidden.
+    shift = "+".join(f"{'+' if side in ('left', 'top') else '-'}{length}*(1-clip({keys_expr(keys, 't')},0,1))"
+                     for side, keys in wipes if SIDES[side] == axis)
+    offset = f"clip({length}{shift},0,{2 * length})" if shift else str(length)
+    if axis == "y":
+        lit, size, position = lit.T, f"1:{h}", f"x='{level}':y='{offset}'"
+    else:
+        size, position = (f"{w}:1" if axis else "1:1"), f"x='{offset}':y='{level}'"
+    path = work_dir / f"lookup-{g.label('k')}.png"
+    Image.fromarray(np.ascontiguousarray(lit)).save(path, compress_level=1)
+    return g.chain([f"{g.still_input(path)}:v"], [
+        "format=gray", f"loop=loop={frames[1] - frames[0] - 1}:size=1", f"settb={g.time_base}", f"setpts=N+{frames[0]}",
+        f"crop={size}:{position}:exact=1", f"scale={w}:{h}:flags=neighbor"])

@@ -1,5 +1,6 @@
 """Mix every audio layer and every video layer's own sound into one stereo track."""
 
+from moneyreels.easing import keys_expr, keys_of
 from moneyreels.render.graph import Graph, seconds
 from moneyreels.render.timeline import Clip, Timeline
 
@@ -82,6 +83,11 @@ def _voice_filters(clip: Clip, audible: float) -> list[str]:
                "aformat=sample_fmts=fltp:channel_layouts=stereo", f"atrim=duration={seconds(audible)}"]
     if settings.volume != 1:
         filters.append(f"volume={settings.volume:g}")
+    keys = clip.layer.keyframes.volume if clip.layer.keyframes else None
+    if keys:
+        # volume evaluates once per audio frame: frames of 10 ms make the envelope smooth.
+        level = keys_expr(keys_of(keys), "t")
+        filters += [f"asetnsamples=n={SAMPLE_RATE // 100}:p=0", f"volume=volume='{level}':eval=frame"]
     if settings.fade_in_seconds:
         filters.append(f"afade=t=in:d={seconds(min(settings.fade_in_seconds, audible))}")
     if settings.fade_out_seconds:

@@ -7,6 +7,7 @@ costs no overlay at all when it fills the frame for the whole video: it becomes 
 
 from pathlib import Path
 
+from moneyreels.render.animation import Moves, animate_stream, overlay_options, plan_moves
 from moneyreels.render.audio import mix_audio
 from moneyreels.render.graph import Graph, seconds
 from moneyreels.render.segments import Segment, build_segment, draw_shadow, fills_box, is_plain
@@ -27,7 +28,11 @@ def build_graph(plan: Timeline, tracks: list[SpriteTrack], work_dir: Path, rw_ti
     canvas = None
     for _, item in layers:
         if isinstance(item, SpriteTrack):
-            canvas = _overlay_sprite(g, canvas or _black(g, plan), item)
+            canvas = _overlay_sprite(g, canvas or _black(g, plan), item, work_dir)
+            continue
+        if item[0].layer.moves():
+            canvas, video_inputs[item[0].layer.id] = _overlay_moving_clip(g, canvas or _black(g, plan), item[0],
+                                                                          plan, work_dir)
             continue
         start_frame = _frame(item[0].start, plan.fps)
         stream, inputs = _run_stream(g, item, plan.fps, work_dir)
@@ -144,18 +149,107 @@ def _overlay_run(g: Graph, canvas: str, run: list[Clip], stream: Segment, plan: 
     return g.chain([canvas, moved], [f"overlay=x={x}:y={y}:eof_action=pass"])
 
 
-def _overlay_sprite(g: Graph, canvas: str, track: SpriteTrack) -> str:
+def _overlay_moving_clip(g: Graph, canvas: str, clip: Clip, plan: Timeline, work_dir: Path) -> tuple[str, int]:
+    """Overlay an animated media layer; return the canvas and the input its picture (and sound) come from.
+
+    A still is cut into parts: per-frame filters while it moves, overlaid as it is while it rests.
+    A video stays whole: parts of a split video wait on each other in memory.
+    """
+    layer = clip.layer
+    moves = plan_moves(layer.animations.enter if layer.animations else None,
+                       layer.animations.exit if layer.animations else None, layer.keyframes,
+                       clip.duration, clip.box.w, clip.box.h, plan.fps)
+    start = _frame(clip.start, plan.fps)
+    frames = max(1, _frame(clip.end, plan.fps) - start)
+    parts = _moving_parts(moves, frames, plan.fps) if clip.source.info.is_still else [(0, frames, True)]
+    segment = build_segment(g, clip, [(first, last) for first, last, _ in parts], work_dir)
+    x, y = clip.box.x + segment.dx, clip.box.y + segment.dy
+    for label, (first, last, moving) in zip(segment.labels, parts):
+        if moving:
+            timed = g.chain([label], [f"settb={g.time_base}", f"setpts=N+{first}"])
+            canvas = _overlay_moving(g, canvas, timed, segment.w, segment.h, segment.alpha, moves, (first, last),
+                                     (x, y, start / g.rate), work_dir)
+        else:
+            moved = g.chain([label], [f"setpts=PTS-STARTPTS+{seconds((start + first) / g.rate)}/TB"])
+            canvas = g.chain([canvas, moved], [f"overlay=x={x}:y={y}:eof_action=pass"])
+    return canvas, segment.input
+
+
+def _moving_parts(moves: Moves, frames: int, fps: float) -> list[tuple[int, int, bool]]:
+    """Cut a layer's frames [0, frames) into (first, end, moving) parts, in order."""
+    spans = moves.moving_spans()
+    if spans is None:
+        return [(0, frames, True)]
+    parts, rest = [], 0
+    for a, b in spans:
+        first, last = max(rest, int(a * fps)), min(frames, int(b * fps) + 2)
+        if last <= first:
+            continue
+        if first > rest:
+            parts.append((rest, first, False))
+        parts.append((first, last, True))
+        rest = last
+    return parts + ([(rest, frames, False)] if rest < frames else [])
+
+
+def _overlay_moving(g: Graph, canvas: str, label: str, w: int, h: int, alpha: bool, moves: Moves,
+                    frames: tuple[int, int], where: tuple[int, int, float], work_dir: Path) -> str:
+    """Overlay frames [first, end) of a layer animated by moves, its box's top-left at (x, y), starting at start.
+
+    The stream's pts count frames from the layer's start, so its filters see the layer's time.
+    """
+    x, y, start = where
+    animated = animate_stream(g, label, w, h, alpha, moves, frames, work_dir)
+    moved = g.chain([animated], [f"setpts=PTS-STARTPTS+{seconds(start + frames[0] / g.rate)}/TB"])
+    return g.chain([canvas, moved], [f"overlay={overlay_options(moves, x, y, w, h, start)}:eof_action=pass"])
+
+
+def _overlay_sprite(g: Graph, canvas: str, track: SpriteTrack, work_dir: Path) -> str:
+    if track.moves:
+        return _overlay_moving_sprite(g, canvas, track, work_dir)
+    return _overlay_still_sprite(g, canvas, track, track.windows)
+
+
+def _sprite_input(g: Graph, track: SpriteTrack) -> int:
     if len(track.frames) == 1 and not track.wipes:
-        index = g.still_input(track.frames[0].path)
-    else:
-        index = g.add_input(["-protocol_whitelist", "file", "-f", "concat", "-safe", "0",
-                             "-i", str(_concat_list(track))])
+        return g.still_input(track.frames[0].path)
+    return g.add_input(["-protocol_whitelist", "file", "-f", "concat", "-safe", "0", "-i", str(_concat_list(track))])
+
+
+def _overlay_still_sprite(g: Graph, canvas: str, track: SpriteTrack, windows: list[tuple[float, float]]) -> str:
+    """Overlay the track as drawn, in its place, during windows."""
     c = track.crop
-    sprite = g.chain([f"{index}:v"], [f"crop={c.w}:{c.h}:{c.x}:{c.y}"])
-    enable = "+".join(_window(start, end) for start, end in track.windows)
+    sprite = g.chain([f"{_sprite_input(g, track)}:v"], [f"crop={c.w}:{c.h}:{c.x}:{c.y}"])
+    enable = "+".join(_window(start, end) for start, end in windows)
     if track.wipes:
         return _overlay_wipe(g, canvas, track, sprite, enable)
     return g.chain([canvas, sprite], [f"overlay=x={track.x}:y={track.y}:enable='{enable}'"])
+
+
+def _overlay_moving_sprite(g: Graph, canvas: str, track: SpriteTrack, work_dir: Path) -> str:
+    """Overlay an animated text's track: one image per frame while it moves, the still image while it rests.
+
+    A typed track changes image while it moves, so it is made one image per frame throughout.
+    """
+    c, rate = track.crop, float(g.rate)
+    start, end = _frame(track.frames[0].start, rate), _frame(track.frames[-1].end, rate)
+    frames = max(1, end - start)
+    parts = _moving_parts(track.moves, frames, rate) if len(track.frames) == 1 else [(0, frames, True)]
+    resting = [(first, last) for first, last, moving in parts if not moving]
+    if resting:
+        # Half a frame early: a window's edges never fall on a frame's own time.
+        canvas = _overlay_still_sprite(g, canvas, track, [((start + a - 0.5) / rate, (start + b - 0.5) / rate)
+                                                          for a, b in resting])
+    for first, last in [(first, last) for first, last, moving in parts if moving]:
+        if len(track.frames) == 1:
+            timed = [f"loop=loop={last - first - 1}:size=1", f"settb={g.time_base}", f"setpts=N+{first}"]
+        else:  # the concat list shows each image from its start; fps repeats them, tpad holds the last
+            timed = [f"fps={g.rate}", "tpad=stop_mode=clone:stop=-1", f"trim=start_frame={start}:end_frame={end}",
+                     "setpts=PTS-STARTPTS"]
+        sprite = g.chain([f"{_sprite_input(g, track)}:v"], [*timed, f"crop={c.w}:{c.h}:{c.x}:{c.y}", "format=yuva420p"])
+        canvas = _overlay_moving(g, canvas, sprite, c.w, c.h, True, track.moves, (first, last),
+                                 (track.x, track.y, start / rate), work_dir)
+    return canvas
 
 
 def _overlay_wipe(g: Graph, canvas: str, track: SpriteTrack, sprite: str, enable: str) -> str:

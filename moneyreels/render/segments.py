@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from moneyreels import easing
 from moneyreels.manifest import Motion
 from moneyreels.render import shapes
 from moneyreels.render.graph import Graph
@@ -71,9 +72,9 @@ def fills_box(clip: Clip) -> bool:
 
 
 def is_plain(clip: Clip) -> bool:
-    """Return whether the clip needs no mask or shadow."""
+    """Return whether the clip needs no mask, shadow or animation."""
     style = clip.layer.style
-    return style.opacity >= 1 and not _radius(clip) and not style.box_shadow
+    return style.opacity >= 1 and not _radius(clip) and not style.box_shadow and not clip.layer.moves()
 
 
 def build_segment(g: Graph, clip: Clip, parts: list[tuple[int, int]], work_dir: Path) -> Segment:
@@ -227,13 +228,18 @@ def _mask(g: Graph, clip: Clip, label: str, w: int, h: int, alpha: bool, work_di
     path = work_dir / f"mask-{g.label('m')}.png"
     mask.save(path, compress_level=1)
     mask_label = g.chain([f"{g.still_input(path)}:v"], ["format=gray"])
+    return merge_mask(g, label, mask_label, alpha), True
+
+
+def merge_mask(g: Graph, label: str, mask: str, alpha: bool) -> str:
+    """Return the stream with its alpha multiplied by a gray mask stream of its size (its alpha, if it had none)."""
     if alpha:
         color, own = g.label("c"), g.label("a")
         g.chains.append(f"[{label}]split[{color}][{own}]")
         own = g.chain([own], ["alphaextract"])
-        mask_label = g.chain([own, mask_label], ["blend=all_mode=multiply"])
+        mask = g.chain([own, mask], ["blend=all_mode=multiply"])
         label = color
-    return g.chain([label, mask_label], ["alphamerge"]), True
+    return g.chain([label, mask], ["alphamerge"])
 
 
 def _motion_filters(motion: Motion, bw: int, bh: int, tw: int, th: int, frames: int, first: int) -> list[str]:
@@ -242,9 +248,7 @@ def _motion_filters(motion: Motion, bw: int, bh: int, tw: int, th: int, frames: 
     The movement spans `frames` frames; this part starts at frame `first` of it. A pan's input
     is already PAN_SUPERSAMPLE times wider.
     """
-    progress = f"min((n+{first})/{max(1, frames - 1)},1)"
-    if motion.easing == "ease_in_out":  # smoothstep: starts and stops at rest
-        progress = f"({progress}*{progress}*(3-2*{progress}))"
+    progress = easing.ease_expr(easing.parse(motion.easing), f"(n+{first})/{max(1, frames - 1)}")
     kind, k = motion.type, PAN_SUPERSAMPLE
     if kind in PANS:
         along = progress if kind == "pan_right" else f"(1-{progress})"

@@ -16,7 +16,8 @@ from PIL import Image
 
 from moneyreels.manifest import Manifest, TextStyle
 from moneyreels.render import captions, safearea, text
-from moneyreels.render.animation import animate
+from moneyreels.render.animation import Moves, plan_moves
+from moneyreels.render.typewriter import typewriter_frames
 from moneyreels.render.timeline import CAPTIONS, TEXT, Timeline, stack_key
 from moneyreels.values import Box, layout_box
 
@@ -49,6 +50,7 @@ class SpriteTrack:
     z: tuple
     frames: list[SpriteFrame]
     crop: Box  # the part of every image that is shown
+    moves: Moves | None = None  # animations and keyframes of an overlay alone in its track
 
     @property
     def wipes(self) -> bool:
@@ -71,6 +73,7 @@ class _Drawn:
     box: Box
     z: tuple
     frames: list[SpriteFrame]
+    moves: Moves | None = None
 
 
 def draw_sprites(manifest: Manifest, plan: Timeline, work_dir: Path) -> tuple[list[SpriteTrack], list[str]]:
@@ -91,13 +94,15 @@ def _draw_all(manifest: Manifest, plan: Timeline, work_dir: Path, write: "_Write
         result = text.draw_text(overlay.content, _text_style(overlay.style.merged_over(global_style)), box.w, box.h)
         warnings.update(dict.fromkeys(result.warnings))
         start = overlay.time.start_seconds
-        end = start + overlay.time.duration_seconds
-        motion = overlay.animation
-        frames = animate(result.image, motion.type, start, end, motion.duration_seconds, plan.fps) if motion \
-            else [(start, end, result.image)]
+        duration = overlay.time.duration_seconds
+        leaving = overlay.animations.exit if overlay.animations else None
+        moves = plan_moves(overlay.entrance(), leaving, overlay.keyframes, duration, box.w, box.h, plan.fps)
+        reveals = moves.get("reveal")
+        frames = typewriter_frames(result.image, reveals, start, start + duration, plan.fps) if reveals \
+            else [(start, start + duration, result.image)]
         drawn.append(_Drawn(box, stack_key(layout, TEXT, index), [
             write(image, work_dir / f"text-{index}-{n:04d}.png", first, last)
-            for n, (first, last, image) in enumerate(frames)]))
+            for n, (first, last, image) in enumerate(frames)], moves or None))
     for index, track in enumerate(composition.captions):
         layout = track.layout.merged_over(safearea.caption_layout(track.position, track.safe_area))
         box = safearea.clamp(layout_box(layout, plan.width, plan.height), track.safe_area, plan.width, plan.height)
@@ -146,10 +151,10 @@ def _merge_runs(drawn: list[_Drawn]) -> list[_Drawn]:
     runs: list[_Drawn] = []
     for item in drawn:
         last = runs[-1] if runs else None
-        if (last and last.box == item.box and last.z[0] == item.z[0]
+        if (last and last.box == item.box and last.z[0] == item.z[0] and not (last.moves or item.moves)
                 and (last.frames[0].wipe is None) == (item.frames[0].wipe is None)
                 and item.frames[0].start >= last.frames[-1].end - 1e-6):
-            runs[-1] = _Drawn(last.box, last.z, last.frames + item.frames)
+            runs[-1] = _Drawn(last.box, last.z, last.frames + item.frames, None)
         else:
             runs.append(item)
     return runs
@@ -166,4 +171,4 @@ def _track(drawn: _Drawn) -> SpriteTrack | None:
     right = min(drawn.box.w, -(-max(b[2] for b in boxes) // 2) * 2)
     bottom = min(drawn.box.h, -(-max(b[3] for b in boxes) // 2) * 2)
     crop = Box(left, top, right - left, bottom - top)
-    return SpriteTrack(drawn.box.x + left, drawn.box.y + top, drawn.z, drawn.frames, crop)
+    return SpriteTrack(drawn.box.x + left, drawn.box.y + top, drawn.z, drawn.frames, crop, drawn.moves)

@@ -1,5 +1,8 @@
 """The five recipes of the Reel Forge docs, rendered small and checked frame by frame."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 from tests.support.video import H, W, assert_reel, close, frame_at, loudness, pixel, reel
 
@@ -125,3 +128,21 @@ def test_recipe_5_fact_drop(render_reel, http_server):
         later = [c for _, _, c in facts[i + 1:]]
         assert all(count_colour(frame, c, text_box, tolerance=30) < 5 for c in later), i
     assert loudness(out, 1.0, 1.0) > 0.015  # the tone at half volume: RMS about 0.022
+
+
+def test_page_recipe_animated_title_sequence_renders_its_moves(render_reel):
+    recipe = Path(__file__).parents[2] / "moneyreels" / "static" / "recipes" / "6-animated-title-sequence.json"
+    manifest = json.loads(recipe.read_text())
+    manifest["output"] = {"width": 360, "height": 640, "fps": 10}  # a third of the size: boxes are in %
+    for overlay in manifest["composition"]["text_overlays"]:
+        overlay["style"]["font_size"] = overlay["style"]["font_size"] / 3
+    result, out = render_reel(manifest)
+    assert_reel(out, 360, 640, 10, duration=6)
+    assert result.warnings == []
+    gold, blue = (255, 215, 0), (142, 202, 230)
+    title, habits = (0, round(640 * 0.26), 360, round(640 * 0.40)), (0, round(640 * 0.55), 360, round(640 * 0.75))
+    assert count_colour(frame_at(out, 0.0), gold, title) == 0  # the pop starts invisible
+    middle = frame_at(out, 4.0)
+    assert count_colour(middle, gold, title) > 200 and count_colour(middle, blue, habits, tolerance=50) > 200
+    last = frame_at(out, 5.9)  # every exit ends on the last frame
+    assert count_colour(last, gold, title) == 0 and count_colour(last, blue, habits, tolerance=50) == 0
