@@ -65,7 +65,7 @@ def build(manifest: dict, media: Path, out: Path, preset: str, threads: int = 2)
     ]).with_duration(seconds)
     video = CompositeVideoClip(clips, size=size).with_duration(seconds).with_audio(audio)
     video.write_videofile(str(out), fps=fps, codec="libx264", preset=preset, threads=threads,
-                          audio_codec="aac", pixel_format="yuv420p", logger=None)
+                          audio_codec="aac", pixel_format="yuv420p", temp_audiofile_path=str(out.parent), logger=None)
 
 
 def _font_path() -> str:

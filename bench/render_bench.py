@@ -45,7 +45,7 @@ from PIL import Image, ImageDraw, ImageFilter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from moneyreels.render import CRF, PRESET, video_codec_args  # noqa: E402 (after the path is set)
+from moneyreels.render.outputs import CRF, PRESET, video_codec_args  # noqa: E402 (after the path is set)
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,10 @@ Whether assets exist, decode, or fit the timeline is checked later by the render
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from . import easing
+from .transitions import TRANSITIONS, check_transition
 from .values import layout_box, parse_box_shadow, parse_color, parse_length
 
 MediaType = Literal["video", "audio", "image"]
@@ -89,12 +90,29 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class Poster(Model):
+    """Extension: a JPEG of the frame on screen at this time, written beside the output."""
+
+    time_seconds: Seconds
+
+
 class Output(Model):
     width: int = Field(gt=0, le=MAX_SIDE)
     height: int = Field(gt=0, le=MAX_SIDE)
     fps: Bounded(1, MAX_FPS)
     # Extension: normalise the final mix to this integrated loudness (LUFS), e.g. -14 for social video.
     loudness_lufs: Bounded(-40, -5) | None = None
+    format: Literal["mp4", "gif", "mp3"] = Field("mp4", description=(
+        "Extension: an MP4 (H.264/AAC); a palette GIF preview, no sound, at most 15 fps and 480 px on its longer "
+        "side; or an MP3 of the mix alone."))
+    poster: Poster | None = Field(None, description="Extension: also write a JPEG of one frame (`poster_url`).")
+
+    @field_validator("poster")
+    @classmethod
+    def _poster_needs_a_picture(cls, poster, info: ValidationInfo):
+        if poster is not None and info.data.get("format") == "mp3":
+            raise ValueError("an mp3 output has no picture to take a poster from")
+        return poster
 
     @model_validator(mode="after")
     def _pixel_rate(self):
@@ -184,7 +202,8 @@ class Motion(Model):
 class Transition(Model):
     """Extension: how a layer replaces the previous consecutive layer."""
 
-    type: Literal["crossfade", "slide", "wipe"]
+    # Any name of the catalogue (GET /api/v1/transitions); not a Literal, so a typo's 400 stays one line.
+    type: Annotated[str, AfterValidator(check_transition), Field(json_schema_extra={"enum": list(TRANSITIONS)})]
     duration_seconds: PositiveSeconds = 0.5
 
 

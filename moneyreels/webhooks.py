@@ -33,8 +33,11 @@ def sign(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def schedule_render_event(job, output_url, error) -> Delivery:
-    """Queue the webhook of a render job that just ended; call inside the job's final transaction."""
+def schedule_render_event(job, output_url, error, poster_url=None) -> Delivery:
+    """Queue the webhook of a render job that just ended; call inside the job's final transaction.
+
+    poster_url (an extension) is in `data` only when there is one, so other payloads keep Reel Forge's shape.
+    """
     hook = job.request["webhook"]
     completed = job.state is JobState.COMPLETED
     envelope = {
@@ -44,6 +47,7 @@ def schedule_render_event(job, output_url, error) -> Delivery:
             "job_id": job.id,
             "status": "completed" if completed else "failed",
             "output_url": output_url,
+            **({"poster_url": poster_url} if poster_url else {}),
             "error": error,
             "metadata": job.request.get("metadata") or {},
         },

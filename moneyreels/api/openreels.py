@@ -22,7 +22,9 @@ from ..errors import Conflict, Forbidden, InvalidRequest, MoneyReelsError, NotFo
 from ..pipeline import choices, stages
 from ..pipeline.catalog import ARCHETYPES, PLATFORMS
 from ..pipeline.request import GenerateRequest, RetryBody
+from ..render.job import content_type
 from ..titles import title_of
+from ..transitions import TRANSITIONS
 from ..providers import llm as llms
 from ..providers import images, stock, tts, video
 from . import holds, sse
@@ -32,7 +34,7 @@ from .inputs import non_negative_int, parse_body
 from .jobfiles import send_job_file
 from .limits import limit_requests
 from .openreels_models import (Catalog, CancelledJob, Health, JobCreated, JobDeleted, JobDetail, JobList, JobSnapshot,
-                               ListedJob, ProviderList, Stats)
+                               ListedJob, ProviderList, Stats, TransitionList)
 from .waiting import wait_for_change
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,8 @@ bp.record_once(lambda state: state.app.url_map.converters.setdefault("anypath", 
 bp.before_request(authenticate)
 # The catalog is static and a page reads it all at once on load: not counted. Nor are artifact
 # reads: a page of past reels loads a poster each, and a player sends a Range request per seek.
-CATALOG = ("openreels.health", "openreels.archetypes", "openreels.platforms", "openreels.providers")
+CATALOG = ("openreels.health", "openreels.archetypes", "openreels.platforms", "openreels.providers",
+           "openreels.transitions")
 bp.before_request(limit_requests("api", lambda s: (s.api_rate_limit, 1.0), exempt=(*CATALOG, "openreels.artifact")))
 
 MAX_LIMIT = 100
@@ -84,7 +87,8 @@ def job_links(job) -> dict:
     if job.state in (jobs.State.FAILED, jobs.State.CANCELLED) and job.kind == generate.KIND:
         links["retry"] = link(base + "/retry", "POST")
     if job.state == jobs.State.COMPLETED and job.result_path:
-        links["video"] = link(f"{base}/artifacts/{Path(job.result_path).name}", type="video/mp4")
+        name = Path(job.result_path).name
+        links["video"] = link(f"{base}/artifacts/{name}", type=content_type(name) or "video/mp4")
     return {**links, **poster_link(job)}
 
 
@@ -367,6 +371,15 @@ def archetypes():
 @contract("List the target platforms", {200: ("The platforms.", Catalog)})
 def platforms():
     return listing(Catalog([asdict(platform) for platform in PLATFORMS.values()]), "/api/v1/platforms")
+
+
+@bp.get("/transitions")
+@contract("List the transitions a timeline layer may take (built-ins and ffmpeg's xfade catalogue)",
+          {200: ("The transitions.", TransitionList)})
+def transitions():
+    return listing(TransitionList([{"name": name, "description": entry.description, "kind": entry.kind,
+                                    "xfade": entry.xfade} for name, entry in TRANSITIONS.items()]),
+                   "/api/v1/transitions")
 
 
 @bp.get("/providers")

@@ -6,6 +6,7 @@ from pydantic import Field, RootModel
 from pydantic.json_schema import SkipJsonSchema
 
 from ..jobs import State
+from ..transitions import BUILT_IN, XFADE
 from .contract import ErrorDetail, Links, Strict, Timestamp, absent, links
 
 
@@ -95,6 +96,18 @@ class Stats(Strict):
 
 class Catalog(RootModel[list[dict[str, Any]]]):
     """A JSON array of catalog entries; its self link is in the Link header."""
+
+
+class TransitionEntry(Strict):
+    name: str = Field(description="What a layer's `transition.type` names.")
+    description: str
+    kind: Literal[BUILT_IN, XFADE] = Field(description="A MoneyReels built-in, or ffmpeg's xfade transition "
+                                                           "of that name.")
+    xfade: str = Field(description="The ffmpeg xfade transition that draws it.")
+
+
+class TransitionList(RootModel[list[TransitionEntry]]):
+    """Every transition a timeline layer may take; its self link is in the Link header."""
 
 
 class Voice(Strict):

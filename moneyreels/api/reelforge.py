@@ -21,6 +21,7 @@ from ..isotime import iso
 from ..jobs import State
 from ..kinds import render
 from ..manifest import Manifest
+from ..render.job import CONTENT_TYPES, POSTER_NAME, content_type
 from .auth import authenticate, current_owner
 from .contract import BAD_RANGE, INVALID, UNKNOWN_JOB, contract, download
 from .errors import dialect
@@ -131,6 +132,7 @@ def describe(job) -> dict:
         "total_duration_seconds": duration,
         # Self-hosted renders cost nothing; this is Reel Forge's formula (a credit a started second).
         "credit_cost": math.ceil(duration) if duration and job.state == State.COMPLETED else 0,
+        "poster_url": render.poster_url(job),
     }
 
 
@@ -205,15 +207,18 @@ def status(job_id):
 
 
 @files.get("/<job_id>/<name>")
-@contract("Download a finished render, with Range requests (no key: the job id is the capability)",
-          download("The video.", {"video/mp4": {"schema": {"type": "string", "contentMediaType": "video/mp4"}}}),
+@contract("Download a finished render or its poster, with Range requests (no key: the job id is the capability)",
+          download("The video (MP4), the GIF or the MP3 as `output.format` asked; or the poster (JPEG).",
+                   {kind: {"schema": {"type": "string", "contentMediaType": kind}} for kind in CONTENT_TYPES.values()}),
           errors={**BAD_RANGE, 404: "No such finished render or file."})
 def output(job_id, name):
-    """Serve a finished render's video, with Range support so players can seek."""
+    """Serve a finished render's output or poster, with Range support so players can seek."""
     job = Job.get_or_none(Job.id == job_id)
-    if job is None or job.state != jobs.State.COMPLETED or not job.result_path or Path(job.result_path).name != name:
+    if job is None or job.state != jobs.State.COMPLETED or not job.result_path:
         raise NotFound("File not found.")
     path = Path(job.result_path)
-    if not path.is_file():
+    if name == POSTER_NAME and render.poster_requested(job):
+        path = path.with_name(POSTER_NAME)
+    if path.name != name or not path.is_file():
         raise NotFound("File not found.")
-    return send_job_file(path, mimetype="video/mp4", max_age=3600)
+    return send_job_file(path, mimetype=content_type(name), max_age=3600)

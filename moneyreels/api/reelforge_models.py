@@ -37,6 +37,8 @@ class RenderJob(Strict):
     updated_at: Timestamp
     total_duration_seconds: float | None
     credit_cost: int
+    poster_url: str | SkipJsonSchema[None] = absent("An extension: the JPEG of the manifest's `output.poster`, "
+                                                    "once the render completed.")
 
 
 class KeyWarning(Strict):

@@ -1,4 +1,4 @@
-"""The render engine: a validated manifest in, an H.264/AAC MP4 out, from one ffmpeg process."""
+"""The render engine: a validated manifest in, one ffmpeg process, an MP4 (or a GIF, an MP3, a poster) out."""
 
 import logging
 import os
@@ -15,6 +15,7 @@ from moneyreels.errors import RenderError
 from moneyreels.render.assets import FetchLimits, fetch_assets, relayed
 from moneyreels.render.compose import build_graph
 from moneyreels.render.ffmpeg import run_ffmpeg
+from moneyreels.render.outputs import CRF, PRESET, Targets, output_args, picture_of, planned, poster_frame, streams
 from moneyreels.render.sprites import draw_sprites
 from moneyreels.render.timeline import Limits, plan_timeline
 
@@ -23,12 +24,6 @@ log = logging.getLogger(__name__)
 # Share of the progress bar each phase ends at; encoding takes the rest.
 _FETCHED, _PLANNED, _DRAWN = 0.10, 0.12, 0.15
 _PROGRESS_INTERVAL = 0.25
-# libx264 settings of every render. superfast with veryfast's macroblock-tree rate control (which
-# superfast turns off) codes the bench reel's frames in two thirds of veryfast's CPU time at the
-# same size and SSIM (README, Performance).
-PRESET = "superfast"
-CRF = 23
-_X264_PARAMS = {"superfast": "mbtree=1:rc-lookahead=10"}
 
 
 @dataclass
@@ -66,8 +61,10 @@ def render(
     *,
     on_progress: Callable[[float, str], None] | None = None,
     checkpoint: Callable[[], None] | None = None,
+    poster_path: Path | None = None,
 ) -> RenderResult:
-    """Render manifest to out_path; on failure or cancel leave no file there.
+    """Render manifest to out_path (its poster, if it asks for one, to poster_path, by default
+    beside it as .jpg); on failure or cancel leave no file there.
 
     Raises RenderError for manifests that cannot be rendered (codes as Reel Forge names them),
     and whatever checkpoint raises (JobCancelled) after stopping the ffmpeg it started.
@@ -77,10 +74,12 @@ def render(
     ffmpeg = options.ffmpeg or imageio_ffmpeg.get_ffmpeg_exe()
     # Absolute paths: ffmpeg resolves the files named in a concat list against the list's own folder.
     out_path = Path(out_path).resolve()
+    poster_path = Path(poster_path or out_path.with_suffix(".jpg")).resolve()
     options = replace(options, work_dir=Path(options.work_dir).resolve(),
                       media_dirs=[Path(folder).resolve() for folder in options.media_dirs],
                       refused_dirs=[Path(folder).resolve() for folder in options.refused_dirs])
 
+    manifest = planned(manifest)
     report(0.0, "Fetching assets")
     limits = FetchLimits(options.media_dirs, options.work_dir, options.max_asset_bytes, options.fetch_timeout, ffmpeg,
                          options.allow_private_urls, options.max_fetch_seconds, options.refused_dirs)
@@ -89,39 +88,36 @@ def render(
         check()
         report(_FETCHED, "Planning the timeline")
         plan = plan_timeline(manifest, sources, Limits(options.max_duration_seconds, options.max_trim_seconds))
+        poster = poster_frame(plan, manifest.output.poster)
         check()
         report(_PLANNED, "Drawing text")
-        tracks, text_warnings = draw_sprites(manifest, plan, options.work_dir)
-        graph, graph_warnings = build_graph(plan, tracks, options.work_dir, options.fetch_timeout[1])
+        picture, sound = streams(manifest.output)
+        tracks, text_warnings = draw_sprites(manifest, plan, options.work_dir) if picture else ([], [])
+        graph, graph_warnings = build_graph(plan, tracks, options.work_dir, options.fetch_timeout[1],
+                                            video=picture, audio=sound)
         check()
 
         report(_DRAWN, "Encoding")
-        partial = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.part")
-        encode = ["-map", "[vout]", "-map", "[aout]", *video_codec_args(options.preset, options.crf),
-                  "-c:a", "aac", "-b:a", "160k",
-                  "-frames:v", str(plan.frames), "-movflags", "+faststart", "-f", "mp4", "-y", str(partial)]
+        partials = Targets(*(path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+                             for path in (out_path, poster_path)))
+        encode = output_args(graph, plan, manifest.output, partials, poster, preset=options.preset, crf=options.crf)
         try:
             run_ffmpeg([ffmpeg, *graph.args(options.work_dir / "graph.txt"), *encode], duration=plan.duration,
                        checkpoint=check, memory_bytes=options.max_memory_bytes,
                        on_progress=lambda f: report(_DRAWN + (1 - _DRAWN) * f, "Encoding", throttle=True))
-            os.replace(partial, out_path)
+            if poster is not None:
+                os.replace(partials.poster, poster_path)
+            os.replace(partials.output, out_path)
         except RenderError as exc:
             raise (relay.first_failure() or exc) from None  # ffmpeg only saw a 502 from the relay
         finally:
-            partial.unlink(missing_ok=True)
+            partials.output.unlink(missing_ok=True)
+            partials.poster.unlink(missing_ok=True)
     report(1.0, "Done")
     warnings = plan.warnings + text_warnings + graph_warnings
     for warning in warnings:
         log.warning("render: %s", warning)
-    return RenderResult(plan.frames / plan.fps, plan.width, plan.height, plan.fps, warnings)
-
-
-def video_codec_args(preset: str, crf: int) -> list[str]:
-    """Return the output options that encode H.264 as every render does."""
-    # x264 defaults to 1.5 threads per core; one per core is as fast here and holds fewer 1080p frames.
-    params = ["-x264-params", _X264_PARAMS[preset]] if preset in _X264_PARAMS else []
-    return ["-c:v", "libx264", "-preset", preset, *params, "-crf", str(crf), "-threads:v", str(os.cpu_count() or 1),
-            "-pix_fmt", "yuv420p"]
+    return RenderResult(plan.frames / plan.fps, *picture_of(plan, manifest.output), warnings)
 
 
 class _Reporter:

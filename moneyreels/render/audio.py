@@ -25,9 +25,8 @@ def mix_audio(g: Graph, plan: Timeline, video_inputs: dict[str, int]) -> str:
         if not info.has_audio or clip.layer.type == "image":
             continue
         audible = _audible_seconds(clip)
-        if clip.layer.type == "video":
-            index = video_inputs[clip.layer.id]
-        else:
+        index = video_inputs.get(clip.layer.id)
+        if index is None:  # an audio layer, or a video's sound in an output without pictures (MP3)
             index = g.media_input(clip.source, seek=clip.trim, duration=audible, loop=clip.layer.media_settings.loop)
         sounds[clip.layer.id] = g.chain([f"{index}:a"], _voice_filters(clip, audible), stem="a")
     total = seconds(plan.duration)

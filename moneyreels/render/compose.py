@@ -13,16 +13,16 @@ from moneyreels.render.graph import Graph, seconds
 from moneyreels.render.segments import Segment, build_segment, draw_shadow, fills_box, is_plain
 from moneyreels.render.sprites import SpriteTrack
 from moneyreels.render.timeline import Clip, Timeline
+from moneyreels.transitions import TRANSITIONS
 from moneyreels.values import Box
 
-XFADE = {"crossfade": "fade", "slide": "slideleft", "wipe": "wipeleft"}
 
-
-def build_graph(plan: Timeline, tracks: list[SpriteTrack], work_dir: Path, rw_timeout: float) -> tuple[Graph, list[str]]:
-    """Return the graph with [vout] and [aout] labels set, and warnings about ignored transitions."""
+def build_graph(plan: Timeline, tracks: list[SpriteTrack], work_dir: Path, rw_timeout: float, *,
+                video: bool = True, audio: bool = True) -> tuple[Graph, list[str]]:
+    """Return the graph with [vout] and [aout] set (unless turned off), and warnings about ignored transitions."""
     g = Graph(plan.fps, rw_timeout)
     warnings = []
-    runs = _runs([c for c in plan.clips if c.layer.type != "audio"], plan.fps, warnings)
+    runs = _runs([c for c in plan.clips if c.layer.type != "audio"], plan.fps, warnings) if video else []
     layers = sorted([(run[0].z, run) for run in runs] + [(track.z, track) for track in tracks], key=lambda i: i[0])
     video_inputs = {}
     canvas = None
@@ -41,10 +41,10 @@ def build_graph(plan: Timeline, tracks: list[SpriteTrack], work_dir: Path, rw_ti
             canvas = stream.labels[0]
             continue
         canvas = _overlay_run(g, canvas or _black(g, plan), item, stream, plan, work_dir)
-    canvas = canvas or _black(g, plan)
-    g.chains.append(f"[{canvas}]format=yuv420p[vout]")
-    audio = mix_audio(g, plan, video_inputs)
-    g.chains.append(f"[{audio}]anull[aout]")
+    if video:
+        g.chains.append(f"[{canvas or _black(g, plan)}]format=yuv420p[vout]")
+    if audio:
+        g.chains.append(f"[{mix_audio(g, plan, video_inputs)}]anull[aout]")
     return g, warnings
 
 
@@ -111,16 +111,17 @@ def _run_stream(g: Graph, run: list[Clip], fps: float, work_dir: Path) -> tuple[
 def _transition(g: Graph, kind: str, outgoing: str, incoming: str, frames: int, from_still: bool) -> str:
     """Blend two equally long parts (pts from 0) into one.
 
-    A crossfade from a still stays in 4:2:0 with fade and overlay. Everything else uses xfade:
+    A crossfade (or fade) from a still stays in 4:2:0 with fade and overlay. Everything else uses xfade:
     it converts both parts to 4:4:4 and back (about 25 MB of frame pools per transition at
     1080p), but unlike overlay it does not ask for its inputs' first frames when the graph
     starts, which for a video's split parts would queue the whole clip in memory.
     """
     duration = seconds(frames / g.rate)
-    if kind == "crossfade" and from_still:
+    xfade = TRANSITIONS[kind].xfade
+    if xfade == "fade" and from_still:
         faded = g.chain([incoming], ["format=yuva420p", f"fade=t=in:st=0:d={duration}:alpha=1"])
         return g.chain([outgoing, faded], ["overlay=format=yuv420"])
-    return g.chain([outgoing, incoming], [f"xfade=transition={XFADE[kind]}:duration={duration}:offset=0",
+    return g.chain([outgoing, incoming], [f"xfade=transition={xfade}:duration={duration}:offset=0",
                                           "format=yuv420p"])
 
 

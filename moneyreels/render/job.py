@@ -6,7 +6,10 @@ from pathlib import Path
 from moneyreels import netguard
 from moneyreels.render import RenderOptions, RenderResult, render
 
-OUTPUT_NAME = "final.mp4"
+OUTPUT_STEM = "final"
+OUTPUT_NAME = f"{OUTPUT_STEM}.mp4"
+POSTER_NAME = f"{OUTPUT_STEM}.jpg"  # the manifest's output.poster; poster.jpg is the list thumbnail
+CONTENT_TYPES = {"mp4": "video/mp4", "gif": "image/gif", "mp3": "audio/mpeg", "jpg": "image/jpeg"}
 KEYED_FOLDER = ".keys"  # MEDIA_DIR/.keys/<owner>: each API key's uploads, read by that key's jobs alone
 
 
@@ -27,14 +30,25 @@ def options(settings, job_dir: Path, owner: str = "") -> RenderOptions:
     )
 
 
+def output_name(output_format: str = "mp4") -> str:
+    """The rendered file's name in the job folder: final.mp4, final.gif or final.mp3."""
+    return f"{OUTPUT_STEM}.{output_format}"
+
+
+def content_type(name: str) -> str | None:
+    """The Content-Type a job's output or poster is served with (None: not one of those)."""
+    return CONTENT_TYPES.get(name.rpartition(".")[2])
+
+
 def render_into(job_dir: Path, manifest, settings, *, owner="", on_progress, checkpoint,
                 max_duration_seconds=None) -> RenderResult:
-    """Render `manifest` to job_dir/final.mp4; the scratch folder (downloads, drawn text) goes after."""
+    """Render `manifest` to job_dir/final.<format> (and final.jpg, its poster); the scratch folder goes after."""
     render_options = options(settings, job_dir, owner)
     if max_duration_seconds is not None:
         render_options.max_duration_seconds = max_duration_seconds
     render_options.work_dir.mkdir(parents=True, exist_ok=True)
     try:
-        return render(manifest, job_dir / OUTPUT_NAME, render_options, on_progress=on_progress, checkpoint=checkpoint)
+        return render(manifest, job_dir / output_name(manifest.output.format), render_options,
+                      on_progress=on_progress, checkpoint=checkpoint, poster_path=job_dir / POSTER_NAME)
     finally:
         shutil.rmtree(render_options.work_dir, ignore_errors=True)
