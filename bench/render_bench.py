@@ -2,9 +2,9 @@
 
 The standard reel: 30 s of 1080x1920 @ 30 fps, six Ken Burns stills with crossfades, ~75 word
 captions, a voice track and a looped music bed. The showcase reel: the same stills and words with
-pop captions, music ducked under the voice, a title per scene entering with an animation, and a
-different transition between each pair of scenes (SHOWCASE_TRANSITIONS, SHOWCASE_TITLES: new
-transition names and animation fields go there).
+pop captions, music ducked under the voice, a title per scene entering and leaving with
+`animations`, and a different xfade transition between each pair of scenes (SHOWCASE_TRANSITIONS,
+SHOWCASE_TITLES: new transition names and animation fields go there).
 
 Floors: the same stills as a plain slideshow (`-loop`-free concat, no filters: mostly static
 frames, cheap for x264) and as a panning slideshow (a zero-copy moving crop: moving frames), and
@@ -54,14 +54,22 @@ MOTIONS = ["zoom_in", "pan_left", "zoom_out", "pan_right", "zoom_in", "zoom_out"
 EFFECTS = ["color", "highlight", "underline", "fade", "pop", "bounce", "karaoke"]
 # The showcase's transition into scenes 2-6, and each scene title's fields on top of its text,
 # time and layout: add a transition name or an animation here and the showcase shows it.
-SHOWCASE_TRANSITIONS = ["crossfade", "slide", "wipe", "slide", "crossfade"]
+SHOWCASE_TRANSITIONS = ["crossfade", "circleopen", "slideup", "dissolve", "wipe"]
+
+
+def _title_motion(enter: dict, leave: dict) -> dict:
+    return {"animations": {"in": enter, "out": leave}}
+
+
 SHOWCASE_TITLES = [
-    {"animation": {"type": "pop", "duration_seconds": 0.4}},
-    {"animation": {"type": "slide", "duration_seconds": 0.5}},
-    {"animation": {"type": "type_on", "duration_seconds": 1.0}},
-    {"animation": {"type": "pop", "duration_seconds": 0.4}},
-    {"animation": {"type": "slide", "duration_seconds": 0.5}},
-    {"animation": {"type": "type_on", "duration_seconds": 1.0}},
+    _title_motion({"type": "pop", "duration_seconds": 0.4}, {"type": "fade", "duration_seconds": 0.3}),
+    _title_motion({"type": "slide", "direction": "left", "duration_seconds": 0.5, "fade": True},
+                  {"type": "slide", "direction": "right", "duration_seconds": 0.4}),
+    _title_motion({"type": "typewriter", "duration_seconds": 1.0}, {"type": "wipe", "direction": "right"}),
+    _title_motion({"type": "blur", "duration_seconds": 0.6}, {"type": "scale", "duration_seconds": 0.4}),
+    _title_motion({"type": "wipe", "direction": "left"}, {"type": "pop", "duration_seconds": 0.4}),
+    _title_motion({"type": "scale", "duration_seconds": 0.5, "easing": "ease-in-out"},
+                  {"type": "slide", "direction": "top", "duration_seconds": 0.4, "fade": True}),
 ]
 
 
