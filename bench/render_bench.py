@@ -1,16 +1,33 @@
-"""Benchmark the render engine on the standard bench reel against bare libx264 encodes.
+"""Benchmark the render engine on two 30 s 1080x1920 reels, against bare libx264 and MoviePy.
 
 The standard reel: 30 s of 1080x1920 @ 30 fps, six Ken Burns stills with crossfades, ~75 word
-captions, a voice track and a looped music bed. Floors: the same stills as a plain slideshow
-(`-loop`-free concat, no filters: mostly static frames, cheap for x264) and as a panning
-slideshow (a zero-copy moving crop: moving frames), and the render's own output decoded to raw
-frames then encoded again: exactly the same pictures, so the gap to it is what the filtergraph costs.
+captions, a voice track and a looped music bed. The showcase reel: the same stills and words with
+pop captions, music ducked under the voice, a title per scene entering and leaving with
+`animations`, and a different xfade transition between each pair of scenes (SHOWCASE_TRANSITIONS,
+SHOWCASE_TITLES: new transition names and animation fields go there).
+
+Floors: the same stills as a plain slideshow (`-loop`-free concat, no filters: mostly static
+frames, cheap for x264) and as a panning slideshow (a zero-copy moving crop: moving frames), and
+each render's own output decoded to raw frames then encoded again with the engine's x264 settings:
+exactly the same pictures, so the gap to it is what the filtergraph costs.
+
+MoviePy: the standard reel built the way MoviePy 2 users build it (bench/moviepy_reel.py), with
+the engine's x264 preset on 2 threads, in a child process of this same run. MoviePy is no
+dependency of MoneyReels; give the bench a venv of its own that has both:
+
+    python3 -m venv /tmp/benchvenv
+    /tmp/benchvenv/bin/pip install -r requirements.txt -r bench/requirements.txt
+    /tmp/benchvenv/bin/python bench/render_bench.py
+
+Without MoviePy installed the MoviePy row is skipped (and says how to get it).
 
 Run: python bench/render_bench.py  (prints a table; no assertions)
      python bench/render_bench.py --effects  (the standard reel once per caption effect)
 """
 
+import importlib.util
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -28,10 +45,32 @@ from PIL import Image, ImageDraw, ImageFilter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from moneyreels.render.outputs import CRF, PRESET, video_codec_args  # noqa: E402 (after the path is set)
+
+log = logging.getLogger(__name__)
+
 WIDTH, HEIGHT, FPS, SECONDS, STILLS = 1080, 1920, 30, 30, 6
-PRESET = "veryfast"
 MOTIONS = ["zoom_in", "pan_left", "zoom_out", "pan_right", "zoom_in", "zoom_out"]
 EFFECTS = ["color", "highlight", "underline", "fade", "pop", "bounce", "karaoke"]
+# The showcase's transition into scenes 2-6, and each scene title's fields on top of its text,
+# time and layout: add a transition name or an animation here and the showcase shows it.
+SHOWCASE_TRANSITIONS = ["crossfade", "circleopen", "slideup", "dissolve", "wipe"]
+
+
+def _title_motion(enter: dict, leave: dict) -> dict:
+    return {"animations": {"in": enter, "out": leave}}
+
+
+SHOWCASE_TITLES = [
+    _title_motion({"type": "pop", "duration_seconds": 0.4}, {"type": "fade", "duration_seconds": 0.3}),
+    _title_motion({"type": "slide", "direction": "left", "duration_seconds": 0.5, "fade": True},
+                  {"type": "slide", "direction": "right", "duration_seconds": 0.4}),
+    _title_motion({"type": "typewriter", "duration_seconds": 1.0}, {"type": "wipe", "direction": "right"}),
+    _title_motion({"type": "blur", "duration_seconds": 0.6}, {"type": "scale", "duration_seconds": 0.4}),
+    _title_motion({"type": "wipe", "direction": "left"}, {"type": "pop", "duration_seconds": 0.4}),
+    _title_motion({"type": "scale", "duration_seconds": 0.5, "easing": "ease-in-out"},
+                  {"type": "slide", "direction": "top", "duration_seconds": 0.4, "fade": True}),
+]
 
 
 def make_still(path: Path, seed: int):
@@ -117,6 +156,25 @@ def manifest(media: Path, effect: str | None = None) -> dict:
     }
 
 
+def showcase(media: Path) -> dict:
+    """Return the showcase reel: the standard reel with every effect the engine has turned on."""
+    data = manifest(media, "pop")
+    timeline = data["composition"]["timeline"]
+    for layer, kind in zip(timeline[1:STILLS], SHOWCASE_TRANSITIONS):
+        layer["transition"] = {"type": kind, "duration_seconds": 0.5}
+    music = next(layer for layer in timeline if layer["id"] == "music")
+    music["media_settings"].update(volume=0.5, duck_under={"layer": "voice", "depth_db": 12})
+    per = SECONDS / STILLS
+    data["composition"]["text_overlays"] = [{
+        "id": f"title-{i}", "content": f"Scene {i + 1}: ${(i + 1) * 1200:,}",
+        "time": {"start_seconds": i * per + 0.3, "duration_seconds": per - 0.8},
+        "layout": {"x": "8%", "y": "10%", "width": "84%", "height": "12%"},
+        "style": {"font_size": 120, "font_weight": 900, "color": "#ffbe0b", "stroke_color": "black",
+                  "stroke_width": 6},
+        **fields} for i, fields in enumerate(SHOWCASE_TITLES)]
+    return data
+
+
 def tree_rss(pid: int) -> int:
     """Return the summed RSS in bytes of pid and all its descendants."""
     children: dict[int, list[int]] = {}
@@ -177,7 +235,7 @@ def render_child(manifest_path: str, media: str, out: str):
 
     with tempfile.TemporaryDirectory() as work:
         data = Manifest.model_validate(json.loads(Path(manifest_path).read_text()))
-        render(data, Path(out), RenderOptions(media_dirs=[Path(media)], work_dir=Path(work), preset=PRESET))
+        render(data, Path(out), RenderOptions(media_dirs=[Path(media)], work_dir=Path(work)))
 
 
 def make_media(media: Path):
@@ -205,47 +263,86 @@ def effects():
         print(f"{effect:<12}{wall:>8.2f}{cpu:>8.2f}{cpu / base - 1:>+14.1%}{peak / 2**20:>13.0f}")
 
 
+def moviepy_child(manifest_path: str, media: str, out: str):
+    """Build the standard reel with MoviePy in a child process, so its peak RSS is measured alone."""
+    import moviepy_reel
+
+    moviepy_reel.build(json.loads(Path(manifest_path).read_text()), Path(media), Path(out), PRESET)
+
+
+def same_frames_floor(ffmpeg: str, video: Path) -> tuple[float, int, float]:
+    """Decode video to raw frames and time encoding them again with the engine's x264 settings."""
+    raw = video.with_suffix(".yuv")
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(video), "-f", "rawvideo", "-pix_fmt", "yuv420p", str(raw)],
+                   check=True)
+    try:
+        return measure([ffmpeg, "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{WIDTH}x{HEIGHT}",
+                        "-r", str(FPS), "-i", str(raw), *video_codec_args(PRESET, CRF), "-frames:v", str(SECONDS * FPS),
+                        str(video.with_name(f"{video.stem}-again.mp4"))])
+    finally:
+        raw.unlink()
+
+
 def main():
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
         media = Path(tmp)
         make_media(media)
-        for i in range(STILLS):
-            Image.open(media / f"still-{i}.jpg").resize((WIDTH, HEIGHT)).save(media / f"flat-{i}.jpg", quality=90)
-        (media / "manifest.json").write_text(json.dumps(manifest(media)))
-        slides = media / "slides.txt"
-        slides.write_text("".join(f"file 'flat-{i}.jpg'\nduration {SECONDS / STILLS}\n" for i in range(STILLS))
-                          + f"file 'flat-{STILLS - 1}.jpg'\n")
-        encode = ["-c:v", "libx264", "-preset", PRESET, "-pix_fmt", "yuv420p", "-frames:v", str(SECONDS * FPS)]
-        runs = {
-            "render (ours)": [sys.executable, __file__, "--render", str(media / "manifest.json"), str(media),
-                              str(media / "out.mp4")],
-            "floor: static slideshow": [ffmpeg, "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(slides),
-                                        "-r", str(FPS), *encode, str(media / "floor.mp4")],
-            "floor: panning slideshow": [ffmpeg, "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(slides),
-                                         "-vf", f"scale={WIDTH + 120}:{HEIGHT + 220},fps={FPS},"
-                                         f"crop={WIDTH}:{HEIGHT}:x='mod(n,120)':y='mod(n,220)'",
-                                         *encode, str(media / "pan.mp4")],
-        }
-        results = {name: measure(command) for name, command in runs.items()}
-        raw = media / "frames.yuv"
-        subprocess.run([ffmpeg, "-v", "error", "-i", str(media / "out.mp4"), "-f", "rawvideo", "-pix_fmt", "yuv420p",
-                        str(raw)], check=True)
-        results["floor: same frames, raw in"] = measure([
-            ffmpeg, "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{WIDTH}x{HEIGHT}",
-            "-r", str(FPS), "-i", str(raw), *encode, str(media / "again.mp4")])
+        for name, data in {"standard": manifest(media), "showcase": showcase(media)}.items():
+            path = media / f"{name}.json"
+            path.write_text(json.dumps(data))
+            out = media / f"{name}.mp4"
+            results[f"{name}: render (ours)"] = measure([sys.executable, __file__, "--render", str(path), str(media),
+                                                         str(out)])
+            results[f"{name}: same frames floor"] = same_frames_floor(ffmpeg, out)
+        if importlib.util.find_spec("moviepy"):
+            results["standard: MoviePy 2"] = measure([sys.executable, __file__, "--moviepy", str(media / "standard.json"),
+                                                      str(media), str(media / "moviepy.mp4")])
+        else:
+            log.warning("MoviePy is not installed here: see this file's docstring for the bench venv")
+        results.update(slideshow_floors(ffmpeg, media))
+    print_table(results)
+
+
+def slideshow_floors(ffmpeg: str, media: Path) -> dict:
+    """Time bare libx264 on the stills as a static and as a panning slideshow."""
+    for i in range(STILLS):
+        Image.open(media / f"still-{i}.jpg").resize((WIDTH, HEIGHT)).save(media / f"flat-{i}.jpg", quality=90)
+    slides = media / "slides.txt"
+    slides.write_text("".join(f"file 'flat-{i}.jpg'\nduration {SECONDS / STILLS}\n" for i in range(STILLS))
+                      + f"file 'flat-{STILLS - 1}.jpg'\n")
+    source = [ffmpeg, "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(slides)]
+    encode = [*video_codec_args(PRESET, CRF), "-frames:v", str(SECONDS * FPS)]
+    pan = f"scale={WIDTH + 120}:{HEIGHT + 220},fps={FPS},crop={WIDTH}:{HEIGHT}:x='mod(n,120)':y='mod(n,220)'"
+    return {
+        "floor: static slideshow": measure([*source, "-r", str(FPS), *encode, str(media / "floor.mp4")]),
+        "floor: panning slideshow": measure([*source, "-vf", pan, *encode, str(media / "pan.mp4")]),
+    }
+
+
+def print_table(results: dict):
     frames = SECONDS * FPS
-    ours = results["render (ours)"][0]
-    print(f"\nbench reel: {SECONDS} s, {WIDTH}x{HEIGHT} @ {FPS} fps, preset {PRESET}, {os.cpu_count()} cores\n")
-    print(f"{'run':<26}{'wall s':>8}{'CPU s':>8}{'fps':>8}{'x duration':>12}{'ours / this':>13}{'peak RSS MB':>13}")
+    print(f"\nbench reels: {SECONDS} s, {WIDTH}x{HEIGHT} @ {FPS} fps, libx264 preset {PRESET} crf {CRF}, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}\n")
+    print(f"{'run':<30}{'wall s':>8}{'CPU s':>8}{'fps':>8}{'x duration':>12}{'peak RSS MB':>13}")
     for name, (wall, peak, cpu) in results.items():
-        print(f"{name:<26}{wall:>8.2f}{cpu:>8.2f}{frames / wall:>8.1f}{wall / SECONDS:>12.2f}{ours / wall:>13.2f}"
-              f"{peak / 2**20:>13.0f}")
+        print(f"{name:<30}{wall:>8.2f}{cpu:>8.2f}{frames / wall:>8.1f}{wall / SECONDS:>12.2f}{peak / 2**20:>13.0f}")
+    print()
+    for reel in ("standard", "showcase"):
+        ours, floor = results[f"{reel}: render (ours)"], results[f"{reel}: same frames floor"]
+        print(f"{reel} render / its same-frames floor: {ours[0] / floor[0]:.2f} wall, {ours[2] / floor[2]:.2f} CPU")
+    if "standard: MoviePy 2" in results:
+        theirs, ours = results["standard: MoviePy 2"], results["standard: render (ours)"]
+        print(f"MoviePy 2 / MoneyReels on the standard reel: {theirs[0] / ours[0]:.2f} wall, {theirs[2] / ours[2]:.2f} CPU, "
+              f"{theirs[1] / ours[1]:.2f} peak RSS")
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--render"]:
         render_child(*sys.argv[2:5])
+    elif sys.argv[1:2] == ["--moviepy"]:
+        moviepy_child(*sys.argv[2:5])
     elif sys.argv[1:2] == ["--effects"]:
         effects()
     else:

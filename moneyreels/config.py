@@ -108,7 +108,7 @@ class Settings(BaseModel):
     )
     ollama_url: str = Field("http://localhost:11434/v1", description="a local Ollama, used when no LLM is named")
     output_scale: float = Field(1.0, ge=0.05, le=1.0, description="scale of pipeline reels; 0.5 for quick previews")
-    preset: str = Field("veryfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$")
+    preset: str = Field("superfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$")
     fonts_dir: Path | None = Field(None, description="an extra folder of fonts text overlays may name")
     storage_url: str | None = Field(
         None, pattern=r"^(file://.+|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$",

@@ -15,7 +15,7 @@ from moneyreels.errors import RenderError
 from moneyreels.render.assets import FetchLimits, fetch_assets, relayed
 from moneyreels.render.compose import build_graph
 from moneyreels.render.ffmpeg import run_ffmpeg
-from moneyreels.render.outputs import Targets, output_args, picture_of, planned, poster_frame, streams
+from moneyreels.render.outputs import CRF, PRESET, Targets, output_args, picture_of, planned, poster_frame, streams
 from moneyreels.render.sprites import draw_sprites
 from moneyreels.render.timeline import Limits, plan_timeline
 
@@ -30,8 +30,8 @@ _PROGRESS_INTERVAL = 0.25
 class RenderOptions:
     media_dirs: list[Path]  # local assets must resolve inside one of these
     work_dir: Path  # scratch for downloads and drawn PNGs; the caller creates and removes it
-    preset: str = "veryfast"
-    crf: int = 23
+    preset: str = PRESET
+    crf: int = CRF
     max_asset_bytes: int = 500 * 1024 * 1024
     max_duration_seconds: float = 60
     max_trim_seconds: float = 300
