@@ -122,7 +122,15 @@ def work_in_child(settings):
     """A worker process's entry point under `--concurrency` (a fresh interpreter: set it up as main() does)."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     fonts.use_folder(settings.fonts_dir)
+    threading.Thread(target=stop_with_parent, name="parent-watch", daemon=True).start()
     sys.exit(work(settings))
+
+
+def stop_with_parent():
+    """Stop this worker gracefully when its supervisor dies, even of SIGKILL, so none runs unsupervised."""
+    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
+    log.warning("the supervising process ended; stopping")
+    signal.raise_signal(signal.SIGTERM)
 
 
 def supervise(settings, count) -> int:

@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -206,3 +207,41 @@ def test_rate_limits_and_the_wrong_key_throttle_hold_across_web_processes(tmp_pa
     finally:
         for web in webs:
             web.stop()
+
+
+
+def workers_of(pid) -> set[int]:
+    """The live worker processes `pid` spawned (from /proc; multiprocessing's resource tracker left out)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue  # gone while we looked
+        if int(parent) == pid and state != "Z" and b"spawn_main" in command:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pid) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_worker_processes_stop_when_their_supervisor_is_killed(tmp_path):
+    supervisor = WorkerProcess(tmp_path / "workers", concurrency=2, **shared_settings(tmp_path / "shared")).start()
+    children = set()
+    try:
+        children = wait_for(lambda: (found := workers_of(supervisor.pid)) and len(found) == 2 and found)
+        supervisor.process.send_signal(signal.SIGKILL)
+        supervisor.process.wait()
+        wait_for(lambda: not any(alive(child) for child in children), timeout=30)
+    finally:
+        supervisor.stop()
+        for child in children:
+            if alive(child):
+                os.kill(child, signal.SIGKILL)
+    assert supervisor.log_path.read_text().count("the supervising process ended; stopping") == 2
