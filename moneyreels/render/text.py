@@ -353,12 +353,17 @@ def _shadow(layout: _Layout, paint: _Paint, silhouette: Image.Image | None) -> I
     dx, dy = paint.shadow_offset
     sigma = paint.shadow_blur / 2  # a CSS blur radius is about twice the Gaussian sigma
     margin = math.ceil(3 * sigma)
-    canvas = Image.new("L", (silhouette.width + 2 * margin, silhouette.height + 2 * margin))
-    canvas.paste(silhouette, (margin, margin))
+    shadow = Image.new("RGBA", layout.box, (0, 0, 0, 0))
+    ink = silhouette.getbbox()
+    if ink is None:
+        return shadow
+    # Blur only the ink and its margin: beyond it the blur is zero anyway, and pop captions blur hundreds.
+    left, top, right, bottom = ink
+    canvas = Image.new("L", (right - left + 2 * margin, bottom - top + 2 * margin))
+    canvas.paste(silhouette.crop(ink), (margin, margin))
     if sigma:
         canvas = canvas.filter(ImageFilter.GaussianBlur(sigma))
-    shadow = Image.new("RGBA", layout.box, (0, 0, 0, 0))
-    shadow.paste(_coloured(canvas, paint.shadow), (round(dx) - margin, layout.band[0] + round(dy) - margin))
+    shadow.paste(_coloured(canvas, paint.shadow), (left + round(dx) - margin, layout.band[0] + top + round(dy) - margin))
     return shadow
 
 
