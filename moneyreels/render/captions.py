@@ -170,6 +170,7 @@ class _PageDrawer:
         self.layout, self.paint, self.size, self.colours, self.effect = layout, paint, font_size, colours, effect
         self.extents = _extents(layout)
         self._under: dict[tuple, tuple] = {}  # silhouette and shadow by what moves, shared by moments
+        self._glyphs = _Glyphs()  # each word's rendered text, shared by the moments that draw it again
 
     def word(self, i: int, count: int, word: Word, end: float):
         """Yield (start, end, image, wipe) for word i's time on screen, [word.start, end)."""
@@ -203,13 +204,13 @@ class _PageDrawer:
         opacity = {id(p): states[p.tag].opacity for p in pieces}
         key = (shadow, tuple((s.opacity, s.scale, s.lift) for s in states))
         if key not in self._under:
-            silhouette = _ink(layout, pieces, opacity, paint.stroke_width) if paint.stroke or paint.shadow else None
+            silhouette = self._ink(pieces, opacity, paint.stroke_width) if paint.stroke or paint.shadow else None
             self._under[key] = silhouette, text._shadow(layout, paint, silhouette) if shadow else None
         silhouette, under = self._under[key]
         fills = []
         for colour in dict.fromkeys(states[p.tag].colour for p in pieces):
             same = [p for p in pieces if states[p.tag].colour == colour]
-            fills.append((_ink(layout, same, opacity), colour))
+            fills.append((self._ink(same, opacity), colour))
         if active_tag is not None and self.effect in ("highlight", "underline"):
             decoration = self._decoration(active_tag)
             if self.effect == "highlight":
@@ -220,6 +221,14 @@ class _PageDrawer:
         if not fills:
             return Image.new("RGBA", layout.box, (0, 0, 0, 0))
         return text._frame(layout, paint, fills, silhouette, under)
+
+    def _ink(self, pieces, opacity: dict[int, float], stroke: float = 0) -> Image.Image:
+        """Draw pieces as an 'L' mask of the layout's band, each at its opacity."""
+        top, bottom = self.layout.band
+        mask = Image.new("L", (self.layout.box[0], max(bottom - top, 1)))
+        for piece in pieces:
+            self._glyphs.stamp(mask, piece, top, round(255 * opacity[id(piece)]), stroke)
+        return mask
 
     def _moved(self, piece, state: _State):
         """Return the piece scaled about its word's centre and lifted, as the state says."""
@@ -263,12 +272,35 @@ def _extents(layout) -> dict[int, tuple[float, float, float, float]]:
     return {tag: tuple(box) for tag, box in boxes.items()}
 
 
-def _ink(layout, pieces, opacity: dict[int, float], stroke: float = 0) -> Image.Image:
-    """Draw pieces as an 'L' mask of the layout's band, each at its opacity."""
-    top, bottom = layout.band
-    mask = Image.new("L", (layout.box[0], max(bottom - top, 1)))
-    draw = ImageDraw.Draw(mask)
-    for piece in pieces:
-        value = round(255 * opacity[id(piece)])
-        draw.text((piece.x, piece.y - top), piece.text, value, piece.font, "ls", stroke_width=stroke, stroke_fill=value)
-    return mask
+class _Glyphs:
+    """Stamp pieces into masks exactly as ImageDraw.text does, rendering each text, font and subpixel offset once.
+
+    A page's moments redraw the same words at the same places over and over; FreeType's rendering
+    is most of a moment's cost, the stamp (Pillow's same masked fill) is cheap.
+    """
+
+    def __init__(self):
+        self._rendered: dict[tuple, tuple[Image.Image, int, int]] = {}
+
+    def stamp(self, mask: Image.Image, piece, top: int, value: int, stroke: float) -> None:
+        """Draw the piece (baseline at piece.y - top) into mask in value, as draw.text would."""
+        x, y = piece.x, piece.y - top
+        if x < 0 or y < 0:  # ImageDraw keeps a negative subpixel offset; render those directly
+            ImageDraw.Draw(mask).text((x, y), piece.text, value, piece.font, "ls", stroke_width=stroke, stroke_fill=value)
+            return
+        fx, fy = math.modf(x)[0], math.modf(y)[0]
+        key = (piece.text, piece.font, stroke, fx, fy)
+        if key not in self._rendered:
+            self._rendered[key] = _render(piece.text, piece.font, stroke, fx, fy)
+        image, ox, oy = self._rendered[key]
+        mask.paste(value, (int(x) - ox, int(y) - oy), image)
+
+
+def _render(text_: str, font, stroke: float, fx: float, fy: float) -> tuple[Image.Image, int, int]:
+    """Return the text's coverage at subpixel offset (fx, fy) and where its origin pixel sits in it."""
+    left, top, right, bottom = font.getbbox(text_, anchor="ls", stroke_width=stroke)
+    pad = 2 + math.ceil(stroke)
+    ox, oy = pad - math.floor(left), pad - math.floor(top)
+    image = Image.new("L", (math.ceil(right) - math.floor(left) + 2 * pad, math.ceil(bottom) - math.floor(top) + 2 * pad))
+    ImageDraw.Draw(image).text((ox + fx, oy + fy), text_, 255, font, "ls", stroke_width=stroke, stroke_fill=255)
+    return image, ox, oy
