@@ -340,3 +340,21 @@ def test_bad_caption_keys_are_400s_naming_the_field(client, key, value):
     error = response.json["error"]
     fields = [e["field"] for e in error["details"]["errors"]]
     assert any(f"composition.captions.0.{key}" in f for f in fields), error
+
+
+@pytest.mark.parametrize("x, y", [(10.0, 60.0), (10.37, 60.81), (0.5, 70.25), (-7.6, 55.5), (900.4, 5.2)])
+@pytest.mark.parametrize("stroke", [0, 6])
+def test_stamped_words_match_drawn_text_at_any_subpixel_offset(x, y, stroke):
+    from PIL import Image, ImageDraw
+
+    from moneyreels.render.captions import _Glyphs
+    from moneyreels.render.text import _Piece
+
+    font = fonts.load(None, 800, 84)
+    piece = _Piece("Stamp", font, x, y + 40, 0)
+    glyphs, drawn, stamped = _Glyphs(), Image.new("L", (960, 120), 40), Image.new("L", (960, 120), 40)
+    for value in (200, 90):  # the second stamp reuses the first's rendering and blends over it
+        ImageDraw.Draw(drawn).text((x, y), "Stamp", value, font, "ls", stroke_width=stroke, stroke_fill=value)
+        glyphs.stamp(stamped, piece, 40, value, stroke)
+    assert np.array_equal(np.asarray(drawn), np.asarray(stamped))
+    assert (np.asarray(drawn) == 90).any()  # the text is in the picture, not cut away
