@@ -62,6 +62,8 @@ def test_the_player_shows_the_poster_before_it_plays(server, open_page):
     server.wait_for(job_id, "completed")
     page = open_page(f"{server.url}/#job={job_id}")
     wait_playable(page)
+    # The stream's snapshot can start the video before the job's links (the poster's among them) arrive.
+    page.wait_for_function("document.querySelector('#player').getAttribute('poster') !== null")
     assert page.get_attribute("#player", "poster") == f"/api/v1/jobs/{job_id}/artifacts/poster.jpg"
     assert page.evaluate("document.querySelector('#player').paused")
     shot(page, "player-poster")
