@@ -233,8 +233,10 @@ def test_sse_replays_what_was_missed_after_last_event_id(client, finished):
 
 def test_sse_follows_a_live_job_to_its_end(client, settings):
     job_id = create(client)
-    threading.Timer(0.3, finish, args=(settings,)).start()
+    worker = threading.Timer(0.3, finish, args=(settings,))
+    worker.start()
     stream = frames(read_stream(client, f"/api/v1/jobs/{job_id}/events"))
+    worker.join()  # its last heartbeat lands before this test's database goes
     names = [frame["event"] for frame in stream]
     assert names[0] == "job:snapshot" and names[-1] == "job:completed"
     for name in ("stage:director", "stage:tts", "stage:visuals", "stage:assembly", "stage:critic"):
