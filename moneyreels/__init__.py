@@ -1,18 +1,23 @@
-"""MoneyReels: a self-hosted reel factory. `create_app` builds the Flask app; nothing runs at import."""
+"""MoneyReels: a self-hosted reel factory. `create_app` builds the Flask app; nothing runs at import.
 
-import logging
+Importing the package is cheap, so a render that needs only moneyreels.render does not load
+Flask and the API dialects: create_app imports them itself, as flask's tutorial app does.
+"""
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from . import api, db, pages
-from .config import load_settings
-from .render import fonts
-
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from flask import Flask
 
 
-def create_app(settings=None, **overrides) -> Flask:
+def create_app(settings=None, **overrides) -> "Flask":
     """Build the app on `settings` (default: from the environment), with its database ready."""
+    from flask import Flask
+
+    from . import api, db, pages
+    from .config import load_settings
+    from .render import fonts
+
     settings = settings or load_settings(**overrides)
     app = Flask(__name__)
     app.config["SETTINGS"] = settings

@@ -29,7 +29,7 @@ _PROGRESS_INTERVAL = 0.25
 @dataclass
 class RenderOptions:
     media_dirs: list[Path]  # local assets must resolve inside one of these
-    work_dir: Path  # scratch for downloads and drawn PNGs; the caller creates and removes it
+    work_dir: Path  # scratch for downloads and drawn images; the caller creates and removes it
     preset: str = PRESET
     crf: int = CRF
     max_asset_bytes: int = 500 * 1024 * 1024

@@ -18,7 +18,7 @@ from PIL import Image
 from moneyreels import easing
 from moneyreels.easing import Key, keys_expr, keys_of, number
 from moneyreels.manifest import Animation, Keyframes, VISUAL_PROPERTIES
-from moneyreels.render.graph import Graph
+from moneyreels.render.graph import DRAWN, Graph, save_drawn
 from moneyreels.render.segments import merge_mask
 from moneyreels.values import parse_length
 
@@ -195,8 +195,8 @@ def _mask_stream(g: Graph, axis: str | None, w: int, h: int, level: str, wipes: 
         lit, size, position = lit.T, f"1:{h}", f"x='{level}':y='{offset}'"
     else:
         size, position = (f"{w}:1" if axis else "1:1"), f"x='{offset}':y='{level}'"
-    path = work_dir / f"lookup-{g.label('k')}.png"
-    Image.fromarray(np.ascontiguousarray(lit)).save(path, compress_level=1)
+    path = work_dir / f"lookup-{g.label('k')}{DRAWN}"
+    save_drawn(Image.fromarray(np.ascontiguousarray(lit)), path)
     return g.chain([f"{g.still_input(path)}:v"], [
         "format=gray", f"loop=loop={frames[1] - frames[0] - 1}:size=1", f"settb={g.time_base}", f"setpts=N+{frames[0]}",
         f"crop={size}:{position}:exact=1", f"scale={w}:{h}:flags=neighbor"])

@@ -3,8 +3,10 @@
 import contextlib
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -16,12 +18,13 @@ from moneyreels import netguard, transfer
 from moneyreels.errors import RenderError
 from moneyreels.manifest import Asset, Manifest
 from moneyreels.render import relay as relays
-from moneyreels.render.probe import MediaInfo, probe
+from moneyreels.render.probe import POLL_SECONDS, MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
 _GENERIC_BINARY = {"application/octet-stream", "binary/octet-stream", "application/mp4", "application/ogg"}
 _SUFFIX = re.compile(r"\.[a-z0-9]{1,5}")
+PROBES = 4  # assets probed at once
 
 
 @dataclass(frozen=True)
@@ -60,26 +63,61 @@ def relayed(limits: FetchLimits):
 
 def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[], None],
                  relay: relays.Relay) -> dict[str, Source]:
-    """Fetch and probe every asset the timeline uses, keyed by asset id; remote seeks go through relay."""
+    """Fetch and probe every asset the timeline uses, keyed by asset id; remote seeks go through relay.
+
+    Assets are fetched one by one and probed side by side (a probe is mostly ffmpeg starting up);
+    the first asset in manifest order that fails is the one reported.
+    """
     layers_by_asset: dict[str, list] = {}
     for layer in manifest.composition.timeline:
         layers_by_asset.setdefault(layer.asset_id, []).append(layer)
-    sources = {}
-    for index, (asset_id, layers) in enumerate(layers_by_asset.items()):
-        checkpoint()
-        asset = manifest.asset(asset_id)
-        # Seek over HTTP only when every use is trimmed media; anything else needs the whole file.
-        seek_remotely = asset.type != "image" and all(
-            layer.trim is not None and layer.trim.start_seconds > 0 for layer in layers
-        )
-        location, remote = _locate(asset, index, limits, relay if seek_remotely else None, checkpoint)
+    abandoned = threading.Event()
+
+    def probed(asset: Asset, location: str) -> MediaInfo:
+        return probe(limits.ffmpeg, location, asset_id=asset.id, timeout=limits.timeout[1],
+                     checkpoint=lambda: _stop_if(abandoned))
+
+    with ThreadPoolExecutor(PROBES) as pool:
         try:
-            info = probe(limits.ffmpeg, location, asset_id=asset.id, timeout=limits.timeout[1], checkpoint=checkpoint)
-        except RenderError as exc:
-            raise (relay.failure(asset.id) or exc) from None  # "redirects to a private address" beats "undecodable"
-        sources[asset_id] = Source(asset_id, location, remote, info)
-        log.info("asset %s: %s %s", asset_id, "remote" if remote else "local", info)
-    return sources
+            fetched = []
+            for index, (asset_id, layers) in enumerate(layers_by_asset.items()):
+                checkpoint()
+                asset = manifest.asset(asset_id)
+                # Seek over HTTP only when every use is trimmed media; anything else needs the whole file.
+                seek_remotely = asset.type != "image" and all(
+                    layer.trim is not None and layer.trim.start_seconds > 0 for layer in layers
+                )
+                location, remote = _locate(asset, index, limits, relay if seek_remotely else None, checkpoint)
+                fetched.append((asset, location, remote, pool.submit(probed, asset, location)))
+            sources = {}
+            for asset, location, remote, info in fetched:
+                try:
+                    info = _result(info, checkpoint)
+                except RenderError as exc:  # "redirects to a private address" beats "undecodable"
+                    raise (relay.failure(asset.id) or exc) from None
+                sources[asset.id] = Source(asset.id, location, remote, info)
+                log.info("asset %s: %s %s", asset.id, "remote" if remote else "local", info)
+            return sources
+        finally:
+            abandoned.set()  # probes still running stop their ffmpeg
+
+
+class _Abandoned(Exception):
+    """The render stopped fetching: a probe nobody waits for stops."""
+
+
+def _stop_if(abandoned: threading.Event) -> None:
+    if abandoned.is_set():
+        raise _Abandoned()
+
+
+def _result(future: Future, checkpoint: Callable[[], None]):
+    """Wait for future's result, polling checkpoint (which may raise) while it runs."""
+    while True:
+        try:
+            return future.result(timeout=POLL_SECONDS)
+        except TimeoutError:
+            checkpoint()
 
 
 def download(url: str, kind: str, limits: FetchLimits, checkpoint: Callable[[], None] = lambda: None) -> Path:

@@ -49,14 +49,10 @@ class _Closed(Exception):
 def running(open_upstream: Opener, refusals: Refusals, *, max_bytes: int, max_seconds: float):
     """A Relay serving on 127.0.0.1 for the duration of the block."""
     relay = Relay(open_upstream, refusals, max_bytes=max_bytes, max_seconds=max_seconds)
-    thread = threading.Thread(target=relay.server.serve_forever, args=(0.2,), daemon=True, name="asset-relay")
-    thread.start()
     try:
         yield relay
     finally:
-        relay.closed.set()
-        relay.server.shutdown()
-        relay.server.server_close()
+        relay.close()
 
 
 class Relay:
@@ -76,6 +72,9 @@ class Relay:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.server.relay = self
+        # Served from the first remote asset on: a render of local files never waits for a
+        # serving loop to notice its shutdown.
+        self._serving: threading.Thread | None = None
 
     def add(self, asset: Asset) -> str:
         """Register asset; return the URL ffmpeg reads it at."""
@@ -83,9 +82,20 @@ class Relay:
         with self._lock:
             self._assets.append(asset)
             index = len(self._assets) - 1
+            if self._serving is None:
+                self._serving = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True,
+                                                 name="asset-relay")
+                self._serving.start()
         # The suffix only helps ffmpeg guess a demuxer; the format whitelist still applies.
         return f"http://127.0.0.1:{self.server.server_address[1]}/{self.token}/{index}" + (
             suffix if _SUFFIX.fullmatch(suffix) else "")
+
+    def close(self) -> None:
+        """Stop serving: requests in flight see the render has ended."""
+        self.closed.set()
+        if self._serving is not None:
+            self.server.shutdown()
+        self.server.server_close()
 
     def failure(self, asset_id: str) -> RenderError | None:
         """Why relaying this asset failed, if it did."""

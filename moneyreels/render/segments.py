@@ -18,7 +18,7 @@ from PIL import Image
 from moneyreels import easing
 from moneyreels.manifest import Motion
 from moneyreels.render import shapes
-from moneyreels.render.graph import Graph
+from moneyreels.render.graph import DRAWN, Graph, save_drawn
 from moneyreels.render.timeline import Clip
 from moneyreels.values import parse_box_shadow, parse_length
 
@@ -171,8 +171,8 @@ def draw_shadow(clip: Clip, w: int, h: int, work_dir: Path) -> Shadow | None:
     image, dx, dy = shapes.draw_box_shadow(w, h, _radius(clip), shadow)
     if clip.layer.style.opacity < 1:
         image.putalpha(image.getchannel("A").point(lambda v: round(v * clip.layer.style.opacity)))
-    path = work_dir / f"shadow-{clip.layer.id.encode().hex()[:40]}.png"
-    image.save(path, compress_level=1)
+    path = work_dir / f"shadow-{clip.layer.id.encode().hex()[:40]}{DRAWN}"
+    save_drawn(image, path)
     return Shadow(path, dx, dy)
 
 
@@ -225,8 +225,8 @@ def _mask(g: Graph, clip: Clip, label: str, w: int, h: int, alpha: bool, work_di
     mask = shapes.rounded_mask(w, h, radius) if radius else Image.new("L", (w, h), 255)
     if opacity < 1:
         mask = mask.point(lambda v: round(v * opacity))
-    path = work_dir / f"mask-{g.label('m')}.png"
-    mask.save(path, compress_level=1)
+    path = work_dir / f"mask-{g.label('m')}{DRAWN}"
+    save_drawn(mask, path)
     mask_label = g.chain([f"{g.still_input(path)}:v"], ["format=gray"])
     return merge_mask(g, label, mask_label, alpha), True
 

@@ -1,9 +1,9 @@
-"""Draw text overlays and caption tracks into PNG sprite tracks the filtergraph overlays.
+"""Draw text overlays and caption tracks into sprite tracks the filtergraph overlays.
 
 A track is a run of images sharing one box, shown one at a time; the graph reads a multi-image
 track as a single concat-demuxer input, so 80 caption pages cost one input and one overlay.
-Each image is written as soon as it is drawn (a reel's hundreds of caption moments never sit in
-memory together); the graph crops every image of a track to the union of their opaque pixels,
+Each image is written (graph.save_drawn) as soon as it is drawn (a reel's hundreds of caption
+moments never sit in memory together); the graph crops every image of a track to the union of their opaque pixels,
 so blending cost follows the text's area, not the box's. A wiping track (karaoke fills) reveals
 each image's ink left to right over its wipe span.
 """
@@ -17,11 +17,12 @@ from PIL import Image
 from moneyreels.manifest import Manifest, TextStyle
 from moneyreels.render import captions, safearea, text
 from moneyreels.render.animation import Moves, plan_moves
+from moneyreels.render.graph import DRAWN, save_drawn
 from moneyreels.render.typewriter import typewriter_frames
 from moneyreels.render.timeline import CAPTIONS, TEXT, Timeline, stack_key
 from moneyreels.values import Box, layout_box
 
-SAVERS = 2  # PNG encoding threads: the machines this runs on have two cores or more
+SAVERS = 2  # image encoding threads: the machines this runs on have two cores or more
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def _draw_all(manifest: Manifest, plan: Timeline, work_dir: Path, write: "_Write
         frames = typewriter_frames(result.image, reveals, start, start + duration, plan.fps) if reveals \
             else [(start, start + duration, result.image)]
         drawn.append(_Drawn(box, stack_key(layout, TEXT, index), [
-            write(image, work_dir / f"text-{index}-{n:04d}.png", first, last)
+            write(image, work_dir / f"text-{index}-{n:04d}{DRAWN}", first, last)
             for n, (first, last, image) in enumerate(frames)], moves or None))
     for index, track in enumerate(composition.captions):
         layout = track.layout.merged_over(safearea.caption_layout(track.position, track.safe_area))
@@ -113,7 +114,7 @@ def _draw_all(manifest: Manifest, plan: Timeline, work_dir: Path, write: "_Write
         pages = captions.draw_caption_pages(words, _text_style(track.style.merged_over(global_style)), look, box.w, box.h)
         for n, page in enumerate(pages):
             warnings.update(dict.fromkeys(page.warnings))
-            frame = write(page.image, work_dir / f"captions-{index}-{n:05d}.png", page.start, page.end, page.wipe)
+            frame = write(page.image, work_dir / f"captions-{index}-{n:05d}{DRAWN}", page.start, page.end, page.wipe)
             (fills if page.wipe else moments).append(frame)
         z = stack_key(layout, CAPTIONS, index)
         drawn += [_Drawn(box, z, frames) for frames in (moments, fills) if frames]
@@ -124,7 +125,7 @@ def _draw_all(manifest: Manifest, plan: Timeline, work_dir: Path, write: "_Write
 
 
 class _Writer:
-    """Save drawn images as PNGs on worker threads (Pillow encodes without the GIL) while drawing goes on."""
+    """Save drawn images on worker threads (Pillow encodes without the GIL) while drawing goes on."""
 
     def __init__(self, pool: ThreadPoolExecutor):
         self.pool, self.pending = pool, []
@@ -132,7 +133,7 @@ class _Writer:
     def __call__(self, image: Image.Image, path: Path, start: float, end: float,
                  wipe: tuple[float, float] | None = None) -> SpriteFrame:
         """Queue one image's save; note where its ink is (and so which columns a wipe reveals)."""
-        self.pending.append(self.pool.submit(image.save, path, compress_level=1))
+        self.pending.append(self.pool.submit(save_drawn, image, path))
         ink = image.getchannel("A").getbbox()
         return SpriteFrame(start, end, path, ink, Wipe(*wipe, ink[0], ink[2]) if wipe and ink else None)
 

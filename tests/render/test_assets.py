@@ -139,6 +139,20 @@ def test_cancel_lands_while_an_asset_drips(render_reel, layer, headers_too):
         assert drip.wait_for_hang_up() and not drip.finished.is_set()
 
 
+def test_assets_probe_side_by_side_and_the_first_bad_one_in_manifest_order_is_named(render_reel):
+    # The first asset's probe reads a relayed body for about a second before it proves undecodable;
+    # the second's fails at once. Side by side, the second fails first, yet the first is reported.
+    with Drip(interval=0.05, total=20) as drip:
+        manifest = reel(
+            [{"id": "slow", "type": "video", "asset_id": "slow", "trim": {"start_seconds": 0.5},
+              "time": {"start_seconds": 0, "duration_seconds": 1}},
+             {"id": "text", "type": "image", "asset_id": "text", "time": {"start_seconds": 1, "duration_seconds": 1}}],
+            [{"id": "slow", "type": "video", "url": drip.url}, {"id": "text", "type": "image", "url": "notes.txt"}])
+        error = failure(render_reel, manifest)
+        assert drip.finished.is_set()  # the slow probe was waited for, not abandoned
+    assert error.code == "invalid_asset_url" and error.details["asset_id"] == "slow", error.details
+
+
 @pytest.mark.parametrize("trimmed", [False, True])
 def test_a_redirect_to_a_private_address_is_refused_even_when_ffmpeg_seeks(render_reel, http_server, request_log,
                                                                          monkeypatch, trimmed):
