@@ -247,7 +247,8 @@ def _overlay_moving_sprite(g: Graph, canvas: str, track: SpriteTrack, work_dir: 
         else:  # the concat list shows each image from its start; fps repeats them, tpad holds the last
             timed = [f"fps={g.rate}", "tpad=stop_mode=clone:stop=-1", f"trim=start_frame={start}:end_frame={end}",
                      "setpts=PTS-STARTPTS"]
-        sprite = g.chain([f"{_sprite_input(g, track)}:v"], [*timed, f"crop={c.w}:{c.h}:{c.x}:{c.y}", "format=yuva420p"])
+        # Cropped and converted before the frames are repeated: once per image, not once per frame.
+        sprite = g.chain([f"{_sprite_input(g, track)}:v"], [f"crop={c.w}:{c.h}:{c.x}:{c.y}", "format=yuva420p", *timed])
         canvas = _overlay_moving(g, canvas, sprite, c.w, c.h, True, track.moves, (first, last),
                                  (track.x, track.y, start / rate), work_dir)
     return canvas
