@@ -66,10 +66,12 @@ class Graph:
         """Write the filtergraph to script; return every input's arguments and the option that reads it.
 
         From a file: a graph of many layers outgrows the 128 KiB the kernel allows one argument.
+        One filter thread: slicing each filter's small jobs across threads cost more in wake-ups
+        than it saved, beside an encoder that keeps every core busy (4 % of the bench reels' time).
         """
         script.write_text(self.filter_complex())
         flat = [arg for input_args in self.inputs for arg in input_args]
-        return flat + ["-/filter_complex", str(script)]
+        return flat + ["-filter_complex_threads", "1", "-/filter_complex", str(script)]
 
 
 def save_drawn(image: Image.Image, path: Path) -> None:
