@@ -4,10 +4,12 @@ Work is placed so it happens as rarely as possible: a still is fitted, blurred a
 then `loop`ed; only motion runs per frame, and it zooms with `scale:eval=frame` plus a crop whose
 offset is computed from `n` (zoompan is far slower).
 
-Motion must move every frame by an even step. A pan stretches the still PAN_SUPERSAMPLE times
-wider once, before looping; each frame then crops at a whole pixel of that wide copy, a quarter
-pixel of the output, and shrinks the crop back (about 2 ms a frame at 1080x1920). A zoom scales
-to odd sizes too and crops exactly, so its size changes every frame instead of every other one.
+Motion must move every frame by an even step. A pan moves in quarter pixels: before looping, the
+still is drawn PAN_PHASES times, each copy shifted a further quarter pixel, and stacked; each
+frame is then only a crop, at an even pixel of one copy (even: 4:2:0 chroma moves with the
+luma). That is the picture shrinking a four-times-wide copy at every frame gave, without the
+per-frame scaling (2 ms a frame at 1080x1920). A zoom scales to odd sizes too and crops
+exactly, so its size changes every frame instead of every other one.
 """
 
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from moneyreels.values import parse_box_shadow, parse_length
 
 BLUR_DOWNSCALE = 16  # blur a 1/16 size copy, then upscale: same look, a fraction of the cost
 PAN_SUPERSAMPLE = 4  # a pan moves in quarter pixels
+PAN_PHASES = 2 * PAN_SUPERSAMPLE  # copies shifted 0, 1/4, ... 7/4 of a pixel: every position is an even pixel of one
 PANS = ("pan_left", "pan_right")
 
 
@@ -92,8 +95,8 @@ def build_segment(g: Graph, clip: Clip, parts: list[tuple[int, int]], work_dir: 
     label, w, h, dx, dy, alpha = _fit(g, clip, label, target, pad_transparent=motion is not None)
     if not motion:  # before looping, so a still is masked once
         label, alpha = _mask(g, clip, label, w, h, alpha, work_dir)
-    elif motion.type in PANS:  # before looping, so the wide copy is made once
-        label = g.chain([label], [f"scale={PAN_SUPERSAMPLE * w}:{h}:flags=bicubic"])
+    elif motion.type in PANS:  # before looping, so the shifted copies are made once
+        label = _pan_phases(g, label, w, h)
     if info.is_still:
         labels = [g.chain([part], [f"loop=loop={end - first - 1}:size=1", f"settb={g.time_base}", "setpts=N"])
                   for part, (first, end) in zip(_split(g, label, len(parts)), parts)]
@@ -115,6 +118,22 @@ def build_segment(g: Graph, clip: Clip, parts: list[tuple[int, int]], work_dir: 
         labels = [g.chain([part], [f"trim=start_frame={first}:end_frame={end}", "setpts=PTS-STARTPTS"])
                   for part, (first, end) in zip(_split(g, labels[0], len(parts)), parts)]
     return Segment(labels, index, dx, dy, w, h, alpha)
+
+
+def _pan_phases(g: Graph, label: str, w: int, h: int) -> str:
+    """Return the w x h picture as PAN_PHASES copies stacked top to bottom, copy p shifted p/4 pixel left.
+
+    Copy p shrinks a four-times-wide copy from its pixel p on. Only copy 0 is ever shown at its
+    last columns (a pan's far end is a whole even pixel), so the others are 2 pixels narrower,
+    padded back to w: every copy keeps an even width.
+    """
+    k = PAN_SUPERSAMPLE
+    wide = g.chain([label], [f"scale={k * w}:{h}:flags=bicubic"])
+    copies = [g.chain([part], [f"crop={k * w}:{h}:0:0", f"scale={w}:{h}:flags=area"]) if phase == 0 else
+              g.chain([part], [f"crop={k * (w - 2)}:{h}:{phase}:0:exact=1", f"scale={w - 2}:{h}:flags=area",
+                               f"pad={w}:{h}"])
+              for phase, part in enumerate(_split(g, wide, PAN_PHASES))]
+    return g.chain(copies, [f"vstack=inputs={PAN_PHASES}"])
 
 
 def _split(g: Graph, label: str, count: int) -> list[str]:
@@ -246,14 +265,15 @@ def _motion_filters(motion: Motion, bw: int, bh: int, tw: int, th: int, frames: 
     """Return per-frame filters moving a bw x bh window over a tw x th picture.
 
     The movement spans `frames` frames; this part starts at frame `first` of it. A pan's input
-    is already PAN_SUPERSAMPLE times wider.
+    is its PAN_PHASES shifted copies, stacked.
     """
     progress = easing.ease_expr(easing.parse(motion.easing), f"(n+{first})/{max(1, frames - 1)}")
     kind, k = motion.type, PAN_SUPERSAMPLE
     if kind in PANS:
         along = progress if kind == "pan_right" else f"(1-{progress})"
-        return [f"crop={k * bw}:{bh}:x='round({k * (tw - bw)}*{along})':y={(th - bh) // 2}:exact=1",
-                f"scale={bw}:{bh}:flags=area"]
+        quarters = f"round({k * (tw - bw)}*{along})"  # how far the window has moved, in quarter pixels
+        return [f"crop={bw}:{bh}:x='2*floor({quarters}/{PAN_PHASES})'"
+                f":y='mod({quarters},{PAN_PHASES})*{th}+{(th - bh) // 2}':exact=1"]
     zoom = progress if kind == "zoom_in" else f"(1-{progress})"
     # Width and height at frame n; the crop recomputes them because its iw is fixed at configuration.
     sw = f"round({bw}*(1+{motion.intensity}*{zoom}))"
