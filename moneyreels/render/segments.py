@@ -96,7 +96,7 @@ def build_segment(g: Graph, clip: Clip, parts: list[tuple[int, int]], work_dir: 
     if not motion:  # before looping, so a still is masked once
         label, alpha = _mask(g, clip, label, w, h, alpha, work_dir)
     elif motion.type in PANS:  # before looping, so the shifted copies are made once
-        label = _pan_phases(g, label, w, h)
+        label = _pan_phases(g, label, w, h, box.h)
     if info.is_still:
         labels = [g.chain([part], [f"loop=loop={end - first - 1}:size=1", f"settb={g.time_base}", "setpts=N"])
                   for part, (first, end) in zip(_split(g, label, len(parts)), parts)]
@@ -104,7 +104,7 @@ def build_segment(g: Graph, clip: Clip, parts: list[tuple[int, int]], work_dir: 
         labels = [label]
     if motion:  # only stills move
         frames = round(clip.duration * float(g.rate))
-        labels = [g.chain([part], _motion_filters(motion, box.w, box.h, *target, frames, first))
+        labels = [g.chain([part], _motion_filters(motion, box.w, box.h, target[0], frames, first))
                   for part, (first, _) in zip(labels, parts)]
         w, h = box.w, box.h
         masked = [_mask(g, clip, part, w, h, alpha, work_dir) for part in labels]
@@ -120,18 +120,20 @@ def build_segment(g: Graph, clip: Clip, parts: list[tuple[int, int]], work_dir: 
     return Segment(labels, index, dx, dy, w, h, alpha)
 
 
-def _pan_phases(g: Graph, label: str, w: int, h: int) -> str:
-    """Return the w x h picture as PAN_PHASES copies stacked top to bottom, copy p shifted p/4 pixel left.
+def _pan_phases(g: Graph, label: str, w: int, h: int, rows: int) -> str:
+    """Return the middle `rows` rows of the w x h picture as PAN_PHASES copies stacked top to bottom,
+    copy p shifted p/4 pixel left.
 
     Copy p shrinks a four-times-wide copy from its pixel p on. Only copy 0 is ever shown at its
     last columns (a pan's far end is a whole even pixel), so the others are 2 pixels narrower,
-    padded back to w: every copy keeps an even width.
+    padded back to w: every copy keeps an even width. A pan never moves up or down, so only the
+    rows it shows are kept.
     """
     k = PAN_SUPERSAMPLE
-    wide = g.chain([label], [f"scale={k * w}:{h}:flags=bicubic"])
-    copies = [g.chain([part], [f"crop={k * w}:{h}:0:0", f"scale={w}:{h}:flags=area"]) if phase == 0 else
-              g.chain([part], [f"crop={k * (w - 2)}:{h}:{phase}:0:exact=1", f"scale={w - 2}:{h}:flags=area",
-                               f"pad={w}:{h}"])
+    wide = g.chain([label], [f"crop={w}:{rows}:0:{(h - rows) // 2}:exact=1", f"scale={k * w}:{rows}:flags=bicubic"])
+    copies = [g.chain([part], [f"crop={k * w}:{rows}:0:0", f"scale={w}:{rows}:flags=area"]) if phase == 0 else
+              g.chain([part], [f"crop={k * (w - 2)}:{rows}:{phase}:0:exact=1", f"scale={w - 2}:{rows}:flags=area",
+                               f"pad={w}:{rows}"])
               for phase, part in enumerate(_split(g, wide, PAN_PHASES))]
     return g.chain(copies, [f"vstack=inputs={PAN_PHASES}"])
 
@@ -261,19 +263,18 @@ def merge_mask(g: Graph, label: str, mask: str, alpha: bool) -> str:
     return g.chain([label, mask], ["alphamerge"])
 
 
-def _motion_filters(motion: Motion, bw: int, bh: int, tw: int, th: int, frames: int, first: int) -> list[str]:
-    """Return per-frame filters moving a bw x bh window over a tw x th picture.
+def _motion_filters(motion: Motion, bw: int, bh: int, tw: int, frames: int, first: int) -> list[str]:
+    """Return per-frame filters moving a bw x bh window over a picture tw wide.
 
     The movement spans `frames` frames; this part starts at frame `first` of it. A pan's input
-    is its PAN_PHASES shifted copies, stacked.
+    is its PAN_PHASES shifted copies, bh high, stacked (_pan_phases); a zoom's is the picture.
     """
     progress = easing.ease_expr(easing.parse(motion.easing), f"(n+{first})/{max(1, frames - 1)}")
     kind, k = motion.type, PAN_SUPERSAMPLE
     if kind in PANS:
         along = progress if kind == "pan_right" else f"(1-{progress})"
         quarters = f"round({k * (tw - bw)}*{along})"  # how far the window has moved, in quarter pixels
-        return [f"crop={bw}:{bh}:x='2*floor({quarters}/{PAN_PHASES})'"
-                f":y='mod({quarters},{PAN_PHASES})*{th}+{(th - bh) // 2}':exact=1"]
+        return [f"crop={bw}:{bh}:x='2*floor({quarters}/{PAN_PHASES})':y='mod({quarters},{PAN_PHASES})*{bh}'"]
     zoom = progress if kind == "zoom_in" else f"(1-{progress})"
     # Width and height at frame n; the crop recomputes them because its iw is fixed at configuration.
     sw = f"round({bw}*(1+{motion.intensity}*{zoom}))"
