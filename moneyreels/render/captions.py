@@ -171,6 +171,7 @@ class _PageDrawer:
         self.extents = _extents(layout)
         self._under: dict[tuple, tuple] = {}  # silhouette and shadow by what moves, shared by moments
         self._glyphs = _Glyphs()  # each word's rendered text, shared by the moments that draw it again
+        self._still: tuple = (None, None)  # (states, layers): the page without its moving word, for that word's moments
 
     def word(self, i: int, count: int, word: Word, end: float):
         """Yield (start, end, image, wipe) for word i's time on screen, [word.start, end)."""
@@ -194,7 +195,9 @@ class _PageDrawer:
         for state in animation:
             if start + STEP >= end:
                 break
-            yield start, start + STEP, self._draw(rest[:i] + [state] + rest[i + 1:], active_tag=i), None
+            states = rest[:i] + [state] + rest[i + 1:]
+            moment = self._moving(states, i) if state.scale != 1 or state.lift else self._draw(states, active_tag=i)
+            yield start, start + STEP, moment, None
             start += STEP
         yield start, end, self._draw(rest, active_tag=i), None
 
@@ -221,6 +224,53 @@ class _PageDrawer:
         if not fills:
             return Image.new("RGBA", layout.box, (0, 0, 0, 0))
         return text._frame(layout, paint, fills, silhouette, under)
+
+    def _moving(self, states: list[_State], i: int) -> Image.Image:
+        """Draw a moment of word i grown or lifted (pop, bounce), in front of the rest of the page.
+
+        The rest of the page is drawn once for all of the word's moments; a moment draws the word
+        alone and composites afresh only the box its shadow and ink cover.
+        """
+        layout, paint, state = self.layout, self.paint, states[i]
+        still = states[:i] + [None] + states[i + 1:]
+        if self._still[0] != still:
+            self._still = still, self._layers([p for p in layout.pieces if p.tag != i], states)
+        under, ink, whole = self._still[1]
+        image = whole.copy()
+        pieces = [self._moved(p, state) for p in layout.pieces if p.tag == i]
+        opacity = {id(p): state.opacity for p in pieces}
+        fill = self._ink(pieces, opacity)
+        silhouette = self._ink(pieces, opacity, paint.stroke_width) if paint.stroke or paint.shadow else fill
+        ink_box = silhouette.getbbox()
+        if ink_box is None:
+            return image
+        top = layout.band[0]
+        placed = [(_word_text(paint, fill, silhouette, ink_box, state.colour), (ink_box[0], top + ink_box[1]))]
+        shadow = text._shadow_sprite(paint, silhouette, top) if paint.shadow else None
+        box = _clip(_union(*(_box_of(*layer) for layer in [shadow, *placed] if layer)), layout.box)
+        if box is None:
+            return image
+        region = under.crop(box) if under else Image.new("RGBA", (box[2] - box[0], box[3] - box[1]))
+        if shadow:
+            _over(region, *shadow, box)
+        region.alpha_composite(ink.crop(box))
+        _over(region, *placed[0], box)
+        image.paste(region, box[:2])
+        return image
+
+    def _layers(self, pieces, states: list[_State]) -> tuple:
+        """Draw pieces as (shadow layer or None, text layer, the two composited), each full-box."""
+        layout, paint = self.layout, self.paint
+        pieces = [p for p in (self._moved(p, states[p.tag]) for p in pieces) if states[p.tag].opacity > 0]
+        opacity = {id(p): states[p.tag].opacity for p in pieces}
+        silhouette = self._ink(pieces, opacity, paint.stroke_width) if paint.stroke or paint.shadow else None
+        under = text._shadow(layout, paint, silhouette)
+        fills = [(self._ink([p for p in pieces if states[p.tag].colour == colour], opacity), colour)
+                 for colour in dict.fromkeys(states[p.tag].colour for p in pieces)]
+        ink = text._frame(layout, paint, fills, silhouette, None) if fills else Image.new("RGBA", layout.box)
+        whole = under.copy() if under else Image.new("RGBA", layout.box)
+        whole.alpha_composite(ink)
+        return under, ink, whole
 
     def _ink(self, pieces, opacity: dict[int, float], stroke: float = 0) -> Image.Image:
         """Draw pieces as an 'L' mask of the layout's band, each at its opacity."""
@@ -257,6 +307,39 @@ class _PageDrawer:
             y = baseline + self.size * 0.1 + self.paint.stroke_width
             draw.rounded_rectangle((left, y, right, y + thickness), radius=thickness / 2, fill=255)
         return mask
+
+
+def _word_text(paint, fill: Image.Image, silhouette: Image.Image, ink_box, colour: RGBA) -> Image.Image:
+    """Return a word's stroke and fill, composited, cut to its ink box."""
+    word = text._coloured(fill.crop(ink_box), colour)
+    if not paint.stroke:
+        return word
+    stroked = text._coloured(silhouette.crop(ink_box), paint.stroke)
+    stroked.alpha_composite(word)
+    return stroked
+
+
+def _box_of(image: Image.Image, at: tuple[int, int]) -> tuple[int, int, int, int]:
+    return at[0], at[1], at[0] + image.width, at[1] + image.height
+
+
+def _union(*boxes: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Return the smallest box holding every given box."""
+    return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
+def _clip(box: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """Return the part of box inside (0, 0, *size), or None if nothing is."""
+    left, top, right, bottom = max(box[0], 0), max(box[1], 0), min(box[2], size[0]), min(box[3], size[1])
+    return (left, top, right, bottom) if left < right and top < bottom else None
+
+
+def _over(region: Image.Image, layer: Image.Image, at: tuple[int, int], box: tuple[int, int, int, int]) -> None:
+    """Composite layer, placed at `at` in the page, over region (the page's `box`), clipping what falls outside."""
+    x, y = at[0] - box[0], at[1] - box[1]
+    seen = _clip((x, y, x + layer.width, y + layer.height), region.size)
+    if seen:
+        region.alpha_composite(layer, seen[:2], (seen[0] - x, seen[1] - y, seen[2] - x, seen[3] - y))
 
 
 def _extents(layout) -> dict[int, tuple[float, float, float, float]]:

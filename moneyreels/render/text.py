@@ -350,21 +350,30 @@ def _shadow(layout: _Layout, paint: _Paint, silhouette: Image.Image | None) -> I
     """Return the full-box shadow layer: the text's silhouette offset, blurred and coloured, or None."""
     if not paint.shadow:
         return None
+    shadow = Image.new("RGBA", layout.box, (0, 0, 0, 0))
+    sprite = _shadow_sprite(paint, silhouette, layout.band[0])
+    if sprite:
+        shadow.paste(*sprite)
+    return shadow
+
+
+def _shadow_sprite(paint: _Paint, silhouette: Image.Image, top: int) -> tuple[Image.Image, tuple[int, int]] | None:
+    """Return the shadow of a band's silhouette (the band at `top` in the box) and where it goes; None without ink.
+
+    Only the ink and its margin are blurred: beyond it the blur is zero anyway, and pop captions blur hundreds.
+    """
+    ink = silhouette.getbbox()
+    if ink is None:
+        return None
     dx, dy = paint.shadow_offset
     sigma = paint.shadow_blur / 2  # a CSS blur radius is about twice the Gaussian sigma
     margin = math.ceil(3 * sigma)
-    shadow = Image.new("RGBA", layout.box, (0, 0, 0, 0))
-    ink = silhouette.getbbox()
-    if ink is None:
-        return shadow
-    # Blur only the ink and its margin: beyond it the blur is zero anyway, and pop captions blur hundreds.
-    left, top, right, bottom = ink
-    canvas = Image.new("L", (right - left + 2 * margin, bottom - top + 2 * margin))
+    left, ink_top, right, bottom = ink
+    canvas = Image.new("L", (right - left + 2 * margin, bottom - ink_top + 2 * margin))
     canvas.paste(silhouette.crop(ink), (margin, margin))
     if sigma:
         canvas = canvas.filter(ImageFilter.GaussianBlur(sigma))
-    shadow.paste(_coloured(canvas, paint.shadow), (left + round(dx) - margin, layout.band[0] + top + round(dy) - margin))
-    return shadow
+    return _coloured(canvas, paint.shadow), (left + round(dx) - margin, top + ink_top + round(dy) - margin)
 
 
 def _frame(

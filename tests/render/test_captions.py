@@ -211,6 +211,26 @@ def test_pop_grows_and_bounce_lifts_the_word_as_it_starts(effect):
         assert peak.min() < rest.min() - 5 and peak.size == pytest.approx(rest.size, abs=2)
 
 
+@pytest.mark.parametrize("effect", ["pop", "bounce"])
+def test_a_moving_word_changes_only_its_own_part_of_the_page(effect):
+    # The page without the moving word is drawn once; each moment redraws the word (shadow, stroke
+    # and fill) in front of it. Away from the word the moments are the resting page, pixel for pixel.
+    style = TextStyle(stroke_color="black", stroke_width=4, shadow_color="rgba(0,0,0,0.6)", shadow_offset_y=5,
+                      shadow_blur=8)
+    frames = draw(words_at(("left", 0.0, 0.5), ("mid", 0.5, 1.0), ("right", 1.0, 1.5)), style, effect=effect)
+    first = [f for f in frames if f.start < 0.5]
+    assert len(first) == 5  # four moving moments, then the word at rest
+    rest = np.asarray(first[-1].image)
+    right = word_spans(first[-1].image)[2]
+    away = slice(right.min() - 20, None)  # the last word, its stroke and shadow: far from the first word
+    for moment in first[:-1]:
+        image = np.asarray(moment.image)
+        assert np.array_equal(image[:, away], rest[:, away])
+        assert not np.array_equal(image, rest)  # the word itself moved
+    grown = ink_columns(first[1].image)
+    assert (grown.min() < ink_columns(first[-1].image).min()) == (effect == "pop")
+
+
 def test_animation_moments_never_outlast_a_short_word():
     frames = draw(words_at(("a", 0.0, 0.08), ("b", 0.08, 0.5)), effect="pop")
     assert all(f.end <= 0.08 for f in frames if f.start < 0.08)
