@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
 
-from moneyreels.render import text
+from moneyreels.render import fonts, text
 from moneyreels.values import RGBA
 
 EFFECTS = ("color", "highlight", "karaoke", "pop", "bounce", "fade", "underline")
@@ -286,7 +286,8 @@ class _PageDrawer:
             return piece
         left, top, right, bottom = self.extents[piece.tag]
         cx, cy = (left + right) / 2, (top + bottom) / 2
-        font = piece.font.font_variant(size=piece.font.size * state.scale)
+        # The loaded font, cached: a pop's repeated scale then reuses the word's rendered text.
+        font = fonts.font_file(piece.font.path, piece.font.size * state.scale, piece.font.index)
         x = cx + (piece.x - cx) * state.scale
         y = cy + (piece.y - cy) * state.scale - state.lift * self.size
         return text._Piece(piece.text, font, x, y, piece.tag)
