@@ -47,7 +47,7 @@ class _Closed(Exception):
 
 @contextlib.contextmanager
 def running(open_upstream: Opener, refusals: Refusals, *, max_bytes: int, max_seconds: float):
-    """A Relay serving on 127.0.0.1 for the duration of the block."""
+    """A Relay on 127.0.0.1 for the duration of the block, serving from its first asset on."""
     relay = Relay(open_upstream, refusals, max_bytes=max_bytes, max_seconds=max_seconds)
     try:
         yield relay

@@ -127,13 +127,14 @@ def _pan_phases(g: Graph, label: str, w: int, h: int, rows: int) -> str:
     Copy p shrinks a four-times-wide copy from its pixel p on. Only copy 0 is ever shown at its
     last columns (a pan's far end is a whole even pixel), so the others are 2 pixels narrower,
     padded back to w: every copy keeps an even width. A pan never moves up or down, so only the
-    rows it shows are kept.
+    rows it shows are kept. (A picture 2 pixels wide has nowhere to pan: all its copies are one.)
     """
     k = PAN_SUPERSAMPLE
+    narrow = max(2, w - 2)
     wide = g.chain([label], [f"crop={w}:{rows}:0:{(h - rows) // 2}:exact=1", f"scale={k * w}:{rows}:flags=bicubic"])
     copies = [g.chain([part], [f"crop={k * w}:{rows}:0:0", f"scale={w}:{rows}:flags=area"]) if phase == 0 else
-              g.chain([part], [f"crop={k * (w - 2)}:{rows}:{phase}:0:exact=1", f"scale={w - 2}:{rows}:flags=area",
-                               f"pad={w}:{rows}"])
+              g.chain([part], [f"crop={k * narrow}:{rows}:{min(phase, k * (w - narrow))}:0:exact=1",
+                               f"scale={narrow}:{rows}:flags=area", f"pad={w}:{rows}"])
               for phase, part in enumerate(_split(g, wide, PAN_PHASES))]
     return g.chain(copies, [f"vstack=inputs={PAN_PHASES}"])
 

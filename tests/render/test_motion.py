@@ -5,7 +5,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from tests.support.video import FFMPEG, FPS, H, W, reel
+from tests.support.video import FFMPEG, FPS, H, W, assert_reel, reel
 
 ASSETS = [{"id": "noise", "type": "image", "url": "noise.png"}]
 
@@ -51,6 +51,16 @@ def test_pan_moves_every_frame_by_an_even_sub_pixel_step(render_reel, kind):
     held = np.count_nonzero(np.abs(moves) < 0.25 * mean)
     jumps = np.count_nonzero(moves > 1.5 * mean)
     assert held <= 0.03 * len(moves) and jumps == 0, np.round(moves, 2)
+
+
+@pytest.mark.parametrize("width", ["2px", "3px", "6px"])
+def test_a_pan_of_a_sliver_renders(render_reel, width):
+    # A box 2 or 3 pixels wide pans over a picture hardly wider: its shifted copies still have a size.
+    layer = {"id": "n", "type": "image", "asset_id": "noise", "motion": {"type": "pan_left", "intensity": 0.05},
+             "layout": {"x": "4px", "y": "4px", "width": width, "height": "8px", "fit": "cover"},
+             "time": {"start_seconds": 0, "duration_seconds": 1}}
+    _, out = render_reel(reel([layer], ASSETS))
+    assert_reel(out, duration=1)
 
 
 @pytest.mark.parametrize("kind", ["zoom_in", "zoom_out"])
