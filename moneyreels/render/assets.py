@@ -90,9 +90,9 @@ def fetch_assets(manifest: Manifest, limits: FetchLimits, checkpoint: Callable[[
                 location, remote = _locate(asset, index, limits, relay if seek_remotely else None, checkpoint)
                 fetched.append((asset, location, remote, pool.submit(probed, asset, location)))
             sources = {}
-            for asset, location, remote, info in fetched:
+            for asset, location, remote, probing in fetched:
                 try:
-                    info = _result(info, checkpoint)
+                    info = _result(probing, checkpoint)
                 except RenderError as exc:  # "redirects to a private address" beats "undecodable"
                     raise (relay.failure(asset.id) or exc) from None
                 sources[asset.id] = Source(asset.id, location, remote, info)

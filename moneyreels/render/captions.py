@@ -203,17 +203,13 @@ class _PageDrawer:
 
     def _draw(self, states: list[_State], active_tag: int | None = None, shadow: bool = True) -> Image.Image:
         layout, paint = self.layout, self.paint
-        pieces = [p for p in (self._moved(p, states[p.tag]) for p in layout.pieces) if states[p.tag].opacity > 0]
-        opacity = {id(p): states[p.tag].opacity for p in pieces}
+        pieces, opacity = self._shown(layout.pieces, states)
         key = (shadow, tuple((s.opacity, s.scale, s.lift) for s in states))
         if key not in self._under:
             silhouette = self._ink(pieces, opacity, paint.stroke_width) if paint.stroke or paint.shadow else None
             self._under[key] = silhouette, text._shadow(layout, paint, silhouette) if shadow else None
         silhouette, under = self._under[key]
-        fills = []
-        for colour in dict.fromkeys(states[p.tag].colour for p in pieces):
-            same = [p for p in pieces if states[p.tag].colour == colour]
-            fills.append((self._ink(same, opacity), colour))
+        fills = self._fills(pieces, states, opacity)
         if active_tag is not None and self.effect in ("highlight", "underline"):
             decoration = self._decoration(active_tag)
             if self.effect == "highlight":
@@ -245,32 +241,40 @@ class _PageDrawer:
         if ink_box is None:
             return image
         top = layout.band[0]
-        placed = [(_word_text(paint, fill, silhouette, ink_box, state.colour), (ink_box[0], top + ink_box[1]))]
+        word = _word_text(paint, fill, silhouette, ink_box, state.colour), (ink_box[0], top + ink_box[1])
         shadow = text._shadow_sprite(paint, silhouette, top) if paint.shadow else None
-        box = _clip(_union(*(_box_of(*layer) for layer in [shadow, *placed] if layer)), layout.box)
+        box = _clip(_union(*(_box_of(*layer) for layer in (shadow, word) if layer)), layout.box)
         if box is None:
             return image
         region = under.crop(box) if under else Image.new("RGBA", (box[2] - box[0], box[3] - box[1]))
         if shadow:
             _over(region, *shadow, box)
         region.alpha_composite(ink.crop(box))
-        _over(region, *placed[0], box)
+        _over(region, *word, box)
         image.paste(region, box[:2])
         return image
 
     def _layers(self, pieces, states: list[_State]) -> tuple:
         """Draw pieces as (shadow layer or None, text layer, the two composited), each full-box."""
         layout, paint = self.layout, self.paint
-        pieces = [p for p in (self._moved(p, states[p.tag]) for p in pieces) if states[p.tag].opacity > 0]
-        opacity = {id(p): states[p.tag].opacity for p in pieces}
+        pieces, opacity = self._shown(pieces, states)
         silhouette = self._ink(pieces, opacity, paint.stroke_width) if paint.stroke or paint.shadow else None
         under = text._shadow(layout, paint, silhouette)
-        fills = [(self._ink([p for p in pieces if states[p.tag].colour == colour], opacity), colour)
-                 for colour in dict.fromkeys(states[p.tag].colour for p in pieces)]
+        fills = self._fills(pieces, states, opacity)
         ink = text._frame(layout, paint, fills, silhouette, None) if fills else Image.new("RGBA", layout.box)
         whole = under.copy() if under else Image.new("RGBA", layout.box)
         whole.alpha_composite(ink)
         return under, ink, whole
+
+    def _shown(self, pieces, states: list[_State]) -> tuple[list, dict[int, float]]:
+        """Return the pieces moved as their states say, the invisible left out, and each one's opacity."""
+        shown = [p for p in (self._moved(p, states[p.tag]) for p in pieces) if states[p.tag].opacity > 0]
+        return shown, {id(p): states[p.tag].opacity for p in shown}
+
+    def _fills(self, pieces, states: list[_State], opacity: dict[int, float]) -> list[tuple[Image.Image, RGBA]]:
+        """Return one (mask, colour) per colour the pieces are drawn in, in the order they first appear."""
+        return [(self._ink([p for p in pieces if states[p.tag].colour == colour], opacity), colour)
+                for colour in dict.fromkeys(states[p.tag].colour for p in pieces)]
 
     def _ink(self, pieces, opacity: dict[int, float], stroke: float = 0) -> Image.Image:
         """Draw pieces as an 'L' mask of the layout's band, each at its opacity."""
