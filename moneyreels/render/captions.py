@@ -1,15 +1,16 @@
 """Caption pages: group timed words into pages and draw each moment of a page's effect.
 
 Every moment is a full-box RGBA image shown from a start to an end time; the filtergraph shows
-them one after another as one sprite track. Short animations (pop, bounce, fade) are a few extra
+them one after another as one sprite track. Each page is drawn on its own (caption_pages). Short animations (pop, bounce, fade) are a few extra
 moments at the start of a word. Karaoke's fill is continuous, so it is a second track: one image
 of the spoken word fully filled per word, revealed left to right by the filtergraph (a `wipe`).
 """
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from PIL import Image, ImageDraw
 
@@ -67,10 +68,12 @@ class _State:
     lift: float = 0.0  # upwards, in font sizes
 
 
-def draw_caption_pages(words: list[Word], style: text.TextStyle, look: Look, width: int, height: int) -> Iterator[CaptionFrame]:
-    """Yield every moment of every page, in time order (karaoke fills follow their page's moments).
+def caption_pages(words: list[Word], style: text.TextStyle, look: Look, width: int,
+                  height: int) -> list[Callable[[], Iterator[CaptionFrame]]]:
+    """Check the style and look; return one drawer per page, in time order.
 
-    The style and look are checked before the first moment is drawn.
+    A drawer yields its page's moments in time order (karaoke fills after the moment they go
+    with). Pages are independent, so they may be drawn in any order, or in other processes.
     """
     paint = text._paint(style)
     colours = _colours(look, paint)
@@ -85,26 +88,25 @@ def draw_caption_pages(words: list[Word], style: text.TextStyle, look: Look, wid
         raise ValueError(f"effect: must be one of {', '.join(EFFECTS)}, got {look.effect!r}")
     spoken = [Word(_transform(w.text, look.text_transform), w.start, w.end) for w in words if w.text.strip()]
     pages = _pages(sorted(spoken, key=lambda w: w.start), look.max_words_per_page, look.max_chars_per_line)
-    return _moments(pages, style, paint, colours, look, (width, height))
+    return [partial(_moments, page, following[0].start if following else None, style, paint, colours, look,
+                    (width, height))
+            for page, following in zip(pages, pages[1:] + [None])]
 
 
-def _moments(pages: list[list[Word]], style: text.TextStyle, paint, colours: dict[str, RGBA], look: Look,
-             box: tuple[int, int]) -> Iterator[CaptionFrame]:
-    for number, page in enumerate(pages):
-        lines = _lines(page, look.max_chars_per_line)
-        layout = text._layout([[(part, i) for i in line for part in page[i].text.split()] for line in lines],
-                              style, *box)
-        page_frames = _PageDrawer(layout, paint, style.font_size, colours, look.effect)
-        next_start = pages[number + 1][0].start if number + 1 < len(pages) else None
-        for i, word in enumerate(page):
-            if i + 1 < len(page):
-                end = page[i + 1].start
-            elif next_start is not None and next_start - word.end < HOLD_GAP:
-                end = next_start
-            else:
-                end = max(word.end, word.start)
-            for start, stop, image, wipe in page_frames.word(i, len(page), word, end):
-                yield CaptionFrame(start, stop, image, layout.warnings, wipe)
+def _moments(page: list[Word], next_start: float | None, style: text.TextStyle, paint, colours: dict[str, RGBA],
+             look: Look, box: tuple[int, int]) -> Iterator[CaptionFrame]:
+    lines = _lines(page, look.max_chars_per_line)
+    layout = text._layout([[(part, i) for i in line for part in page[i].text.split()] for line in lines], style, *box)
+    page_frames = _PageDrawer(layout, paint, style.font_size, colours, look.effect)
+    for i, word in enumerate(page):
+        if i + 1 < len(page):
+            end = page[i + 1].start
+        elif next_start is not None and next_start - word.end < HOLD_GAP:
+            end = next_start
+        else:
+            end = max(word.end, word.start)
+        for start, stop, image, wipe in page_frames.word(i, len(page), word, end):
+            yield CaptionFrame(start, stop, image, layout.warnings, wipe)
 
 
 def _colours(look: Look, paint) -> dict[str, RGBA]:

@@ -10,6 +10,7 @@ their opaque pixels, so blending cost follows the text's area, not the box's. A 
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -18,6 +19,7 @@ from moneyreels.manifest import Manifest, TextStyle
 from moneyreels.render import captions, safearea, text
 from moneyreels.render.animation import Moves, plan_moves
 from moneyreels.render.graph import DRAWN, save_drawn
+from moneyreels.render.halves import in_halves
 from moneyreels.render.typewriter import typewriter_frames
 from moneyreels.render.timeline import CAPTIONS, TEXT, Timeline, stack_key
 from moneyreels.values import Box, layout_box
@@ -79,49 +81,61 @@ class _Drawn:
 
 def draw_sprites(manifest: Manifest, plan: Timeline, work_dir: Path) -> tuple[list[SpriteTrack], list[str]]:
     """Draw every text overlay and caption track; return the tracks and font warnings."""
-    with ThreadPoolExecutor(SAVERS) as savers:
-        tracks, warnings = _draw_all(manifest, plan, work_dir, _Writer(savers))
-    return tracks, warnings
-
-
-def _draw_all(manifest: Manifest, plan: Timeline, work_dir: Path, write: "_Writer") -> tuple[list[SpriteTrack], list[str]]:
     composition = manifest.composition
     global_style = composition.global_styles.text
     warnings = {}
     drawn = []
-    for index, overlay in enumerate(composition.text_overlays):
-        layout = overlay.layout.merged_over(composition.global_layouts.text)
-        box = layout_box(layout, plan.width, plan.height)
-        result = text.draw_text(overlay.content, _text_style(overlay.style.merged_over(global_style)), box.w, box.h)
-        warnings.update(dict.fromkeys(result.warnings))
-        start = overlay.time.start_seconds
-        duration = overlay.time.duration_seconds
-        leaving = overlay.animations.exit if overlay.animations else None
-        moves = plan_moves(overlay.entrance(), leaving, overlay.keyframes, duration, box.w, box.h, plan.fps)
-        reveals = moves.get("reveal")
-        frames = typewriter_frames(result.image, reveals, start, start + duration, plan.fps) if reveals \
-            else [(start, start + duration, result.image)]
-        drawn.append(_Drawn(box, stack_key(layout, TEXT, index), [
-            write(image, work_dir / f"text-{index}-{n:04d}{DRAWN}", first, last)
-            for n, (first, last, image) in enumerate(frames)], moves or None))
+    with ThreadPoolExecutor(SAVERS) as savers:
+        write = _Writer(savers)
+        for index, overlay in enumerate(composition.text_overlays):
+            layout = overlay.layout.merged_over(composition.global_layouts.text)
+            box = layout_box(layout, plan.width, plan.height)
+            result = text.draw_text(overlay.content, _text_style(overlay.style.merged_over(global_style)), box.w, box.h)
+            warnings.update(dict.fromkeys(result.warnings))
+            start = overlay.time.start_seconds
+            duration = overlay.time.duration_seconds
+            leaving = overlay.animations.exit if overlay.animations else None
+            moves = plan_moves(overlay.entrance(), leaving, overlay.keyframes, duration, box.w, box.h, plan.fps)
+            reveals = moves.get("reveal")
+            frames = typewriter_frames(result.image, reveals, start, start + duration, plan.fps) if reveals \
+                else [(start, start + duration, result.image)]
+            drawn.append(_Drawn(box, stack_key(layout, TEXT, index), [
+                write(image, work_dir / f"text-{index}-{n:04d}{DRAWN}", first, last)
+                for n, (first, last, image) in enumerate(frames)], moves or None))
+        write.wait()
     for index, track in enumerate(composition.captions):
         layout = track.layout.merged_over(safearea.caption_layout(track.position, track.safe_area))
         box = safearea.clamp(layout_box(layout, plan.width, plan.height), track.safe_area, plan.width, plan.height)
         words = [captions.Word(w.text, w.start_seconds, w.end_seconds) for w in track.words]
         look = captions.Look(track.effect, track.highlight_color, track.past_color, track.upcoming_color,
                              track.max_words_per_page, track.max_chars_per_line, track.text_transform)
+        pages = captions.caption_pages(words, _text_style(track.style.merged_over(global_style)), look, box.w, box.h)
         moments, fills = [], []
-        pages = captions.draw_caption_pages(words, _text_style(track.style.merged_over(global_style)), look, box.w, box.h)
-        for n, page in enumerate(pages):
-            warnings.update(dict.fromkeys(page.warnings))
-            frame = write(page.image, work_dir / f"captions-{index}-{n:05d}{DRAWN}", page.start, page.end, page.wipe)
-            (fills if page.wipe else moments).append(frame)
+        for frames, page_warnings in in_halves(partial(_draw_pages, work_dir / f"captions-{index}"), list(enumerate(pages))):
+            warnings.update(dict.fromkeys(page_warnings))
+            for frame in frames:
+                (fills if frame.wipe else moments).append(frame)
         z = stack_key(layout, CAPTIONS, index)
         drawn += [_Drawn(box, z, frames) for frames in (moments, fills) if frames]
-    write.wait()
     drawn.sort(key=lambda d: d.z)
     tracks = [_track(group) for group in _merge_runs(drawn)]
     return [t for t in tracks if t is not None], list(warnings)
+
+
+def _draw_pages(stem: Path, pages: list) -> list[tuple[list[SpriteFrame], list[str]]]:
+    """Draw and save caption pages (numbered pages, see caption_pages); return each one's frames and warnings."""
+    done = []
+    with ThreadPoolExecutor(SAVERS) as savers:  # this process's own: the child of a fork has none
+        write = _Writer(savers)
+        for number, page in pages:
+            frames, warnings = [], {}
+            for n, moment in enumerate(page()):
+                warnings.update(dict.fromkeys(moment.warnings))
+                frames.append(write(moment.image, stem.with_name(f"{stem.name}-{number:04d}-{n:02d}{DRAWN}"),
+                                    moment.start, moment.end, moment.wipe))
+            done.append((frames, list(warnings)))
+        write.wait()
+    return done
 
 
 class _Writer:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from moneyreels.render import fonts
-from moneyreels.render.captions import CaptionFrame, Look, Word, draw_caption_pages
+from moneyreels.render.captions import CaptionFrame, Look, Word, caption_pages
 from moneyreels.render.text import TextStyle
 from tests.support.ink import alpha, pixels_of
 
@@ -12,8 +12,10 @@ W, H = 800, 300
 GREEN = (0, 255, 0)
 
 
-def draw(words, style=None, **look):
-    return list(draw_caption_pages(words, style or TextStyle(), Look(**{"highlight_color": "lime", **look}), W, H))
+def draw(words, style=None, size=(W, H), **look) -> list[CaptionFrame]:
+    """Draw every page's moments, in time order."""
+    pages = caption_pages(words, style or TextStyle(), Look(**{"highlight_color": "lime", **look}), *size)
+    return [frame for page in pages for frame in page()]
 
 
 
@@ -115,7 +117,7 @@ def test_150_caption_words_make_one_frame_each():
         t += 0.3 + (0.7 if i % 7 == 6 else 0.05)
     style = TextStyle(font_size=80, font_weight=800, stroke_color="black", stroke_width=4,
                       shadow_color="rgba(0,0,0,0.8)", shadow_offset_y=8, shadow_blur=16)
-    frames = list(draw_caption_pages(words, style, Look(), 1080, 400))
+    frames = draw(words, style, (1080, 400), highlight_color="#FFD700")
     assert len(frames) == 150
     assert all(a.end <= b.start for a, b in zip(frames, frames[1:]))
 
