@@ -1,6 +1,7 @@
 """Every transition a layer may take, in one table: MoneyReels' three built-ins and ffmpeg's xfade catalogue.
 
-Each is drawn by ffmpeg's `xfade` filter inside the render's one filtergraph. The xfade names are
+Each is drawn as ffmpeg's `xfade` filter draws it, inside the render's one filtergraph (some
+through cheaper filters to the same pictures: render/compose.py, render/sweeps.py). The xfade names are
 those the bundled ffmpeg (imageio-ffmpeg's) lists in `ffmpeg -h filter=xfade`, less `custom`;
 tests/render/test_transitions.py checks the table against that list.
 """

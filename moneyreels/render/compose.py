@@ -12,6 +12,7 @@ from moneyreels.render.audio import mix_audio
 from moneyreels.render.graph import Graph, seconds
 from moneyreels.render.segments import Segment, build_segment, draw_shadow, fills_box, is_plain
 from moneyreels.render.sprites import SpriteTrack
+from moneyreels.render.sweeps import SWEEPS, sweep
 from moneyreels.render.timeline import Clip, Timeline
 from moneyreels.transitions import TRANSITIONS
 from moneyreels.values import Box
@@ -88,7 +89,7 @@ def _run_stream(g: Graph, run: list[Clip], fps: float, work_dir: Path) -> tuple[
     """
     bounds = [_frame(clip.start, fps) for clip in run] + [_frame(run[-1].end, fps)]
     overlaps = [0] + [_transition_frames(clip, fps) for clip in run[1:]] + [0]
-    pieces, tail, inputs = [], None, {}
+    pieces, tail, tail_alpha, inputs = [], None, False, {}
     for i, clip in enumerate(run):
         frames = max(1, bounds[i + 1] - bounds[i])
         lead, extra = overlaps[i], overlaps[i + 1]
@@ -98,29 +99,35 @@ def _run_stream(g: Graph, run: list[Clip], fps: float, work_dir: Path) -> tuple[
         parts = dict(zip(spans, segment.labels))
         inputs[clip.layer.id] = segment.input
         if "lead" in parts:
-            kind = clip.layer.transition.type
-            pieces.append(_transition(g, kind, tail, parts["lead"], lead, from_still=run[i - 1].source.info.is_still))
+            opaque = not (tail_alpha or segment.alpha)
+            pieces.append(_transition(g, clip.layer.transition.type, tail, parts["lead"], lead, work_dir,
+                                      (segment.w, segment.h) if opaque else None,
+                                      from_still=run[i - 1].source.info.is_still))
         pieces.append(parts["body"])
-        tail = parts.get("tail")
+        tail, tail_alpha = parts.get("tail"), segment.alpha
         if i == 0:
             head = segment
     label = pieces[0] if len(pieces) == 1 else g.chain(pieces, [f"concat=n={len(pieces)}:v=1:a=0"])
     return Segment([label], head.input, head.dx, head.dy, head.w, head.h, head.alpha), inputs
 
 
-def _transition(g: Graph, kind: str, outgoing: str, incoming: str, frames: int, from_still: bool) -> str:
-    """Blend two equally long parts (pts from 0) into one.
+def _transition(g: Graph, kind: str, outgoing: str, incoming: str, frames: int, work_dir: Path,
+                opaque_size: tuple[int, int] | None, from_still: bool) -> str:
+    """Blend two equally long parts (pts from 0) into one; opaque_size is their size when neither has alpha.
 
-    A crossfade (or fade) from a still stays in 4:2:0 with fade and overlay. Everything else uses xfade:
-    it converts both parts to 4:4:4 and back (about 25 MB of frame pools per transition at
-    1080p), but unlike overlay it does not ask for its inputs' first frames when the graph
-    starts, which for a video's split parts would queue the whole clip in memory.
+    From a still, a crossfade (or fade) stays in 4:2:0 with fade and overlay, and a sweep of an edge
+    over a fixed field (render/sweeps.py) overlays the new part through a moving mask. Both ask for
+    their inputs' first frames when the graph starts, which only a still's own looped part can
+    give without queueing; xfade does not ask. Everything else uses xfade: it converts both parts
+    to 4:4:4 and back (about 25 MB of frame pools per transition at 1080p).
     """
     duration = seconds(frames / g.rate)
     xfade = TRANSITIONS[kind].xfade
     if xfade == "fade" and from_still:
         faded = g.chain([incoming], ["format=yuva420p", f"fade=t=in:st=0:d={duration}:alpha=1"])
         return g.chain([outgoing, faded], ["overlay=format=yuv420"])
+    if xfade in SWEEPS and from_still and opaque_size:
+        return sweep(g, xfade, outgoing, incoming, frames, *opaque_size, work_dir)
     return g.chain([outgoing, incoming], [f"xfade=transition={xfade}:duration={duration}:offset=0",
                                           "format=yuv420p"])
 
