@@ -89,7 +89,7 @@ def _run_stream(g: Graph, run: list[Clip], fps: float, work_dir: Path) -> tuple[
     """
     bounds = [_frame(clip.start, fps) for clip in run] + [_frame(run[-1].end, fps)]
     overlaps = [0] + [_transition_frames(clip, fps) for clip in run[1:]] + [0]
-    pieces, tail, tail_alpha, inputs = [], None, False, {}
+    pieces, tail, inputs = [], None, {}
     for i, clip in enumerate(run):
         frames = max(1, bounds[i + 1] - bounds[i])
         lead, extra = overlaps[i], overlaps[i + 1]
@@ -99,12 +99,10 @@ def _run_stream(g: Graph, run: list[Clip], fps: float, work_dir: Path) -> tuple[
         parts = dict(zip(spans, segment.labels))
         inputs[clip.layer.id] = segment.input
         if "lead" in parts:
-            opaque = not (tail_alpha or segment.alpha)
             pieces.append(_transition(g, clip.layer.transition.type, tail, parts["lead"], lead, work_dir,
-                                      (segment.w, segment.h) if opaque else None,
-                                      from_still=run[i - 1].source.info.is_still))
+                                      (segment.w, segment.h), from_still=run[i - 1].source.info.is_still))
         pieces.append(parts["body"])
-        tail, tail_alpha = parts.get("tail"), segment.alpha
+        tail = parts.get("tail")
         if i == 0:
             head = segment
     label = pieces[0] if len(pieces) == 1 else g.chain(pieces, [f"concat=n={len(pieces)}:v=1:a=0"])
@@ -112,8 +110,8 @@ def _run_stream(g: Graph, run: list[Clip], fps: float, work_dir: Path) -> tuple[
 
 
 def _transition(g: Graph, kind: str, outgoing: str, incoming: str, frames: int, work_dir: Path,
-                opaque_size: tuple[int, int] | None, from_still: bool) -> str:
-    """Blend two equally long parts (pts from 0) into one; opaque_size is their size when neither has alpha.
+                size: tuple[int, int], from_still: bool) -> str:
+    """Blend two equally long, opaque parts (pts from 0, size w x h) into one.
 
     From a still, a crossfade (or fade) stays in 4:2:0 with fade and overlay, and a sweep of an edge
     over a fixed field (render/sweeps.py) overlays the new part through a moving mask. Both ask for
@@ -126,8 +124,8 @@ def _transition(g: Graph, kind: str, outgoing: str, incoming: str, frames: int, 
     if xfade == "fade" and from_still:
         faded = g.chain([incoming], ["format=yuva420p", f"fade=t=in:st=0:d={duration}:alpha=1"])
         return g.chain([outgoing, faded], ["overlay=format=yuv420"])
-    if xfade in SWEEPS and from_still and opaque_size:
-        return sweep(g, xfade, outgoing, incoming, frames, *opaque_size, work_dir)
+    if xfade in SWEEPS and from_still:
+        return sweep(g, xfade, outgoing, incoming, frames, *size, work_dir)
     return g.chain([outgoing, incoming], [f"xfade=transition={xfade}:duration={duration}:offset=0",
                                           "format=yuv420p"])
 

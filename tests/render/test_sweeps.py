@@ -81,3 +81,4 @@ def test_one_field_file_per_sweep_and_size(renders):
     assert sorted(p.name for p in (root / "work-sweeps").glob("sweep-*")) == \
         sorted(f"sweep-{name}-{W}x{H}.y4m" for name in names)
     assert not list((root / "work-xfade").glob("sweep-*"))
+
