@@ -3,7 +3,8 @@
 A track is a run of images sharing one box, shown one at a time; the graph reads a multi-image
 track as a single concat-demuxer input, so 80 caption pages cost one input and one overlay.
 Each image is written (graph.save_drawn) as soon as it is drawn (a reel's hundreds of caption
-moments never sit in memory together); the graph crops every image of a track to the union of
+moments never sit in memory together); a caption track's pages are drawn half here, half in a
+forked copy of this process (halves.py); the graph crops every image of a track to the union of
 their opaque pixels, so blending cost follows the text's area, not the box's. A wiping track
 (karaoke fills) reveals each image's ink left to right over its wipe span.
 """
