@@ -23,6 +23,7 @@ class Graph:
         self.inputs: list[list[str]] = []
         self.chains: list[str] = []
         self._count = 0
+        self._frames: dict[Path, int] = {}
 
     @property
     def time_base(self) -> str:
@@ -51,6 +52,12 @@ class Graph:
     def still_input(self, path: Path) -> int:
         """Add an image we drew (save_drawn); ffmpeg decodes it once."""
         return self.add_input(["-protocol_whitelist", "file", "-framerate", str(self.rate), "-i", str(path)])
+
+    def frame_input(self, path: Path) -> str:
+        """Return the video pad of a one-frame file we wrote (a Y4M), added once however many chains read it."""
+        if path not in self._frames:
+            self._frames[path] = self.add_input(["-protocol_whitelist", "file", "-i", str(path)])
+        return f"{self._frames[path]}:v"
 
     def chain(self, inputs: list[str], filters: list[str], stem: str = "v") -> str:
         """Append `[inputs]f1,f2,...[out]`; return the out label."""

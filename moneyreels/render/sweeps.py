@@ -91,7 +91,7 @@ def sweep(g: Graph, name: str, outgoing: str, incoming: str, frames: int, w: int
     """Blend two opaque yuv420p parts of `frames` frames (pts from 0) as xfade's `name` would."""
     kind = SWEEPS[name]
     field = _field_file(kind, name, w, h, work_dir)
-    mask = g.chain([f"{g.add_input(['-protocol_whitelist', 'file', '-i', str(field)])}:v"], [
+    mask = g.chain([g.frame_input(field)], [
         f"loop=loop={frames - 1}:size=1", f"settb={g.time_base}", "setpts=N",
         f"hue=b='(clip({_shift(kind, frames)},-{LEVELS},{LEVELS})+0.5)/25.5'",  # hue adds 25.5 levels per unit
         "extractplanes=y", f"lut=c0='{_curve(kind)}'"])

@@ -8,7 +8,8 @@ from PIL import Image
 
 from moneyreels.manifest import Manifest
 from moneyreels.render import RenderOptions, compose, render
-from moneyreels.render.sweeps import SWEEPS
+from moneyreels.render.graph import Graph
+from moneyreels.render.sweeps import SWEEPS, sweep
 from tests.render.test_transitions import frames_of
 from tests.support.video import FFMPEG, reel
 
@@ -82,3 +83,12 @@ def test_one_field_file_per_sweep_and_size(renders):
         sorted(f"sweep-{name}-{W}x{H}.y4m" for name in names)
     assert not list((root / "work-xfade").glob("sweep-*"))
 
+
+
+def test_a_field_is_one_input_however_many_sweeps_read_it(tmp_path):
+    g = Graph(30, 5)
+    blends = [sweep(g, "dissolve", f"old{n}", f"new{n}", 10, W, H, tmp_path) for n in range(3)]
+    sweep(g, "radial", "old", "new", 10, W, H, tmp_path)
+    assert len(set(blends)) == 3
+    assert len(g.inputs) == 2
+    assert sum(chain.startswith("[0:v]") for chain in g.chains) == 3
