@@ -2,9 +2,10 @@
 
 In many of xfade's transitions the old picture's weight at a pixel is a curve (a smoothstep, or
 a hard edge) of `field(x, y) + offset(progress)`: a circle's distance from the centre, a clock
-hand's angle, a wipe's column, a dissolve's per-pixel noise. xfade computes that field for every
-pixel of every frame in 4:4:4 (a sine per pixel for `dissolve`), with a conversion from 4:2:0
-and back around it: 6-49 ms a frame at 1080x1920 (a hard wipe, a radial), on the one filter thread.
+hand's angle, a wipe's column, a dissolve's per-pixel noise; for a slice, the progress at which
+the pixel switches. xfade computes that for every pixel of every frame in 4:4:4 (a sine per pixel
+for `dissolve`), with a conversion from 4:2:0 and back around it: 6-49 ms a frame at 1080x1920
+(a hard wipe, a radial), on the one filter thread.
 
 Here the field is computed once, in numpy, as the luma of a one-frame Y4M. Each frame `hue`
 shifts it by the frame's offset (a per-frame brightness is a shift of the luma table), a static
@@ -57,10 +58,41 @@ def _noise(x, y, w, h):
     return v - np.floor(v)
 
 
+def _sliced(along):
+    """Return the field of xfade's slices along a coordinate: the progress at which a pixel switches, upside down.
+
+    A pixel at `a` (0..1 along the slices' direction) keeps the old picture while
+    smoothstep(-0.5, 0, a - 1.5 * progress) <= fract(10 * a): inverting the smoothstep, while
+    progress >= (a - t) / 1.5, t being where it reaches fract(10 * a).
+    """
+    def field(x, y, w, h):
+        a = along(x, y, w, h)
+        level = 10 * a - np.floor(10 * a)
+        t = -0.5 + 0.5 * (0.5 - np.sin(np.arcsin(1 - 2 * level) / 3))  # smoothstep's inverse
+        return 1 - (a - t) / 1.5
+    return field
+
+
 def _edge(p: float) -> float:
     """The offset of xfade's soft edges: it sweeps the whole field while progress goes 1 -> 0."""
     return 1 - 2 * p
 
+
+def _hard(field) -> Sweep:
+    """A hard edge: the old picture stays while field + progress - 1 >= 0."""
+    return Sweep(field, lambda p: p - 1, smooth=False, rising=True)
+
+
+def _corner(a, b):
+    """A corner wipe's field: the smaller of its two sides' (old while both edges have not passed)."""
+    return lambda x, y, w, h: np.minimum(a(x, y, w, h), b(x, y, w, h))
+
+
+# A side wipe's field: the share of the picture its edge has still to cross.
+_SIDES = {"left": lambda x, y, w, h: 1 - x / w, "right": lambda x, y, w, h: x / w,
+          "up": lambda x, y, w, h: 1 - y / h, "down": lambda x, y, w, h: y / h}
+_SLICES = {"hlslice": lambda x, y, w, h: x / w, "hrslice": lambda x, y, w, h: (w - 1 - x) / w,
+           "vuslice": lambda x, y, w, h: y / h, "vdslice": lambda x, y, w, h: (h - 1 - y) / h}
 
 # Formulas as vf_xfade.c has them (FFmpeg 7-9); x and y are pixel indices there.
 SWEEPS: dict[str, Sweep] = {
@@ -79,11 +111,11 @@ SWEEPS: dict[str, Sweep] = {
     "diagtr": Sweep(lambda x, y, w, h: (w - 1 - x) / w * y / h, _edge),
     "diagbl": Sweep(lambda x, y, w, h: x / w * (h - 1 - y) / h, _edge),
     "diagbr": Sweep(lambda x, y, w, h: (w - 1 - x) / w * (h - 1 - y) / h, _edge),
-    "dissolve": Sweep(_noise, lambda p: p - 1, smooth=False, rising=True),
-    "wipeleft": Sweep(lambda x, y, w, h: 1 - x / w, lambda p: p - 1, smooth=False, rising=True),
-    "wiperight": Sweep(lambda x, y, w, h: x / w, lambda p: p - 1, smooth=False, rising=True),
-    "wipeup": Sweep(lambda x, y, w, h: 1 - y / h, lambda p: p - 1, smooth=False, rising=True),
-    "wipedown": Sweep(lambda x, y, w, h: y / h, lambda p: p - 1, smooth=False, rising=True),
+    "dissolve": _hard(_noise),
+    **{f"wipe{side}": _hard(field) for side, field in _SIDES.items()},
+    **{f"wipe{v}{h}": _hard(_corner(_SIDES[side], _SIDES[top])) for v, top in (("t", "up"), ("b", "down"))
+       for h, side in (("l", "left"), ("r", "right"))},
+    **{name: _hard(_sliced(along)) for name, along in _SLICES.items()},
 }
 
 

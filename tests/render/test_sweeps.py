@@ -10,6 +10,7 @@ from moneyreels.manifest import Manifest
 from moneyreels.render import RenderOptions, compose, render
 from moneyreels.render.graph import Graph
 from moneyreels.render.sweeps import SWEEPS, sweep
+from moneyreels.transitions import TRANSITIONS
 from tests.render.test_transitions import frames_of
 from tests.support.video import FFMPEG, reel
 
@@ -92,3 +93,8 @@ def test_a_field_is_one_input_however_many_sweeps_read_it(tmp_path):
     assert len(set(blends)) == 3
     assert len(g.inputs) == 2
     assert sum(chain.startswith("[0:v]") for chain in g.chains) == 3
+
+
+def test_every_sweep_is_an_xfade_transition():
+    assert set(SWEEPS) <= {kind.xfade for kind in TRANSITIONS.values()}
+    assert len(SWEEPS) == 28
