@@ -73,6 +73,18 @@ def _sliced(along):
     return field
 
 
+def _wind(along, rows: bool):
+    """Return the field of xfade's winds: a soft edge along a coordinate, ragged by a noise per row (or column).
+
+    xfade's old picture weighs 1 - smoothstep(0, -0.2, 0.8 * a + 0.2 * noise - 1.2 * (1 - progress)),
+    which is 1 - smoothstep(0, 1, 5 * field + 1 - 6 * progress) for this field.
+    """
+    def field(x, y, w, h):
+        noise = _noise(0 * x, y, w, h) if rows else _noise(x, 0 * y, w, h)
+        return 1 - (4 * along(x, y, w, h) + noise) / 5
+    return field
+
+
 def _edge(p: float) -> float:
     """The offset of xfade's soft edges: it sweeps the whole field while progress goes 1 -> 0."""
     return 1 - 2 * p
@@ -111,6 +123,8 @@ SWEEPS: dict[str, Sweep] = {
     "diagtr": Sweep(lambda x, y, w, h: (w - 1 - x) / w * y / h, _edge),
     "diagbl": Sweep(lambda x, y, w, h: x / w * (h - 1 - y) / h, _edge),
     "diagbr": Sweep(lambda x, y, w, h: (w - 1 - x) / w * (h - 1 - y) / h, _edge),
+    **{name: Sweep(_wind(_SIDES[side], rows=side in ("left", "right")), lambda p: 1 - 6 * p, scale=5)
+       for name, side in (("hlwind", "left"), ("hrwind", "right"), ("vuwind", "up"), ("vdwind", "down"))},
     "dissolve": _hard(_noise),
     **{f"wipe{side}": _hard(field) for side, field in _SIDES.items()},
     **{f"wipe{v}{h}": _hard(_corner(_SIDES[side], _SIDES[top])) for v, top in (("t", "up"), ("b", "down"))
