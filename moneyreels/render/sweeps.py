@@ -32,8 +32,8 @@ class Sweep:
     """Old picture's weight = curve(scale * field + offset(progress)), progress going 1 -> 0.
 
     field maps the pixel indices (x, y) of a w x h picture to [0, 1]. The curve is a smoothstep
-    from 0 to 1 (smooth) or a step up at 0; `rising` says the old picture's weight is the curve
-    itself, else 1 minus it.
+    from 0 to 1 (smooth), `rising` saying the old picture's weight is the curve itself, else 1
+    minus it; or a hard edge: the old picture while scale * field + offset >= 0.
     """
 
     field: Callable[[np.ndarray, np.ndarray, int, int], np.ndarray]
@@ -92,7 +92,7 @@ def _edge(p: float) -> float:
 
 def _hard(field) -> Sweep:
     """A hard edge: the old picture stays while field + progress - 1 >= 0."""
-    return Sweep(field, lambda p: p - 1, smooth=False, rising=True)
+    return Sweep(field, lambda p: p - 1, smooth=False)
 
 
 def _corner(a, b):
@@ -161,7 +161,7 @@ def _shift(kind: Sweep, frames: int) -> str:
 def _curve(kind: Sweep) -> str:
     """Return the lut expression from a shifted level to the incoming picture's alpha."""
     if not kind.smooth:
-        return f"255*lt(val,{EDGE})" if kind.rising else f"255*gte(val,{EDGE})"
+        return f"255*lt(val,{EDGE})"
     smoothstep = "255*ld(0)*ld(0)*(3-2*ld(0))"
     return f"st(0,clip(val*{kind.scale / LEVELS!r},0,1));{'255-' if kind.rising else ''}{smoothstep}"
 
