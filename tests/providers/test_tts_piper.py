@@ -14,7 +14,13 @@ from moneyreels.providers.tts.piper import DEFAULT_VOICE, VOICES_SETTING, PiperT
 # Pauses (commas, full stops) between words let the audio itself show where those words begin.
 PAUSED = "Money, land, gold. $120,000, nine, 7%, and more."
 ONSET_TOLERANCE = 0.05  # seconds: the target for every caption word
-MIN_PAUSE = 0.06  # seconds of silence before a voiced frame that counts as a spoken onset
+# A caption word may also lead the audio by up to this: the energy detector below finds a soft
+# vowel's start late (over twenty syntheses, "e.g." began 31-52 ms before its detected onset).
+ONSET_LEAD = 0.08
+# Seconds of silence before a voiced frame that count as a spoken onset. Piper samples its audio
+# afresh each time: over ten syntheses of PAUSED, the closure before a stop inside a word ("gold.")
+# lasted up to 80 ms, the pauses at commas and full stops 190 ms or more.
+MIN_PAUSE = 0.12
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +45,11 @@ def onsets_after_pauses(path) -> list[float]:
     silent = np.diff(voiced) - 1
     resumed = voiced[1:][silent >= round(MIN_PAUSE / FRAME_SECONDS)]
     return [float(frame * FRAME_SECONDS) for frame in (voiced[0], *resumed)]
+
+
+def heard_at(start: float, onset: float) -> bool:
+    """Return whether a word starting at `start` is timed to speech resuming at `onset`."""
+    return -ONSET_LEAD <= start - onset <= ONSET_TOLERANCE
 
 
 def test_is_a_local_tts_provider_offering_the_bundled_voice(tts):
@@ -71,12 +82,12 @@ def test_every_word_after_a_pause_starts_where_the_audio_resumes(paused):
         if inside in (["$120,000,"], ["7%,"]):
             continue  # a pause between the words an amount is said as ("seven ... percent")
         nearest = min(words, key=lambda word: abs(word.start - onset))
-        assert abs(nearest.start - onset) <= ONSET_TOLERANCE, f"speech resumes at {onset:.3f}s, inside {inside}"
+        assert heard_at(nearest.start, onset), f"speech resumes at {onset:.3f}s, inside {inside}"
     # Every word after a comma or full stop (and the first) begins after a pause the audio shows.
     follows_pause = [words[0], *(word for before, word in zip(words, words[1:]) if before.text[-1] in ",.")]
     assert len(follows_pause) == 7
     for word in follows_pause:
-        assert min(abs(word.start - onset) for onset in onsets) <= ONSET_TOLERANCE, word
+        assert any(heard_at(word.start, onset) for onset in onsets), word
 
 
 def test_a_word_said_otherwise_in_context_still_starts_where_it_is_heard(tts, tmp_path):
@@ -84,7 +95,7 @@ def test_a_word_said_otherwise_in_context_still_starts_where_it_is_heard(tts, tm
     speech = tts.synthesize("Automate it, e.g. on payday.", tmp_path / "eg.wav")
     said = speech.words[2]
     assert said.text == "e.g." and said.end - said.start > 0.4  # four syllables, not a gap's share
-    assert min(abs(said.start - onset) for onset in onsets_after_pauses(speech.path)) <= ONSET_TOLERANCE
+    assert any(heard_at(said.start, onset) for onset in onsets_after_pauses(speech.path))
 
 
 def test_each_word_spans_mostly_voiced_audio(paused):
