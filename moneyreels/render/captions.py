@@ -1,9 +1,10 @@
 """Caption pages: group timed words into pages and draw each moment of a page's effect.
 
 Every moment is a full-box RGBA image shown from a start to an end time; the filtergraph shows
-them one after another as one sprite track. Each page is drawn on its own (caption_pages). Short animations (pop, bounce, fade) are a few extra
-moments at the start of a word. Karaoke's fill is continuous, so it is a second track: one image
-of the spoken word fully filled per word, revealed left to right by the filtergraph (a `wipe`).
+them one after another as one sprite track. Each page is drawn on its own (caption_pages). Short
+animations (pop, bounce, fade) are a few extra moments at the start of a word. Karaoke's fill is
+continuous, so it is a second track: one image of the spoken word fully filled per word,
+revealed left to right by the filtergraph (a `wipe`).
 """
 
 import math

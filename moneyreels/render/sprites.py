@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from moneyreels.manifest import Manifest, TextStyle
+from moneyreels.manifest import CaptionTrack, Composition, Manifest, TextStyle
 from moneyreels.render import captions, safearea, text
 from moneyreels.render.animation import Moves, plan_moves
 from moneyreels.render.graph import DRAWN, save_drawn
@@ -82,16 +82,25 @@ class _Drawn:
 
 def draw_sprites(manifest: Manifest, plan: Timeline, work_dir: Path) -> tuple[list[SpriteTrack], list[str]]:
     """Draw every text overlay and caption track; return the tracks and font warnings."""
-    composition = manifest.composition
-    global_style = composition.global_styles.text
-    warnings = {}
+    warnings: dict[str, None] = {}  # in the order first met, once each
+    drawn = _draw_overlays(manifest.composition, plan, work_dir, warnings)
+    for index, track in enumerate(manifest.composition.captions):
+        drawn += _draw_captions(index, track, manifest.composition.global_styles.text, plan, work_dir, warnings)
+    drawn.sort(key=lambda d: d.z)
+    tracks = [_track(group) for group in _merge_runs(drawn)]
+    return [t for t in tracks if t is not None], list(warnings)
+
+
+def _draw_overlays(composition: Composition, plan: Timeline, work_dir: Path, warnings: dict) -> list[_Drawn]:
+    """Draw and save the text overlays (a typewriter's as one image per step)."""
     drawn = []
     with ThreadPoolExecutor(SAVERS) as savers:
         write = _Writer(savers)
         for index, overlay in enumerate(composition.text_overlays):
             layout = overlay.layout.merged_over(composition.global_layouts.text)
             box = layout_box(layout, plan.width, plan.height)
-            result = text.draw_text(overlay.content, _text_style(overlay.style.merged_over(global_style)), box.w, box.h)
+            style = _text_style(overlay.style.merged_over(composition.global_styles.text))
+            result = text.draw_text(overlay.content, style, box.w, box.h)
             warnings.update(dict.fromkeys(result.warnings))
             start = overlay.time.start_seconds
             duration = overlay.time.duration_seconds
@@ -104,23 +113,25 @@ def draw_sprites(manifest: Manifest, plan: Timeline, work_dir: Path) -> tuple[li
                 write(image, work_dir / f"text-{index}-{n:04d}{DRAWN}", first, last)
                 for n, (first, last, image) in enumerate(frames)], moves or None))
         write.wait()
-    for index, track in enumerate(composition.captions):
-        layout = track.layout.merged_over(safearea.caption_layout(track.position, track.safe_area))
-        box = safearea.clamp(layout_box(layout, plan.width, plan.height), track.safe_area, plan.width, plan.height)
-        words = [captions.Word(w.text, w.start_seconds, w.end_seconds) for w in track.words]
-        look = captions.Look(track.effect, track.highlight_color, track.past_color, track.upcoming_color,
-                             track.max_words_per_page, track.max_chars_per_line, track.text_transform)
-        pages = captions.caption_pages(words, _text_style(track.style.merged_over(global_style)), look, box.w, box.h)
-        moments, fills = [], []
-        for frames, page_warnings in in_halves(partial(_draw_pages, work_dir / f"captions-{index}"), list(enumerate(pages))):
-            warnings.update(dict.fromkeys(page_warnings))
-            for frame in frames:
-                (fills if frame.wipe else moments).append(frame)
-        z = stack_key(layout, CAPTIONS, index)
-        drawn += [_Drawn(box, z, frames) for frames in (moments, fills) if frames]
-    drawn.sort(key=lambda d: d.z)
-    tracks = [_track(group) for group in _merge_runs(drawn)]
-    return [t for t in tracks if t is not None], list(warnings)
+    return drawn
+
+
+def _draw_captions(index: int, track: CaptionTrack, global_style: TextStyle, plan: Timeline, work_dir: Path,
+                   warnings: dict) -> list[_Drawn]:
+    """Draw and save a caption track's pages, half of them in a forked copy of this process."""
+    layout = track.layout.merged_over(safearea.caption_layout(track.position, track.safe_area))
+    box = safearea.clamp(layout_box(layout, plan.width, plan.height), track.safe_area, plan.width, plan.height)
+    words = [captions.Word(w.text, w.start_seconds, w.end_seconds) for w in track.words]
+    look = captions.Look(track.effect, track.highlight_color, track.past_color, track.upcoming_color,
+                         track.max_words_per_page, track.max_chars_per_line, track.text_transform)
+    pages = captions.caption_pages(words, _text_style(track.style.merged_over(global_style)), look, box.w, box.h)
+    moments, fills = [], []
+    for frames, page_warnings in in_halves(partial(_draw_pages, work_dir / f"captions-{index}"), list(enumerate(pages))):
+        warnings.update(dict.fromkeys(page_warnings))
+        for frame in frames:
+            (fills if frame.wipe else moments).append(frame)
+    z = stack_key(layout, CAPTIONS, index)
+    return [_Drawn(box, z, frames) for frames in (moments, fills) if frames]
 
 
 def _draw_pages(stem: Path, pages: list) -> list[tuple[list[SpriteFrame], list[str]]]:
