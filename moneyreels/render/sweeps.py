@@ -103,18 +103,19 @@ def _corner(a, b):
 # A side wipe's field: the share of the picture its edge has still to cross.
 _SIDES = {"left": lambda x, y, w, h: 1 - x / w, "right": lambda x, y, w, h: x / w,
           "up": lambda x, y, w, h: 1 - y / h, "down": lambda x, y, w, h: y / h}
-_SLICES = {"hlslice": lambda x, y, w, h: x / w, "hrslice": lambda x, y, w, h: (w - 1 - x) / w,
-           "vuslice": lambda x, y, w, h: y / h, "vdslice": lambda x, y, w, h: (h - 1 - y) / h}
+# How far along the picture a pixel is, from an edge: soft edges and slices move along these.
+_FROM = {"left": lambda x, y, w, h: x / w, "right": lambda x, y, w, h: (w - 1 - x) / w,
+         "top": lambda x, y, w, h: y / h, "bottom": lambda x, y, w, h: (h - 1 - y) / h}
 
 # Formulas as vf_xfade.c has them (FFmpeg 7-9); x and y are pixel indices there.
 SWEEPS: dict[str, Sweep] = {
     "circleopen": Sweep(_distance, lambda p: (p - 0.5) * 3, rising=True),
     "circleclose": Sweep(_distance, lambda p: (0.5 - p) * 3),
     "radial": Sweep(_angle, lambda p: -math.pi - (p - 0.5) * 2.5 * math.pi, scale=2 * math.pi),
-    "smoothleft": Sweep(lambda x, y, w, h: x / w, _edge),
-    "smoothright": Sweep(lambda x, y, w, h: (w - 1 - x) / w, _edge),
-    "smoothup": Sweep(lambda x, y, w, h: y / h, _edge),
-    "smoothdown": Sweep(lambda x, y, w, h: (h - 1 - y) / h, _edge),
+    "smoothleft": Sweep(_FROM["left"], _edge),
+    "smoothright": Sweep(_FROM["right"], _edge),
+    "smoothup": Sweep(_FROM["top"], _edge),
+    "smoothdown": Sweep(_FROM["bottom"], _edge),
     "vertopen": Sweep(lambda x, y, w, h: 1 - np.abs(x - w / 2) / (w / 2), _edge),
     "vertclose": Sweep(lambda x, y, w, h: np.abs(x - w / 2) / (w / 2), _edge),
     "horzopen": Sweep(lambda x, y, w, h: 1 - np.abs(y - h / 2) / (h / 2), _edge),
@@ -129,7 +130,8 @@ SWEEPS: dict[str, Sweep] = {
     **{f"wipe{side}": _hard(field) for side, field in _SIDES.items()},
     **{f"wipe{v}{h}": _hard(_corner(_SIDES[side], _SIDES[top])) for v, top in (("t", "up"), ("b", "down"))
        for h, side in (("l", "left"), ("r", "right"))},
-    **{name: _hard(_sliced(along)) for name, along in _SLICES.items()},
+    **{name: _hard(_sliced(_FROM[edge])) for name, edge in
+       (("hlslice", "left"), ("hrslice", "right"), ("vuslice", "top"), ("vdslice", "bottom"))},
 }
 
 
