@@ -4,6 +4,7 @@ import os
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -87,23 +88,33 @@ def test_when_this_half_fails_the_child_is_killed_and_reaped(monkeypatch):
         os.waitpid(forked[0], os.WNOHANG)  # already reaped
 
 
-def test_forking_beside_busy_threads_does_not_hang_the_child():
+def saved_with_own_pool(items):
+    """Do what a caption half does: start savers of its own and hand them work."""
+    with ThreadPoolExecutor(2) as savers:
+        return [future.result() for future in [savers.submit(str, item) for item in items]]
+
+
+@pytest.mark.timeout(60)
+def test_a_child_starts_its_own_savers_while_other_threads_submit_to_theirs():
+    # Other threads take concurrent.futures' global lock at every submit; a child forked while
+    # one holds it must still be able to submit (CPython resets that lock after a fork).
     stop = threading.Event()
 
-    def busy():
+    def busy(pool):
         while not stop.is_set():
-            threading.Lock().acquire(timeout=0.001)
+            pool.submit(int).result()
 
-    threads = [threading.Thread(target=busy) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    try:
-        for _ in range(20):
-            assert in_halves(tagged, [0, 1])[1][0] == 1
-    finally:
-        stop.set()
+    with ThreadPoolExecutor(2) as shared:
+        threads = [threading.Thread(target=busy, args=(shared,)) for _ in range(4)]
         for thread in threads:
-            thread.join()
+            thread.start()
+        try:
+            for _ in range(20):
+                assert in_halves(saved_with_own_pool, list(range(6))) == [str(n) for n in range(6)]
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
 
 
 def caption_manifest(effect: str) -> Manifest:
